@@ -1,0 +1,23 @@
+// Registration with Prometheus through file_sd: a JSON file in the directory Prometheus watches.
+
+import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export function targetsFilePath(dir: string, port: number): string {
+  return join(dir, `simulator-${port}.json`);
+}
+
+/** Returns the file's path. */
+export function writeTargetsFile(dir: string, port: number, target: string, job: string): string {
+  const path = targetsFilePath(dir, port);
+  // Prometheus re-reads the directory every second and must never see a half-written file; the
+  // temporary name does not end in .json so its glob skips it.
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify([{ targets: [target], labels: { job } }]) + "\n");
+  renameSync(tmp, path);
+  return path;
+}
+
+export function removeTargetsFile(path: string): void {
+  rmSync(path, { force: true });
+}

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { crdYaml } from "../api/crd.ts";
+import { createLogger } from "../log.ts";
+import { createOperator } from "../operator.ts";
+import { VERSION as TOLLGATE_VERSION } from "../version.ts";
+
+const USAGE = `tollgate ${TOLLGATE_VERSION}: error budgets decide what ships
+
+Usage: tollgate <command> [flags]
+
+Commands:
+  controller   run the operator
+  crds         print the CustomResourceDefinitions (or write them with --out DIR)
+  version      print the version
+
+Run 'tollgate <command> --help' for a command's flags.
+`;
+
+const CONTROLLER_USAGE = `Usage: tollgate controller [flags]
+
+Flags (each falls back to the environment variable named):
+  --kubeconfig PATH      kubeconfig to use; in-cluster or ~/.kube/config otherwise  (KUBECONFIG)
+  --namespace NS         watch only this namespace; all namespaces when empty     (TOLLGATE_NAMESPACE)
+  --workers N            concurrent reconciles                                     (TOLLGATE_WORKERS, 4)
+  --resync DURATION      re-deliver every cached object this often, in seconds    (TOLLGATE_RESYNC_SECONDS, 300)
+  --log-level LEVEL      trace, debug, info, warn, error                           (TOLLGATE_LOG_LEVEL, info)
+`;
+
+function env(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v === "" ? undefined : v;
+}
+
+function positiveInt(flag: string, raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} must be a positive integer, not ${JSON.stringify(raw)}`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+async function controller(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      kubeconfig: { type: "string" },
+      namespace: { type: "string" },
+      workers: { type: "string" },
+      resync: { type: "string" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(CONTROLLER_USAGE);
+    return;
+  }
+  const logger = createLogger(values["log-level"] ?? env("TOLLGATE_LOG_LEVEL"));
+  const operator = createOperator(
+    {
+      kubeconfig: values.kubeconfig ?? env("KUBECONFIG"),
+      namespace: values.namespace ?? env("TOLLGATE_NAMESPACE"),
+      workers: positiveInt("--workers", values.workers ?? env("TOLLGATE_WORKERS") ?? "4"),
+      resyncMs: positiveInt("--resync", values.resync ?? env("TOLLGATE_RESYNC_SECONDS") ?? "300") * 1000,
+    },
+    logger,
+  );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    operator.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  await operator.start();
+}
+
+function crds(argv: string[]): void {
+  const { values } = parseArgs({ args: argv, options: { out: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  if (values.help) {
+    process.stdout.write("Usage: tollgate crds [--out DIR]\n");
+    return;
+  }
+  const yaml = crdYaml();
+  if (!values.out) {
+    process.stdout.write(yaml);
+    return;
+  }
+  mkdirSync(values.out, { recursive: true });
+  const file = join(values.out, "tollgate.dev_performanceprofiles.yaml");
+  writeFileSync(file, yaml);
+  process.stderr.write(`wrote ${file}\n`);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "controller":
+      return controller(rest);
+    case "crds":
+      return crds(rest);
+    case "version":
+    case "--version":
+      process.stdout.write(`${TOLLGATE_VERSION}\n`);
+      return;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(USAGE);
+      return;
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError || (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
+    process.stderr.write(`tollgate: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  process.stderr.write(`tollgate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,220 @@
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import { HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
+import { fetch } from "undici";
+import type { Dispatcher } from "undici";
+import { ApiError } from "./errors.ts";
+import { objectPath, type ResourceType } from "./resources.ts";
+import type { KubeObject, KubeList, WatchEvent } from "./types.ts";
+
+/** The field manager every write of Tollgate's goes through, so Argo CD and Tollgate own separate fields. */
+export const FIELD_MANAGER = "tollgate";
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface WatchOptions {
+  resourceVersion?: string;
+  labelSelector?: string;
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+}
+
+/** Loads the operator's credentials: in-cluster service account, else KUBECONFIG or ~/.kube/config. */
+export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+/**
+ * A thin REST client over the Kubernetes API. The generated clients of @kubernetes/client-node cover
+ * each type separately; a controller runtime needs one generic path for list, watch, server-side apply
+ * and status writes, with errors that carry the API's reason.
+ */
+export class KubeClient {
+  readonly config: KubeConfig;
+  private readonly server: string;
+  private readonly defaultTimeoutMs: number;
+
+  constructor(config: KubeConfig, opts: { timeoutMs?: number } = {}) {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
+    this.config = config;
+    this.server = cluster.server.replace(/\/+$/, "");
+    this.defaultTimeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, opts);
+    const text = await res.text();
+    if (res.status >= 400) throw ApiError.fromResponse(method, path, res.status, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T> {
+    return this.request<T>("GET", objectPath(type, namespace, name));
+  }
+
+  /** Like get, but a missing object is `undefined` rather than an error. */
+  async find<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(type, namespace, name);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  list<T extends KubeObject>(
+    type: ResourceType,
+    namespace?: string,
+    query: { labelSelector?: string; limit?: number; continue?: string; resourceVersion?: string } = {},
+  ): Promise<KubeList<T>> {
+    return this.request<KubeList<T>>("GET", objectPath(type, namespace), { query });
+  }
+
+  /**
+   * Server-side apply of `obj` (or its status) as the `tollgate` field manager. `force` takes ownership of
+   * conflicting fields: used only for fields Tollgate alone is meant to own.
+   */
+  apply<T extends KubeObject>(
+    type: ResourceType,
+    obj: KubeObject,
+    opts: { subresource?: "status"; force?: boolean; fieldManager?: string; dryRun?: boolean } = {},
+  ): Promise<T> {
+    const name = obj.metadata?.name;
+    if (!name) throw new Error(`apply of ${type.kind} without metadata.name`);
+    const path = objectPath(type, obj.metadata?.namespace, name, opts.subresource);
+    return this.request<T>("PATCH", path, {
+      body: { apiVersion: type.apiVersion, kind: type.kind, ...obj },
+      contentType: "application/apply-patch+yaml",
+      query: {
+        fieldManager: opts.fieldManager ?? FIELD_MANAGER,
+        force: opts.force ?? false,
+        dryRun: opts.dryRun ? "All" : undefined,
+      },
+    });
+  }
+
+  patch<T extends KubeObject>(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    opts: { contentType?: "application/merge-patch+json" | "application/json-patch+json"; subresource?: "status"; fieldManager?: string } = {},
+  ): Promise<T> {
+    return this.request<T>("PATCH", objectPath(type, namespace, name, opts.subresource), {
+      body: patch,
+      contentType: opts.contentType ?? "application/merge-patch+json",
+      query: { fieldManager: opts.fieldManager ?? FIELD_MANAGER },
+    });
+  }
+
+  create<T extends KubeObject>(type: ResourceType, obj: KubeObject, opts: { fieldManager?: string } = {}): Promise<T> {
+    return this.request<T>("POST", objectPath(type, obj.metadata?.namespace), {
+      body: { apiVersion: type.apiVersion, kind: type.kind, ...obj },
+      query: { fieldManager: opts.fieldManager ?? FIELD_MANAGER },
+    });
+  }
+
+  /** Replace with optimistic concurrency: the object's resourceVersion must still be current (409 otherwise). */
+  replace<T extends KubeObject>(type: ResourceType, obj: KubeObject, opts: { fieldManager?: string } = {}): Promise<T> {
+    const name = obj.metadata?.name;
+    if (!name) throw new Error(`replace of ${type.kind} without metadata.name`);
+    return this.request<T>("PUT", objectPath(type, obj.metadata?.namespace, name), {
+      body: { apiVersion: type.apiVersion, kind: type.kind, ...obj },
+      query: { fieldManager: opts.fieldManager ?? FIELD_MANAGER },
+    });
+  }
+
+  async delete(type: ResourceType, namespace: string | undefined, name: string): Promise<boolean> {
+    try {
+      await this.request("DELETE", objectPath(type, namespace, name), { body: { propagationPolicy: "Background" } });
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Streams watch events until the server closes the stream, the signal aborts or an error occurs.
+   * Resolves when the stream ends; rejects on transport or HTTP errors (410 Gone included, as an ApiError).
+   */
+  async watch<T extends KubeObject>(
+    type: ResourceType,
+    namespace: string | undefined,
+    opts: WatchOptions,
+    onEvent: (event: WatchEvent<T>) => void,
+  ): Promise<void> {
+    const query = {
+      watch: true,
+      allowWatchBookmarks: true,
+      resourceVersion: opts.resourceVersion,
+      labelSelector: opts.labelSelector,
+      timeoutSeconds: opts.timeoutSeconds ?? 300,
+    };
+    const path = objectPath(type, namespace);
+    // No overall timeout: a watch lives for timeoutSeconds; the server ends it.
+    const res = await this.send("GET", path, { query, signal: opts.signal, timeoutMs: 0 });
+    if (res.status >= 400 || !res.body) {
+      throw ApiError.fromResponse("WATCH", path, res.status, await res.text());
+    }
+    const lines = createInterface({ input: Readable.fromWeb(res.body as import("node:stream/web").ReadableStream) });
+    try {
+      for await (const line of lines) {
+        if (!line) continue;
+        const event = JSON.parse(line) as WatchEvent<T>;
+        if (event.type === "ERROR") {
+          const status = event.object as unknown as { code?: number; message?: string; reason?: string };
+          throw new ApiError("WATCH", path, status.code ?? 500, status.reason ?? "Unknown", status.message ?? "watch error");
+        }
+        onEvent(event);
+      }
+    } finally {
+      lines.close();
+    }
+  }
+
+  private async send(method: string, path: string, opts: RequestOptions) {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const { headers, dispatcher } = await this.auth(url);
+    headers["Accept"] = "application/json";
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = JSON.stringify(opts.body);
+      headers["Content-Type"] = opts.contentType ?? "application/json";
+    }
+    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
+    const signals = [opts.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter(
+      (s): s is AbortSignal => s !== undefined,
+    );
+    try {
+      return await fetch(url, {
+        method,
+        headers,
+        body,
+        dispatcher,
+        signal: signals.length ? AbortSignal.any(signals) : undefined,
+      });
+    } catch (err) {
+      throw ApiError.transport(method, path, err);
+    }
+  }
+
+  private async auth(url: URL): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher | undefined }> {
+    // client-node's RequestContext carries the kubeconfig's credentials and its TLS dispatcher.
+    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+    await this.config.applySecurityAuthentication(ctx);
+    const headers = { ...ctx.getHeaders() };
+    return { headers, dispatcher: ctx.getDispatcher() as Dispatcher | undefined };
+  }
+}
