@@ -178,16 +178,21 @@ start_etcd() {
   wait_for etcd 30 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 }
 
+# WatchList=false: streamed lists need etcd progress notifications, which Debian's etcd 3.4 cannot give;
+# clients that ask for them (kwok's newer client-go) then retry for tens of seconds before each event.
+# With the feature off, the server says so and they fall back to plain list and watch.
 start_apiserver() {
   start kube-apiserver "$K8S_BIN_DIR/kube-apiserver" \
     --advertise-address=127.0.0.1 --bind-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
     --tls-cert-file="$PKI/serving.crt" --tls-private-key-file="$PKI/serving.key" --client-ca-file="$PKI/ca.crt" \
+    --requestheader-client-ca-file="$PKI/ca.crt" \
     --token-auth-file="$PKI/tokens.csv" --authorization-mode=RBAC \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
     --service-cluster-ip-range=10.0.0.0/24 --allow-privileged=true \
-    --enable-priority-and-fairness=false --profiling=false --v=1
+    --enable-priority-and-fairness=false --profiling=false --v=1 \
+    --feature-gates=WatchList=false
   wait_for kube-apiserver 90 apiserver_ready
 }
 
@@ -215,8 +220,26 @@ node_ready() {
   kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' | grep -q True
 }
 
+# kwok's own "fast" stages (nodes Ready at once with lease heartbeats, pods Ready once scheduled), read
+# from the pinned kwok module the build downloaded.
+write_kwok_stages() {
+  local src
+  src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$KWOK_VERSION/kustomize/stage"
+  [ -d "$src" ] || (cd /tmp && go mod download "sigs.k8s.io/kwok@$KWOK_VERSION")
+  local f first=1
+  : >"$RUN_DIR/kwok-stages.yaml"
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+    pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    [ -f "$src/$f" ] || die "kwok stage $f not found under $src"
+    [ $first -eq 1 ] || echo "---" >>"$RUN_DIR/kwok-stages.yaml"
+    cat "$src/$f" >>"$RUN_DIR/kwok-stages.yaml"
+    first=0
+  done
+}
+
 start_kwok() {
-  start kwok "$KWOK_BIN_DIR/kwok" --kubeconfig="$KUBECONFIG_FILE" \
+  write_kwok_stages
+  start kwok "$KWOK_BIN_DIR/kwok" --kubeconfig="$KUBECONFIG_FILE" --config="$RUN_DIR/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --cidr=10.244.0.0/16 --node-ip=127.0.0.1 --node-lease-duration-seconds=40 \
     --server-address="127.0.0.1:$KWOK_PORT"

@@ -1,0 +1,61 @@
+import { spawn } from "node:child_process";
+import { loadClusterEnv, ROOT, type ClusterEnv } from "./env.ts";
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the cluster's own kubectl, as a user would; tests assert on what it prints and refuses. */
+export function kubectl(args: string[], opts: { input?: string; env?: ClusterEnv } = {}): Promise<KubectlResult> {
+  const env = opts.env ?? loadClusterEnv();
+  return new Promise((resolve, reject) => {
+    const child = spawn(env.KUBECTL, args, {
+      env: { ...process.env, KUBECONFIG: env.KUBECONFIG },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** kubectl that must succeed; the error carries kubectl's stderr. */
+export async function kubectlOk(args: string[], input?: string): Promise<string> {
+  const res = await kubectl(args, { input });
+  if (res.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${res.code}): ${res.stderr.trim()}`);
+  return res.stdout;
+}
+
+export async function kubectlJson<T>(args: string[]): Promise<T> {
+  return JSON.parse(await kubectlOk([...args, "-o", "json"])) as T;
+}
+
+export async function applyYaml(yaml: string, namespace?: string): Promise<string> {
+  const ns = namespace ? ["-n", namespace] : [];
+  return kubectlOk(["apply", ...ns, "-f", "-"], yaml);
+}
+
+let counter = 0;
+
+/** A fresh namespace per suite, so suites sharing the cluster never see each other's objects. */
+export async function createNamespace(prefix: string): Promise<string> {
+  const name = `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`.slice(0, 63);
+  await kubectlOk(["create", "namespace", name]);
+  return name;
+}
+
+export async function deleteNamespace(name: string): Promise<void> {
+  await kubectl(["delete", "namespace", name, "--wait=false", "--ignore-not-found"]);
+}
+
+/** Applies Tollgate's CRDs from crds/ and waits until the API serves them. */
+export async function installCrds(): Promise<void> {
+  await kubectlOk(["apply", "--server-side", "--force-conflicts", "--field-manager=tollgate-e2e", "-f", `${ROOT}/crds/`]);
+  await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", "crd/performanceprofiles.tollgate.dev"]);
+}

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { loadClusterEnv } from "./env.ts";
+
+const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+
+export interface OperatorProcess {
+  readonly pid: number;
+  /** Every JSON log line so far. */
+  logs(): Array<Record<string, unknown>>;
+  /** SIGTERM, wait for exit; resolves to the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  readonly exited: Promise<number | null>;
+}
+
+/** Runs `tollgate controller` as its own process against the test cluster, as it runs in production. */
+export function startOperator(args: string[] = [], env: Record<string, string> = {}): OperatorProcess {
+  const cluster = loadClusterEnv();
+  const child: ChildProcess = spawn(process.execPath, [CLI, "controller", ...args], {
+    env: { ...process.env, KUBECONFIG: cluster.KUBECONFIG, TOLLGATE_LOG_LEVEL: "debug", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let buffer = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    buffer += chunk;
+    let i;
+    while ((i = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, i);
+      buffer = buffer.slice(i + 1);
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: line });
+      }
+    }
+  });
+  let stderr = "";
+  child.stderr?.setEncoding("utf8").on("data", (c: string) => (stderr = (stderr + c).slice(-16_384)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      if (code !== 0 && code !== null && stderr) process.stderr.write(`operator ${child.pid} stderr:\n${stderr}\n`);
+      resolve(code);
+    }),
+  );
+  return {
+    pid: child.pid ?? -1,
+    logs: () => lines,
+    exited,
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { loadClusterEnv } from "./env.ts";
+
+export interface Sample {
+  metric: Record<string, string>;
+  value: number;
+}
+
+/** An instant query against the test Prometheus, straight over its HTTP API. */
+export async function promQuery(expr: string): Promise<Sample[]> {
+  const url = new URL("/api/v1/query", loadClusterEnv().PROMETHEUS_URL);
+  url.searchParams.set("query", expr);
+  const res = await fetch(url);
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data?: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  };
+  if (body.status !== "success" || !body.data) throw new Error(`query ${expr} failed: ${body.error ?? res.status}`);
+  return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+}
+
+/** The single value of a query, or undefined while it has no (finite) result. */
+export async function promScalar(expr: string): Promise<number | undefined> {
+  const samples = await promQuery(expr);
+  const v = samples[0]?.value;
+  return v !== undefined && Number.isFinite(v) ? v : undefined;
+}
