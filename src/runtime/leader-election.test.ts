@@ -1,0 +1,160 @@
+import { describe, expect, it } from "vitest";
+import { silentLogger } from "../log.ts";
+import { ApiError } from "../kube/errors.ts";
+import type { ResourceType } from "../kube/resources.ts";
+import type { KubeObject } from "../kube/types.ts";
+import {
+  decideLease,
+  LeaderElector,
+  observe,
+  type Lease,
+  type LeaseClient,
+  type LeaderElectionConfig,
+} from "./leader-election.ts";
+
+const cfg: LeaderElectionConfig = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+const T0 = Date.parse("2026-01-01T00:00:00Z");
+
+function lease(holder: string, rv: string, extra: Partial<Lease["spec"]> = {}): Lease {
+  return {
+    metadata: { name: "tollgate", namespace: "ops", resourceVersion: rv },
+    spec: { holderIdentity: holder, leaseDurationSeconds: 15, renewTime: "r", acquireTime: "a", leaseTransitions: 0, ...extra },
+  };
+}
+
+describe("decideLease", () => {
+  it("creates the lease when there is none", () => {
+    const d = decideLease(undefined, false, "a", T0, cfg);
+    expect(d).toEqual({
+      action: "create",
+      spec: { holderIdentity: "a", leaseDurationSeconds: 15, acquireTime: new Date(T0).toISOString(), renewTime: new Date(T0).toISOString(), leaseTransitions: 0 },
+    });
+  });
+
+  it("renews its own lease, keeping acquireTime and transitions", () => {
+    const obs = observe(undefined, lease("a", "1", { leaseTransitions: 4 }), T0);
+    const d = decideLease(obs, true, "a", T0 + 2_000, cfg);
+    expect(d).toMatchObject({ action: "update", kind: "renew", spec: { holderIdentity: "a", acquireTime: "a", leaseTransitions: 4 } });
+    expect(d.action === "update" && d.spec.renewTime).toBe(new Date(T0 + 2_000).toISOString());
+  });
+
+  it("waits while another holder's lease has not expired on the local clock", () => {
+    const obs = observe(undefined, lease("b", "1"), T0);
+    expect(decideLease(obs, true, "a", T0 + 14_999, cfg)).toEqual({ action: "wait", holder: "b", expiresAtMs: T0 + 15_000 });
+  });
+
+  it("acquires an expired lease and counts the transition", () => {
+    const obs = observe(undefined, lease("b", "1", { leaseTransitions: 2 }), T0);
+    const d = decideLease(obs, true, "a", T0 + 15_000, cfg);
+    expect(d).toMatchObject({ action: "update", kind: "acquire", spec: { holderIdentity: "a", leaseTransitions: 3 } });
+  });
+
+  it("acquires a released lease (empty holder) at once", () => {
+    const obs = observe(undefined, lease("", "1", { leaseDurationSeconds: 1 }), T0);
+    expect(decideLease(obs, true, "a", T0, cfg)).toMatchObject({ action: "update", kind: "acquire" });
+  });
+
+  it("judges expiry from when the record last changed, not from the holder's clock", () => {
+    // The holder keeps renewing: each new renewTime restarts the local clock.
+    let obs = observe(undefined, lease("b", "1", { renewTime: "t1" }), T0);
+    obs = observe(obs, lease("b", "2", { renewTime: "t2" }), T0 + 10_000);
+    expect(decideLease(obs, true, "a", T0 + 20_000, cfg)).toMatchObject({ action: "wait", expiresAtMs: T0 + 25_000 });
+    // The holder stops renewing: re-reading the same record does not restart the clock.
+    obs = observe(obs, lease("b", "2", { renewTime: "t2" }), T0 + 24_000);
+    expect(obs.observedAtMs).toBe(T0 + 10_000);
+    expect(decideLease(obs, true, "a", T0 + 25_000, cfg)).toMatchObject({ action: "update", kind: "acquire" });
+  });
+});
+
+/** An in-memory Lease store with the API server's optimistic concurrency on resourceVersion. */
+class MemoryLeases implements LeaseClient {
+  lease: Lease | undefined;
+  rv = 0;
+  writesBy: string[] = [];
+  async find<T extends KubeObject>(_t: ResourceType, _ns: string | undefined, _n: string): Promise<T | undefined> {
+    return this.lease ? (structuredClone(this.lease) as T) : undefined;
+  }
+  async create<T extends KubeObject>(_t: ResourceType, obj: KubeObject): Promise<T> {
+    if (this.lease) throw new ApiError("POST", "/leases", 409, "AlreadyExists", "exists");
+    return this.store(obj as Lease) as T;
+  }
+  async replace<T extends KubeObject>(_t: ResourceType, obj: KubeObject): Promise<T> {
+    if (obj.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion) {
+      throw new ApiError("PUT", "/leases", 409, "Conflict", "the object has been modified");
+    }
+    return this.store(obj as Lease) as T;
+  }
+  private store(l: Lease): Lease {
+    this.lease = { ...structuredClone(l), metadata: { ...l.metadata, resourceVersion: String(++this.rv) } };
+    this.writesBy.push(l.spec?.holderIdentity ?? "");
+    return structuredClone(this.lease);
+  }
+}
+
+// Leases count whole seconds, so the shortest usable lease is 1 s.
+const fast: LeaderElectionConfig = { leaseDurationMs: 1_000, renewDeadlineMs: 600, retryPeriodMs: 100 };
+
+describe("LeaderElector", () => {
+  it("elects exactly one of two candidates, hands over on release, never two leaders at once", async () => {
+    const store = new MemoryLeases();
+    const leading = new Set<string>();
+    let overlap = false;
+    const mk = (id: string) => {
+      const e = new LeaderElector({ client: store, namespace: "ops", name: "tollgate", identity: id, config: fast, logger: silentLogger() });
+      e.start({
+        onStartedLeading: () => {
+          leading.add(id);
+          if (leading.size > 1) overlap = true;
+        },
+        onStoppedLeading: () => leading.delete(id),
+      });
+      return e;
+    };
+    const a = mk("a");
+    const b = mk("b");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(leading.size).toBe(1);
+    const [first] = [...leading];
+    const [leader, other] = first === "a" ? [a, b] : [b, a];
+    const handoverStart = Date.now();
+    await leader.stop();
+    expect(store.lease?.spec?.holderIdentity).not.toBe(first);
+    while (!other.isLeader && Date.now() - handoverStart < 2_000) await new Promise((r) => setTimeout(r, 10));
+    // A released lease is taken at the next attempt, not after the lease duration.
+    expect(other.isLeader).toBe(true);
+    expect(Date.now() - handoverStart).toBeLessThan(fast.leaseDurationMs);
+    expect(overlap).toBe(false);
+    await other.stop();
+  });
+
+  it("a holder that cannot renew within the deadline stops leading; a crashed holder's lease is taken after it expires", async () => {
+    const store = new MemoryLeases();
+    const stopped: string[] = [];
+    const a = new LeaderElector({ client: store, namespace: "ops", name: "tollgate", identity: "a", config: fast, logger: silentLogger() });
+    a.start({ onStartedLeading: () => {}, onStoppedLeading: () => stopped.push("a") });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(a.isLeader).toBe(true);
+    // The API server goes away for a: every call fails.
+    const broken = new ApiError("GET", "/leases", 0, "TransportError", "ECONNREFUSED");
+    const realFind = store.find.bind(store);
+    store.find = async () => {
+      throw broken;
+    };
+    await new Promise((r) => setTimeout(r, fast.renewDeadlineMs + 150));
+    expect(a.isLeader).toBe(false);
+    expect(stopped).toEqual(["a"]);
+    await a.stop();
+
+    // b finds a's last record (never released) and must wait out the lease duration from first sight.
+    store.find = realFind;
+    const b = new LeaderElector({ client: store, namespace: "ops", name: "tollgate", identity: "b", config: fast, logger: silentLogger() });
+    const t = Date.now();
+    let acquiredAfter = -1;
+    b.start({ onStartedLeading: () => (acquiredAfter = Date.now() - t), onStoppedLeading: () => {} });
+    while (acquiredAfter < 0 && Date.now() - t < 2_000) await new Promise((r) => setTimeout(r, 10));
+    expect(acquiredAfter).toBeGreaterThanOrEqual(fast.leaseDurationMs);
+    expect(acquiredAfter).toBeLessThan(fast.leaseDurationMs + 150);
+    expect(store.lease?.spec?.leaseTransitions).toBe(1);
+    await b.stop();
+  });
+});
