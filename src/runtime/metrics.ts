@@ -1,0 +1,45 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { ControllerHooks } from "./controller.ts";
+
+/** The operator's own metrics: work queues, reconciles, informers and leadership. */
+export class RuntimeMetrics {
+  readonly registry: Registry;
+  readonly queueDepth: Gauge<"controller">;
+  readonly queueAdds: Counter<"controller">;
+  readonly queueRetries: Counter<"controller">;
+  readonly reconcileDuration: Histogram<"controller" | "outcome">;
+  readonly reconcileErrors: Counter<"controller">;
+  readonly informerErrors: Counter<"resource">;
+  readonly leader: Gauge;
+
+  constructor(registry = new Registry()) {
+    this.registry = registry;
+    const registers = [registry];
+    collectDefaultMetrics({ register: registry, prefix: "tollgate_" });
+    this.queueDepth = new Gauge({ name: "tollgate_workqueue_depth", help: "Keys waiting in a controller's work queue.", labelNames: ["controller"], registers });
+    this.queueAdds = new Counter({ name: "tollgate_workqueue_adds_total", help: "Keys added to a controller's work queue.", labelNames: ["controller"], registers });
+    this.queueRetries = new Counter({ name: "tollgate_workqueue_retries_total", help: "Keys re-queued with backoff after a failed reconcile.", labelNames: ["controller"], registers });
+    this.reconcileDuration = new Histogram({
+      name: "tollgate_reconcile_duration_seconds",
+      help: "Time spent in one reconcile, by outcome (success, requeue, error).",
+      labelNames: ["controller", "outcome"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.reconcileErrors = new Counter({ name: "tollgate_reconcile_errors_total", help: "Reconciles that failed.", labelNames: ["controller"], registers });
+    this.informerErrors = new Counter({ name: "tollgate_informer_errors_total", help: "Failed lists or watches, each followed by a relist.", labelNames: ["resource"], registers });
+    this.leader = new Gauge({ name: "tollgate_leader", help: "1 while this replica holds the leader lease, else 0.", registers });
+  }
+
+  controllerHooks(controller: string): ControllerHooks {
+    return {
+      onAdd: () => this.queueAdds.inc({ controller }),
+      onDepth: (depth) => this.queueDepth.set({ controller }, depth),
+      onRetry: () => this.queueRetries.inc({ controller }),
+      onReconcile: (seconds, outcome) => {
+        this.reconcileDuration.observe({ controller, outcome }, seconds);
+        if (outcome === "error") this.reconcileErrors.inc({ controller });
+      },
+    };
+  }
+}
