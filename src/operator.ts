@@ -1,10 +1,17 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { PerformanceProfile } from "./api/types.ts";
 import { profileReconciler } from "./controllers/profile.ts";
 import { KubeClient, loadKubeConfig } from "./kube/client.ts";
 import { Resources } from "./kube/resources.ts";
-import { Controller } from "./runtime/controller.ts";
+import type { KubeObject } from "./kube/types.ts";
+import { EventRecorder } from "./runtime/events.ts";
+import { startHealthServer, type HealthServer } from "./runtime/health.ts";
 import { Informer } from "./runtime/informer.ts";
+import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionConfig } from "./runtime/leader-election.ts";
+import { Manager } from "./runtime/manager.ts";
+import { RuntimeMetrics } from "./runtime/metrics.ts";
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -12,38 +19,92 @@ export interface OperatorConfig {
   namespace?: string;
   workers: number;
   resyncMs: number;
+  metricsAddr: string;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  leaderElection?: LeaderElectionConfig;
+  identity?: string;
 }
 
 export interface Operator {
-  /** Resolves once the caches have synced and the controllers run. */
+  readonly identity: string;
+  /** Resolves once the health server listens and the caches have synced. */
   start(): Promise<void>;
-  /** Stops taking work and waits for in-flight reconciles. */
+  /** Stops taking work, waits for in-flight reconciles, releases the lease. */
   stop(): Promise<void>;
+  readonly metricsPort: number | undefined;
+}
+
+export function defaultIdentity(): string {
+  return process.env.POD_NAME ?? `${hostname()}_${randomBytes(4).toString("hex")}`;
 }
 
 export function createOperator(config: OperatorConfig, logger: Logger): Operator {
-  const client = new KubeClient(loadKubeConfig(config.kubeconfig));
-  const profiles = new Informer<PerformanceProfile>(client, Resources.PerformanceProfile, {
-    namespace: config.namespace,
-    resyncMs: config.resyncMs,
-    logger,
-  });
-  const profileController = new Controller("profile", profileReconciler({ client, profiles, logger }), {
-    workers: config.workers,
-    logger,
-  });
-  profileController.watch(profiles);
+  const identity = config.identity ?? defaultIdentity();
+  const log = logger.child({ identity });
+  const kubeConfig = loadKubeConfig(config.kubeconfig);
+  const metrics = new RuntimeMetrics();
 
+  let manager: Manager | undefined;
+  // Controllers write through a client fenced on leadership; the elector has its own, unfenced one.
+  const client = new KubeClient(kubeConfig, {
+    fence: () => (config.leaderElect && !manager?.leading ? "this replica does not hold the leader lease" : undefined),
+  });
+  const elector = config.leaderElect
+    ? new LeaderElector({
+        client: new KubeClient(kubeConfig),
+        namespace: config.leaderElectionNamespace,
+        name: config.leaderElectionId,
+        identity,
+        config: config.leaderElection ?? DEFAULT_LEADER_ELECTION,
+        logger: log,
+      })
+    : undefined;
+
+  const informer = <T extends KubeObject>(type: typeof Resources[keyof typeof Resources]) =>
+    new Informer<T>(client, type, {
+      namespace: config.namespace,
+      resyncMs: config.resyncMs,
+      logger: log,
+      onError: () => metrics.informerErrors.inc({ resource: type.plural }),
+    });
+  const profiles = informer<PerformanceProfile>(Resources.PerformanceProfile);
+  const events = new EventRecorder({ client, instance: identity, logger: log });
+
+  manager = new Manager({
+    specs: [
+      {
+        name: "profile",
+        reconcile: profileReconciler({ client, profiles, events, logger: log }),
+        workers: config.workers,
+        sources: [{ informer: profiles as unknown as Informer<KubeObject> }],
+      },
+    ],
+    elector,
+    metrics,
+    logger: log,
+  });
+
+  let health: HealthServer | undefined;
+  let stopped = false;
   return {
+    identity,
+    get metricsPort() {
+      return health?.port;
+    },
     async start() {
-      profiles.start();
-      await profiles.synced;
-      profileController.start();
-      logger.info({ namespace: config.namespace ?? "(all)", profiles: profiles.size }, "caches synced; reconciling");
+      health = await startHealthServer(config.metricsAddr, metrics.registry, {
+        live: () => !stopped,
+        ready: () => manager!.ready(),
+      });
+      log.info({ metricsPort: health.port, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect }, "serving /metrics, /healthz, /readyz");
+      await manager!.start();
     },
     async stop() {
-      await profileController.stop();
-      profiles.stop();
+      stopped = true;
+      await manager!.stop();
+      await health?.close();
     },
   };
 }

@@ -6,6 +6,10 @@ const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
 export interface OperatorProcess {
   readonly pid: number;
+  /** The port of /metrics, /healthz, /readyz, once the operator logged it. */
+  metricsPort(): Promise<number>;
+  /** GET a path of the health server; resolves to status and body. */
+  http(path: string): Promise<{ status: number; body: string }>;
   /** Every JSON log line so far. */
   logs(): Array<Record<string, unknown>>;
   /** SIGTERM, wait for exit; resolves to the exit code. */
@@ -16,7 +20,8 @@ export interface OperatorProcess {
 /** Runs `tollgate controller` as its own process against the test cluster, as it runs in production. */
 export function startOperator(args: string[] = [], env: Record<string, string> = {}): OperatorProcess {
   const cluster = loadClusterEnv();
-  const child: ChildProcess = spawn(process.execPath, [CLI, "controller", ...args], {
+  const withDefaults = args.includes("--metrics-addr") ? args : [...args, "--metrics-addr", "127.0.0.1:0"];
+  const child: ChildProcess = spawn(process.execPath, [CLI, "controller", ...withDefaults], {
     env: { ...process.env, KUBECONFIG: cluster.KUBECONFIG, TOLLGATE_LOG_LEVEL: "debug", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -43,8 +48,23 @@ export function startOperator(args: string[] = [], env: Record<string, string> =
       resolve(code);
     }),
   );
+  const metricsPort = async () => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const line = lines.find((l) => typeof l.metricsPort === "number");
+      if (line) return line.metricsPort as number;
+      if (child.exitCode !== null) throw new Error(`operator exited (${child.exitCode}) before serving metrics: ${stderr}`);
+      if (Date.now() > deadline) throw new Error("operator did not log its metrics port within 30 s");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   return {
     pid: child.pid ?? -1,
+    metricsPort,
+    async http(path: string) {
+      const res = await fetch(`http://127.0.0.1:${await metricsPort()}${path}`);
+      return { status: res.status, body: await res.text() };
+    },
     logs: () => lines,
     exited,
     async stop(signal = "SIGTERM") {

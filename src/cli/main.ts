@@ -25,8 +25,17 @@ Flags (each falls back to the environment variable named):
   --kubeconfig PATH      kubeconfig to use; in-cluster or ~/.kube/config otherwise  (KUBECONFIG)
   --namespace NS         watch only this namespace; all namespaces when empty     (TOLLGATE_NAMESPACE)
   --workers N            concurrent reconciles                                     (TOLLGATE_WORKERS, 4)
-  --resync DURATION      re-deliver every cached object this often, in seconds    (TOLLGATE_RESYNC_SECONDS, 300)
+  --resync SECONDS       re-deliver every cached object this often               (TOLLGATE_RESYNC_SECONDS, 300)
+  --metrics-addr ADDR    serve /metrics, /healthz, /readyz here; port 0 = any      (TOLLGATE_METRICS_ADDR, :8080)
+  --leader-elect BOOL    hold a Lease so only one replica reconciles               (TOLLGATE_LEADER_ELECT, true)
+  --leader-election-namespace NS
+                         namespace of the Lease                                    (POD_NAMESPACE; else --namespace; else default)
+  --leader-election-id NAME
+                         name of the Lease                                         (TOLLGATE_LEADER_ELECTION_ID, tollgate-leader)
   --log-level LEVEL      trace, debug, info, warn, error                           (TOLLGATE_LOG_LEVEL, info)
+
+Leader election uses a 15 s lease, renewed every 2 s; a leader that cannot renew for 10 s stops
+reconciling at once. SIGTERM stops taking work, lets in-flight reconciles finish and releases the lease.
 `;
 
 function env(name: string): string | undefined {
@@ -40,6 +49,12 @@ function positiveInt(flag: string, raw: string): number {
   return n;
 }
 
+function bool(flag: string, raw: string): boolean {
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new UsageError(`${flag} must be true or false, not ${JSON.stringify(raw)}`);
+}
+
 class UsageError extends Error {}
 
 async function controller(argv: string[]): Promise<void> {
@@ -50,6 +65,10 @@ async function controller(argv: string[]): Promise<void> {
       namespace: { type: "string" },
       workers: { type: "string" },
       resync: { type: "string" },
+      "metrics-addr": { type: "string" },
+      "leader-elect": { type: "string" },
+      "leader-election-namespace": { type: "string" },
+      "leader-election-id": { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -60,12 +79,17 @@ async function controller(argv: string[]): Promise<void> {
     return;
   }
   const logger = createLogger(values["log-level"] ?? env("TOLLGATE_LOG_LEVEL"));
+  const namespace = values.namespace ?? env("TOLLGATE_NAMESPACE");
   const operator = createOperator(
     {
       kubeconfig: values.kubeconfig ?? env("KUBECONFIG"),
-      namespace: values.namespace ?? env("TOLLGATE_NAMESPACE"),
+      namespace,
       workers: positiveInt("--workers", values.workers ?? env("TOLLGATE_WORKERS") ?? "4"),
       resyncMs: positiveInt("--resync", values.resync ?? env("TOLLGATE_RESYNC_SECONDS") ?? "300") * 1000,
+      metricsAddr: values["metrics-addr"] ?? env("TOLLGATE_METRICS_ADDR") ?? ":8080",
+      leaderElect: bool("--leader-elect", values["leader-elect"] ?? env("TOLLGATE_LEADER_ELECT") ?? "true"),
+      leaderElectionNamespace: values["leader-election-namespace"] ?? env("POD_NAMESPACE") ?? namespace ?? "default",
+      leaderElectionId: values["leader-election-id"] ?? env("TOLLGATE_LEADER_ELECTION_ID") ?? "tollgate-leader",
     },
     logger,
   );

@@ -3,13 +3,16 @@ import type { PerformanceProfile } from "../api/types.ts";
 import type { KubeClient } from "../kube/client.ts";
 import { Resources } from "../kube/resources.ts";
 import { splitKey } from "../kube/types.ts";
+import type { EventRecorder } from "../runtime/events.ts";
 import type { Informer } from "../runtime/informer.ts";
 import type { Result } from "../runtime/controller.ts";
+import { findCondition } from "../runtime/conditions.ts";
 import { readinessStatus, statusNeedsWrite } from "./profile-status.ts";
 
 export interface ProfileReconcilerDeps {
   client: KubeClient;
   profiles: Informer<PerformanceProfile>;
+  events: EventRecorder;
   logger: Logger;
   now?: () => Date;
 }
@@ -28,10 +31,12 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
       { metadata: { name, namespace }, status: next } as PerformanceProfile,
       { subresource: "status", force: true },
     );
-    deps.logger.info(
-      { profile: name, namespace, controller: "profile", ready: next.conditions.find((c) => c.type === "Ready")?.status },
-      "status written",
-    );
+    const before = findCondition(profile.status?.conditions, "Ready");
+    const ready = findCondition(next.conditions, "Ready");
+    deps.logger.info({ profile: name, namespace, controller: "profile", ready: ready?.status, reason: ready?.reason }, "status written");
+    if (ready && (before?.status !== ready.status || before.reason !== ready.reason || before.message !== ready.message)) {
+      await deps.events.record(profile, ready.status === "True" ? "Normal" : "Warning", ready.reason, ready.message);
+    }
     return {};
   };
 }

@@ -42,13 +42,20 @@ export class KubeClient {
   readonly config: KubeConfig;
   private readonly server: string;
   private readonly defaultTimeoutMs: number;
+  private readonly fence: (() => string | undefined) | undefined;
 
-  constructor(config: KubeConfig, opts: { timeoutMs?: number } = {}) {
+  /**
+   * `fence`, when given, is asked before every write; a returned reason refuses the write. The
+   * operator fences its controllers' client on leadership, so a replica that just lost the lease cannot
+   * finish a reconcile's writes after another replica took over.
+   */
+  constructor(config: KubeConfig, opts: { timeoutMs?: number; fence?: () => string | undefined } = {}) {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error("kubeconfig has no current cluster");
     this.config = config;
     this.server = cluster.server.replace(/\/+$/, "");
     this.defaultTimeoutMs = opts.timeoutMs ?? 30_000;
+    this.fence = opts.fence;
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -86,7 +93,7 @@ export class KubeClient {
    */
   apply<T extends KubeObject>(
     type: ResourceType,
-    obj: KubeObject,
+    obj: T,
     opts: { subresource?: "status"; force?: boolean; fieldManager?: string; dryRun?: boolean } = {},
   ): Promise<T> {
     const name = obj.metadata?.name;
@@ -117,7 +124,7 @@ export class KubeClient {
     });
   }
 
-  create<T extends KubeObject>(type: ResourceType, obj: KubeObject, opts: { fieldManager?: string } = {}): Promise<T> {
+  create<T extends KubeObject>(type: ResourceType, obj: T, opts: { fieldManager?: string } = {}): Promise<T> {
     return this.request<T>("POST", objectPath(type, obj.metadata?.namespace), {
       body: { apiVersion: type.apiVersion, kind: type.kind, ...obj },
       query: { fieldManager: opts.fieldManager ?? FIELD_MANAGER },
@@ -125,7 +132,7 @@ export class KubeClient {
   }
 
   /** Replace with optimistic concurrency: the object's resourceVersion must still be current (409 otherwise). */
-  replace<T extends KubeObject>(type: ResourceType, obj: KubeObject, opts: { fieldManager?: string } = {}): Promise<T> {
+  replace<T extends KubeObject>(type: ResourceType, obj: T, opts: { fieldManager?: string } = {}): Promise<T> {
     const name = obj.metadata?.name;
     if (!name) throw new Error(`replace of ${type.kind} without metadata.name`);
     return this.request<T>("PUT", objectPath(type, obj.metadata?.namespace, name), {
@@ -184,6 +191,10 @@ export class KubeClient {
   }
 
   private async send(method: string, path: string, opts: RequestOptions) {
+    if (method !== "GET" && this.fence) {
+      const reason = this.fence();
+      if (reason !== undefined) throw new ApiError(method, path, 0, "Fenced", reason);
+    }
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const { headers, dispatcher } = await this.auth(url);

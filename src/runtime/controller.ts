@@ -1,7 +1,4 @@
 import type { Logger } from "pino";
-import type { KubeObject } from "../kube/types.ts";
-import { keyOf } from "../kube/types.ts";
-import type { Informer } from "./informer.ts";
 import { WorkQueue, type Backoff, type QueueHooks } from "./queue.ts";
 
 /** What a reconcile asks of the queue: nothing (done), or to come back after a while. */
@@ -42,6 +39,10 @@ export class Controller {
   private readonly logger: Logger;
   private readonly hooks: ControllerHooks;
   private running: Promise<void>[] = [];
+  private resolveFirstCycle!: () => void;
+  /** Resolves once, after start, every queued key has been processed and the queue went idle. */
+  readonly firstCycle: Promise<void>;
+  firstCycleDone = false;
 
   constructor(name: string, reconcile: Reconcile, opts: ControllerOptions) {
     this.name = name;
@@ -50,19 +51,17 @@ export class Controller {
     this.logger = opts.logger.child({ controller: name });
     this.hooks = opts.hooks ?? {};
     this.queue = new WorkQueue({ backoff: opts.backoff, hooks: this.hooks });
+    this.firstCycle = new Promise((resolve) => (this.resolveFirstCycle = resolve));
   }
 
-  /** Enqueues the keys `map` derives from each event's object (the object's own key by default). */
-  watch<T extends KubeObject>(informer: Informer<T>, map: (obj: T) => string[] = (obj) => [keyOf(obj)]): void {
-    const enqueue = (obj: T) => {
-      for (const key of map(obj)) this.queue.add(key);
-    };
-    informer.on({ add: enqueue, update: (_old, obj) => enqueue(obj), delete: enqueue });
+  enqueue(key: string): void {
+    this.queue.add(key);
   }
 
   start(): void {
     if (this.running.length) return;
     for (let i = 0; i < this.workers; i++) this.running.push(this.work());
+    this.checkFirstCycle();
   }
 
   /** Stops taking work and resolves once every in-flight reconcile has finished. */
@@ -99,6 +98,13 @@ export class Controller {
       }
     } finally {
       this.queue.done(key);
+      this.checkFirstCycle();
     }
+  }
+
+  private checkFirstCycle(): void {
+    if (this.firstCycleDone || !this.queue.idle) return;
+    this.firstCycleDone = true;
+    this.resolveFirstCycle();
   }
 }

@@ -54,15 +54,30 @@ describe("decideLease", () => {
     expect(decideLease(obs, true, "a", T0, cfg)).toMatchObject({ action: "update", kind: "acquire" });
   });
 
-  it("judges expiry from when the record last changed, not from the holder's clock", () => {
-    // The holder keeps renewing: each new renewTime restarts the local clock.
-    let obs = observe(undefined, lease("b", "1", { renewTime: "t1" }), T0);
-    obs = observe(obs, lease("b", "2", { renewTime: "t2" }), T0 + 10_000);
-    expect(decideLease(obs, true, "a", T0 + 20_000, cfg)).toMatchObject({ action: "wait", expiresAtMs: T0 + 25_000 });
+  it("judges expiry from when the record last changed, not from re-reading it", () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    let obs = observe(undefined, lease("b", "1", { renewTime: iso(T0) }), T0);
+    // The holder renewed at T0+9s; this candidate polls at T0+10s and pins the change to the renewal.
+    obs = observe(obs, lease("b", "2", { renewTime: iso(T0 + 9_000) }), T0 + 10_000);
+    expect(obs.observedAtMs).toBe(T0 + 9_000);
+    expect(decideLease(obs, true, "a", T0 + 20_000, cfg)).toMatchObject({ action: "wait", expiresAtMs: T0 + 24_000 });
     // The holder stops renewing: re-reading the same record does not restart the clock.
-    obs = observe(obs, lease("b", "2", { renewTime: "t2" }), T0 + 24_000);
-    expect(obs.observedAtMs).toBe(T0 + 10_000);
-    expect(decideLease(obs, true, "a", T0 + 25_000, cfg)).toMatchObject({ action: "update", kind: "acquire" });
+    obs = observe(obs, lease("b", "2", { renewTime: iso(T0 + 9_000) }), T0 + 23_000);
+    expect(obs.observedAtMs).toBe(T0 + 9_000);
+    expect(decideLease(obs, true, "a", T0 + 24_000, cfg)).toMatchObject({ action: "update", kind: "acquire" });
+  });
+
+  it("bounds a skewed holder clock by its own polls", () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    let obs = observe(undefined, lease("b", "1", { renewTime: iso(T0) }), T0);
+    // A holder clock far behind cannot pull the change before this candidate's previous poll...
+    obs = observe(obs, lease("b", "2", { renewTime: iso(T0 - 60_000) }), T0 + 2_000);
+    expect(obs.observedAtMs).toBe(T0);
+    // ...and one far ahead cannot push it past now.
+    obs = observe(obs, lease("b", "3", { renewTime: iso(T0 + 60_000) }), T0 + 4_000);
+    expect(obs.observedAtMs).toBe(T0 + 4_000);
+    // A lease seen for the first time counts from now, whatever its renewTime says.
+    expect(observe(undefined, lease("b", "9", { renewTime: iso(T0 - 60_000) }), T0).observedAtMs).toBe(T0);
   });
 });
 
@@ -74,11 +89,11 @@ class MemoryLeases implements LeaseClient {
   async find<T extends KubeObject>(_t: ResourceType, _ns: string | undefined, _n: string): Promise<T | undefined> {
     return this.lease ? (structuredClone(this.lease) as T) : undefined;
   }
-  async create<T extends KubeObject>(_t: ResourceType, obj: KubeObject): Promise<T> {
+  async create<T extends KubeObject>(_t: ResourceType, obj: T): Promise<T> {
     if (this.lease) throw new ApiError("POST", "/leases", 409, "AlreadyExists", "exists");
     return this.store(obj as Lease) as T;
   }
-  async replace<T extends KubeObject>(_t: ResourceType, obj: KubeObject): Promise<T> {
+  async replace<T extends KubeObject>(_t: ResourceType, obj: T): Promise<T> {
     if (obj.metadata?.resourceVersion !== this.lease?.metadata?.resourceVersion) {
       throw new ApiError("PUT", "/leases", 409, "Conflict", "the object has been modified");
     }

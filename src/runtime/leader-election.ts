@@ -35,14 +35,20 @@ export const DEFAULT_LEADER_ELECTION: LeaderElectionConfig = {
 };
 
 /**
- * What a candidate remembers of the lease: the record, and when *it* last saw the record change.
- * Expiry is judged on the candidate's own clock from that moment, never from the holder's renewTime,
- * so clock skew between replicas cannot make two of them leader at once (client-go does the same).
+ * What a candidate remembers of the lease: the record, and when the record last changed.
+ *
+ * A candidate polls every retry period, so it learns of a renewal up to one period late. It pins the
+ * renewal to the holder's renewTime, clamped between its previous poll (when the old record was still
+ * there) and now. With clocks in sync this is exact, and a crashed holder's lease is taken
+ * leaseDuration after its last renewal. With skewed clocks the error is at most one retry period, and
+ * safety still holds: a holder stops reconciling renewDeadline (10 s) after its last renewal, well
+ * before a candidate can take over (15 s − 2 s at the earliest), so two replicas never lead at once.
  */
 export interface Observation {
   record: LeaseSpec | undefined;
   resourceVersion: string | undefined;
   observedAtMs: number;
+  polledAtMs: number;
 }
 
 export type LeaseDecision =
@@ -63,10 +69,13 @@ function sameRecord(a: LeaseSpec | undefined, b: LeaseSpec | undefined): boolean
 /** Updates the observation with a freshly read lease: the clock restarts only when the record changed. */
 export function observe(prev: Observation | undefined, lease: Lease | undefined, nowMs: number): Observation {
   const record = lease?.spec;
-  if (prev && sameRecord(prev.record, record)) {
-    return { ...prev, resourceVersion: lease?.metadata?.resourceVersion };
-  }
-  return { record, resourceVersion: lease?.metadata?.resourceVersion, observedAtMs: nowMs };
+  const resourceVersion = lease?.metadata?.resourceVersion;
+  if (prev && sameRecord(prev.record, record)) return { ...prev, resourceVersion, polledAtMs: nowMs };
+  // On first sight nothing bounds when the record was written: count from now, the cautious choice.
+  const earliest = prev?.polledAtMs ?? nowMs;
+  const renewedMs = Date.parse(record?.renewTime ?? "");
+  const observedAtMs = Number.isFinite(renewedMs) ? Math.min(nowMs, Math.max(earliest, renewedMs)) : nowMs;
+  return { record, resourceVersion, observedAtMs, polledAtMs: nowMs };
 }
 
 /** The pure core of leader election: given what was observed, what should `identity` do now? */

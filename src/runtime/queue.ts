@@ -42,6 +42,11 @@ export class WorkQueue {
     return this.queue.length;
   }
 
+  /** Nothing queued and nothing being processed. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.processing.size === 0;
+  }
+
   get isShuttingDown(): boolean {
     return this.shuttingDown;
   }
