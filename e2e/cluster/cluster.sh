@@ -5,6 +5,7 @@
 #   cluster.sh up       build what is missing, start what is not running (idempotent)
 #   cluster.sh down     stop everything and drop the cluster's data
 #   cluster.sh status   what runs, and where
+#   cluster.sh stop C   stop one component (tests use it for outages); `up` starts it again
 #
 # After `up`, e2e/.run/env sets KUBECONFIG, KUBECTL, PROMETHEUS_URL, PROMETHEUS_TARGETS_DIR and
 # PROMETHEUS_RULES_DIR. With TOLLGATE_CLUSTER=kind the API server comes from a kind cluster instead
@@ -60,10 +61,17 @@ running() {
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
 }
 
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 # Starts a component in its own session, so `down` can stop it and everything it spawned.
+# start NAME PORT COMMAND...: refuses to start when another process holds the port (another checkout's
+# cluster, say), rather than waiting on a health check that someone else's server would answer.
 start() {
-  local name=$1; shift
+  local name=$1 port=$2; shift 2
   if running "$name"; then log "$name already running (pid $(pid_of "$name"))"; return; fi
+  if port_in_use "$port"; then
+    die "port $port for $name is taken by another process; stop it or choose other ports with TOLLGATE_PORT_BASE"
+  fi
   mkdir -p "$LOGS" "$PIDS"
   setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$PIDS/$name.pid"
@@ -170,7 +178,7 @@ apiserver_ready() {
 
 start_etcd() {
   mkdir -p "$DATA_DIR/etcd"
-  start etcd etcd --name tollgate-e2e --data-dir "$DATA_DIR/etcd" \
+  start etcd $ETCD_PORT etcd --name tollgate-e2e --data-dir "$DATA_DIR/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
     --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
     --initial-cluster "tollgate-e2e=http://127.0.0.1:$ETCD_PEER_PORT" \
@@ -182,7 +190,7 @@ start_etcd() {
 # clients that ask for them (kwok's newer client-go) then retry for tens of seconds before each event.
 # With the feature off, the server says so and they fall back to plain list and watch.
 start_apiserver() {
-  start kube-apiserver "$K8S_BIN_DIR/kube-apiserver" \
+  start kube-apiserver $APISERVER_PORT "$K8S_BIN_DIR/kube-apiserver" \
     --advertise-address=127.0.0.1 --bind-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
     --tls-cert-file="$PKI/serving.crt" --tls-private-key-file="$PKI/serving.key" --client-ca-file="$PKI/ca.crt" \
@@ -197,7 +205,7 @@ start_apiserver() {
 }
 
 start_controller_manager() {
-  start kube-controller-manager "$K8S_BIN_DIR/kube-controller-manager" \
+  start kube-controller-manager $KCM_PORT "$K8S_BIN_DIR/kube-controller-manager" \
     --kubeconfig="$KUBECONFIG_FILE" --authentication-kubeconfig="$KUBECONFIG_FILE" \
     --authorization-kubeconfig="$KUBECONFIG_FILE" \
     --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --leader-elect=false \
@@ -209,7 +217,7 @@ start_controller_manager() {
 }
 
 start_scheduler() {
-  start kube-scheduler "$K8S_BIN_DIR/kube-scheduler" \
+  start kube-scheduler $SCHEDULER_PORT "$K8S_BIN_DIR/kube-scheduler" \
     --kubeconfig="$KUBECONFIG_FILE" --authentication-kubeconfig="$KUBECONFIG_FILE" \
     --authorization-kubeconfig="$KUBECONFIG_FILE" \
     --bind-address=127.0.0.1 --secure-port="$SCHEDULER_PORT" --leader-elect=false --profiling=false --v=1
@@ -239,7 +247,7 @@ write_kwok_stages() {
 
 start_kwok() {
   write_kwok_stages
-  start kwok "$KWOK_BIN_DIR/kwok" --kubeconfig="$KUBECONFIG_FILE" --config="$RUN_DIR/kwok-stages.yaml" \
+  start kwok "$KWOK_PORT" "$KWOK_BIN_DIR/kwok" --kubeconfig="$KUBECONFIG_FILE" --config="$RUN_DIR/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --cidr=10.244.0.0/16 --node-ip=127.0.0.1 --node-lease-duration-seconds=40 \
     --server-address="127.0.0.1:$KWOK_PORT"
@@ -301,7 +309,7 @@ EOF
 
 start_prometheus() {
   write_prometheus_config
-  start prometheus prometheus --config.file="$RUN_DIR/prometheus/prometheus.yml" \
+  start prometheus $PROMETHEUS_PORT prometheus --config.file="$RUN_DIR/prometheus/prometheus.yml" \
     --storage.tsdb.path="$DATA_DIR/prometheus" --storage.tsdb.retention.time=1d \
     --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-lifecycle --web.enable-admin-api \
     --log.level=warn
@@ -378,5 +386,11 @@ case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  stop)
+    case "${2:-}" in
+      etcd | kube-apiserver | kube-controller-manager | kube-scheduler | kwok | prometheus) stop "$2" ;;
+      *) echo "usage: $0 stop etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|prometheus" >&2; exit 2 ;;
+    esac
+    ;;
+  *) echo "usage: $0 up|down|status|stop COMPONENT" >&2; exit 2 ;;
 esac
