@@ -17,6 +17,10 @@ kind: PerformanceProfile
 metadata: {name: game-service}
 spec:
   targetRef: {name: ${target}}
+  slos:
+    - name: availability
+      objective: 99.5
+      indicator: {istio: {kind: availability}}
 `;
 
 describe("tollgate controller", () => {

@@ -107,7 +107,8 @@ describe("leader election between two operator replicas", () => {
   });
 
   it("releases the lease on SIGTERM so a new replica takes over at once", async () => {
-    const current = ops.a!.logs().some((l) => l.msg === "became leader") && ops.a!.logs().every((l) => l.msg !== "stopped reconciling") ? ops.a! : ops.b!;
+    const holder = (await kubectlJson<Lease>(["-n", ns, "get", "lease", "tollgate-leader"])).spec.holderIdentity;
+    const current = holder === "replica-a" ? ops.a! : ops.b!;
     ops.c = startOperator(["--namespace", ns], { POD_NAME: "replica-c" });
     await ops.c.metricsPort();
     await sleep(1_000);

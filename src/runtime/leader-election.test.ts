@@ -5,6 +5,7 @@ import type { ResourceType } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
 import {
   decideLease,
+  microTime,
   LeaderElector,
   observe,
   type Lease,
@@ -27,7 +28,7 @@ describe("decideLease", () => {
     const d = decideLease(undefined, false, "a", T0, cfg);
     expect(d).toEqual({
       action: "create",
-      spec: { holderIdentity: "a", leaseDurationSeconds: 15, acquireTime: new Date(T0).toISOString(), renewTime: new Date(T0).toISOString(), leaseTransitions: 0 },
+      spec: { holderIdentity: "a", leaseDurationSeconds: 15, acquireTime: "2026-01-01T00:00:00.000000Z", renewTime: "2026-01-01T00:00:00.000000Z", leaseTransitions: 0 },
     });
   });
 
@@ -35,7 +36,7 @@ describe("decideLease", () => {
     const obs = observe(undefined, lease("a", "1", { leaseTransitions: 4 }), T0);
     const d = decideLease(obs, true, "a", T0 + 2_000, cfg);
     expect(d).toMatchObject({ action: "update", kind: "renew", spec: { holderIdentity: "a", acquireTime: "a", leaseTransitions: 4 } });
-    expect(d.action === "update" && d.spec.renewTime).toBe(new Date(T0 + 2_000).toISOString());
+    expect(d.action === "update" && d.spec.renewTime).toBe(microTime(T0 + 2_000));
   });
 
   it("waits while another holder's lease has not expired on the local clock", () => {

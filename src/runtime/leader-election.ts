@@ -56,6 +56,11 @@ export type LeaseDecision =
   | { action: "update"; spec: LeaseSpec; kind: "renew" | "acquire" }
   | { action: "wait"; holder: string; expiresAtMs: number };
 
+/** metav1.MicroTime wants exactly six fractional digits; toISOString gives three. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
 function sameRecord(a: LeaseSpec | undefined, b: LeaseSpec | undefined): boolean {
   return (
     a?.holderIdentity === b?.holderIdentity &&
@@ -86,7 +91,7 @@ export function decideLease(
   nowMs: number,
   config: LeaderElectionConfig,
 ): LeaseDecision {
-  const now = new Date(nowMs).toISOString();
+  const now = microTime(nowMs);
   const durationSeconds = Math.ceil(config.leaseDurationMs / 1000);
   const fresh = (transitions: number): LeaseSpec => ({
     holderIdentity: identity,
@@ -248,7 +253,7 @@ export class LeaderElector {
       if (!lease || lease.spec?.holderIdentity !== this.identity) return;
       await this.client.replace<Lease>(Resources.Lease, {
         metadata: { name: this.name, namespace: this.namespace, resourceVersion: lease.metadata?.resourceVersion },
-        spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: new Date(this.now()).toISOString() },
+        spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: microTime(this.now()) },
       });
       this.logger.info({ identity: this.identity }, "released the lease");
     } catch (err) {
