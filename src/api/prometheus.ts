@@ -1,0 +1,68 @@
+import { z } from "zod";
+import { withRules } from "./cel.ts";
+import { duration } from "./duration.ts";
+import { secretKeyRef } from "./secret-ref.ts";
+import { httpUrl } from "./url.ts";
+
+const address = httpUrl(
+  "prometheus.address",
+  "Base URL of the Prometheus-compatible HTTP API (Prometheus, Thanos Query, Mimir, Cortex), without /api/v1, e.g. http://prometheus.monitoring:9090 or https://mimir.example/prometheus. Defaults to the operator's --prometheus-url.",
+  "http://prometheus.monitoring:9090",
+);
+
+const HEADER_NAME = /^[A-Za-z0-9-]+$/;
+
+const headers = withRules(
+  z.record(z.string().max(256), z.string().max(4096)),
+  [
+    {
+      rule: "self.all(k, k.matches('^[A-Za-z0-9-]+$'))",
+      message: "prometheus.headers names must be HTTP header names: letters, digits and dashes.",
+      check: (h: Record<string, string>) => Object.keys(h).every((k) => HEADER_NAME.test(k)),
+    },
+  ],
+  {
+    description:
+      "Extra HTTP headers sent with every query, e.g. X-Scope-OrgID: tenant-a for a multi-tenant Mimir or Cortex. Values are stored in the profile in plain text: put credentials in bearerTokenSecretRef instead. At most 16 headers.",
+    maxProperties: 16,
+  },
+);
+
+const tlsSchema = z
+  .object({
+    caSecretRef: secretKeyRef(
+      "prometheus.tls.caSecretRef",
+      "Secret key holding the PEM CA bundle that signed the server's certificate, for a private CA. The system trust store is used when absent.",
+    ).optional(),
+    insecureSkipVerify: z
+      .boolean()
+      .default(false)
+      .describe("Skip verifying the server's certificate. Only for test setups: it makes the connection open to interception. Defaults to false."),
+  })
+  .describe("TLS settings for an https address.");
+
+export const prometheusSchema = z
+  .object({
+    address: address.optional(),
+    headers: headers.optional(),
+    bearerTokenSecretRef: secretKeyRef(
+      "prometheus.bearerTokenSecretRef",
+      "Secret key holding a bearer token, sent as 'Authorization: Bearer <token>' with every query (e.g. for an OAuth proxy or Grafana Cloud).",
+    ).optional(),
+    tls: tlsSchema.optional(),
+    mode: z
+      .enum(["Direct", "RecordingRules"])
+      .optional()
+      .describe(
+        "How burn rates are read. RecordingRules: Tollgate emits recording rules (a PrometheusRule where the prometheus-operator CRDs exist) and reads all profiles with a few instant queries per cycle; scales to thousands of profiles. Direct: Tollgate sends the range queries itself each cycle; for plain Prometheus setups without rule loading. Defaults to the operator's configured mode.",
+      ),
+    timeout: duration(
+      "prometheus.timeout",
+      "How long one query may take before it counts as no data (never as a failure of the service), e.g. 10s. Defaults to the operator's query timeout.",
+    ).optional(),
+  })
+  .describe(
+    "Where and how to query the metrics of this profile's SLOs. Everything is optional: unset fields come from the operator's configuration (--prometheus-url and friends).",
+  );
+
+export type PrometheusSpec = z.output<typeof prometheusSchema>;
