@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectlJson, kubectlOk } from "./support/kubectl.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { waitFor } from "./support/wait.ts";
+import { loadClusterEnv } from "./support/env.ts";
 
 interface Profile {
   metadata: { generation: number };
@@ -61,5 +62,77 @@ describe("tollgate controller", () => {
     expect(ready?.status).toBe("True");
     expect(ready?.observedGeneration).toBe(after.metadata.generation);
     expect(ready?.lastTransitionTime).toBe(since);
+  });
+});
+
+describe("a profile the API server admits but Prometheus cannot parse", () => {
+  let ns: string;
+  let operator: OperatorProcess;
+  beforeAll(async () => {
+    await installCrds();
+    ns = await createNamespace("e2e-invalid");
+    operator = startOperator(["--namespace", ns, "--prometheus-url", loadClusterEnv().PROMETHEUS_URL]);
+  });
+  afterAll(async () => {
+    await operator?.stop();
+    await deleteNamespace(ns);
+  });
+
+  it("is reported Ready=False with the field and Prometheus's parse error, while other profiles are served", async () => {
+    await applyYaml(
+      `
+apiVersion: tollgate.dev/v1alpha1
+kind: PerformanceProfile
+metadata: {name: broken-query}
+spec:
+  targetRef: {name: checkout}
+  slos:
+    - name: availability
+      objective: 99.9
+      indicator:
+        ratio:
+          errors: 'sum(rate(http_requests_total{code=~"5.."}[{{window}}])'
+          total: 'sum(rate(http_requests_total[{{window}}]))'
+---
+apiVersion: tollgate.dev/v1alpha1
+kind: PerformanceProfile
+metadata: {name: healthy}
+spec:
+  targetRef: {name: cart}
+  slos:
+    - name: availability
+      objective: 99.9
+      indicator:
+        ratio:
+          errors: 'sum(rate(http_requests_total{code=~"5.."}[{{window}}]))'
+          total: 'sum(rate(http_requests_total[{{window}}]))'
+`,
+      ns,
+    );
+    const broken = await waitFor("Ready=False on the broken profile", async () => {
+      const p = await kubectlJson<Profile>(["-n", ns, "get", "pp", "broken-query"]);
+      const c = p.status?.conditions?.find((x) => x.type === "Ready");
+      return c?.status === "False" ? c : undefined;
+    });
+    expect(broken.reason).toBe("InvalidSpec");
+    expect((broken as { message?: string }).message).toMatch(/^spec\.slos\[0\]\.indicator\.ratio\.errors: PromQL does not parse: .*parse error/);
+    const healthy = await waitFor("Ready=True on the healthy profile", async () => {
+      const p = await kubectlJson<Profile>(["-n", ns, "get", "pp", "healthy"]);
+      return p.status?.conditions?.find((x) => x.type === "Ready" && x.status === "True");
+    });
+    expect(healthy.reason).toBe("Reconciled");
+    const events = await kubectlJson<{ items: Array<{ reason: string; type: string; involvedObject: { name: string }; message: string }> }>([
+      "-n", ns, "get", "events", "--field-selector", "involvedObject.name=broken-query",
+    ]);
+    expect(events.items.some((e) => e.reason === "InvalidSpec" && e.type === "Warning" && e.message.includes("PromQL does not parse"))).toBe(true);
+
+    // Fixing the query makes it Ready, and the operator kept running all along.
+    await kubectlOk(["-n", ns, "patch", "pp", "broken-query", "--type=json", "-p",
+      '[{"op":"replace","path":"/spec/slos/0/indicator/ratio/errors","value":"sum(rate(http_requests_total{code=~\\"5..\\"}[{{window}}]))"}]']);
+    await waitFor("Ready=True after the fix", async () => {
+      const p = await kubectlJson<Profile>(["-n", ns, "get", "pp", "broken-query"]);
+      return p.status?.conditions?.find((x) => x.type === "Ready" && x.status === "True");
+    });
+    expect(operator.logs().some((l) => l.level === 50 || l.level === 60)).toBe(false);
   });
 });

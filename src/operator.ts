@@ -11,6 +11,7 @@ import { startHealthServer, type HealthServer } from "./runtime/health.ts";
 import { Informer } from "./runtime/informer.ts";
 import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionConfig } from "./runtime/leader-election.ts";
 import { Manager } from "./runtime/manager.ts";
+import { SyntaxChecker } from "./prometheus/syntax-check.ts";
 import { RuntimeMetrics } from "./runtime/metrics.ts";
 
 export interface OperatorConfig {
@@ -20,6 +21,8 @@ export interface OperatorConfig {
   workers: number;
   resyncMs: number;
   metricsAddr: string;
+  /** Default Prometheus for profiles that do not name their own. */
+  prometheusUrl?: string;
   leaderElect: boolean;
   leaderElectionNamespace: string;
   leaderElectionId: string;
@@ -76,7 +79,14 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
     specs: [
       {
         name: "profile",
-        reconcile: profileReconciler({ client, profiles, events, logger: log }),
+        reconcile: profileReconciler({
+          client,
+          profiles,
+          events,
+          syntax: new SyntaxChecker(),
+          defaultPrometheusUrl: config.prometheusUrl,
+          logger: log,
+        }),
         workers: config.workers,
         sources: [{ informer: profiles as unknown as Informer<KubeObject> }],
       },

@@ -26,6 +26,7 @@ Flags (each falls back to the environment variable named):
   --namespace NS         watch only this namespace; all namespaces when empty     (TOLLGATE_NAMESPACE)
   --workers N            concurrent reconciles                                     (TOLLGATE_WORKERS, 4)
   --resync SECONDS       re-deliver every cached object this often               (TOLLGATE_RESYNC_SECONDS, 300)
+  --prometheus-url URL   Prometheus for profiles that do not set spec.prometheus   (TOLLGATE_PROMETHEUS_URL)
   --metrics-addr ADDR    serve /metrics, /healthz, /readyz here; port 0 = any      (TOLLGATE_METRICS_ADDR, :8080)
   --leader-elect BOOL    hold a Lease so only one replica reconciles               (TOLLGATE_LEADER_ELECT, true)
   --leader-election-namespace NS
@@ -66,6 +67,7 @@ async function controller(argv: string[]): Promise<void> {
       workers: { type: "string" },
       resync: { type: "string" },
       "metrics-addr": { type: "string" },
+      "prometheus-url": { type: "string" },
       "leader-elect": { type: "string" },
       "leader-election-namespace": { type: "string" },
       "leader-election-id": { type: "string" },
@@ -86,6 +88,7 @@ async function controller(argv: string[]): Promise<void> {
       namespace,
       workers: positiveInt("--workers", values.workers ?? env("TOLLGATE_WORKERS") ?? "4"),
       resyncMs: positiveInt("--resync", values.resync ?? env("TOLLGATE_RESYNC_SECONDS") ?? "300") * 1000,
+      prometheusUrl: values["prometheus-url"] ?? env("TOLLGATE_PROMETHEUS_URL"),
       metricsAddr: values["metrics-addr"] ?? env("TOLLGATE_METRICS_ADDR") ?? ":8080",
       leaderElect: bool("--leader-elect", values["leader-elect"] ?? env("TOLLGATE_LEADER_ELECT") ?? "true"),
       leaderElectionNamespace: values["leader-election-namespace"] ?? env("POD_NAMESPACE") ?? namespace ?? "default",

@@ -1,5 +1,5 @@
 import type { PerformanceProfile } from "../api/types.ts";
-import { validateSpec } from "../api/validate.ts";
+import type { SpecValidation } from "../api/validate.ts";
 import { conditionsChanged, setCondition, type Condition } from "../runtime/conditions.ts";
 
 export interface ProfileStatusUpdate {
@@ -7,13 +7,28 @@ export interface ProfileStatusUpdate {
   conditions: Condition[];
 }
 
-/** The profile's readiness, decided from its spec alone: Ready, or InvalidSpec naming the field. */
-export function readinessStatus(profile: PerformanceProfile, now: Date): ProfileStatusUpdate {
+/** A problem found at runtime in a spec the API server admitted (a query Prometheus cannot parse). */
+export interface SpecProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * The profile's readiness: Ready, or InvalidSpec naming the field, from the schema's verdict and from
+ * problems found at runtime.
+ */
+export function readinessStatus(
+  profile: PerformanceProfile,
+  result: SpecValidation,
+  now: Date,
+  problem?: SpecProblem,
+): ProfileStatusUpdate {
   const generation = profile.metadata?.generation;
-  const result = validateSpec(profile.spec);
-  const ready = result.ok
-    ? { type: "Ready", status: "True" as const, reason: "Reconciled", message: "The profile is valid and Tollgate is reconciling it." }
-    : { type: "Ready", status: "False" as const, reason: "InvalidSpec", message: result.message };
+  const invalid = !result.ok ? result.message : problem ? `${problem.field}: ${problem.message}` : undefined;
+  const ready =
+    invalid === undefined
+      ? { type: "Ready", status: "True" as const, reason: "Reconciled", message: "The profile is valid and Tollgate is reconciling it." }
+      : { type: "Ready", status: "False" as const, reason: "InvalidSpec", message: invalid };
   return { observedGeneration: generation, conditions: setCondition(profile.status?.conditions, ready, generation, now) };
 }
 

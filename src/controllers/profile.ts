@@ -7,12 +7,19 @@ import type { EventRecorder } from "../runtime/events.ts";
 import type { Informer } from "../runtime/informer.ts";
 import type { Result } from "../runtime/controller.ts";
 import { findCondition } from "../runtime/conditions.ts";
-import { readinessStatus, statusNeedsWrite } from "./profile-status.ts";
+import type { ProfileSpec } from "../api/profile.ts";
+import { validateSpec } from "../api/validate.ts";
+import type { SyntaxChecker } from "../prometheus/syntax-check.ts";
+import { userQueries } from "../slo/user-queries.ts";
+import { readinessStatus, statusNeedsWrite, type SpecProblem } from "./profile-status.ts";
 
 export interface ProfileReconcilerDeps {
   client: KubeClient;
   profiles: Informer<PerformanceProfile>;
   events: EventRecorder;
+  /** Parses users' PromQL with Prometheus's parser; absent when no Prometheus is configured. */
+  syntax?: SyntaxChecker;
+  defaultPrometheusUrl?: string;
   logger: Logger;
   now?: () => Date;
 }
@@ -23,7 +30,9 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
   return async (key) => {
     const profile = deps.profiles.get(key);
     if (!profile || profile.metadata?.deletionTimestamp) return {};
-    const next = readinessStatus(profile, now());
+    const valid = validateSpec(profile.spec);
+    const problem = valid.ok ? await firstQueryProblem(deps, valid.spec) : undefined;
+    const next = readinessStatus(profile, valid, now(), problem);
     if (!statusNeedsWrite(profile, next)) return {};
     const { namespace, name } = splitKey(key);
     await deps.client.apply(
@@ -39,4 +48,14 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
     }
     return {};
   };
+}
+
+async function firstQueryProblem(deps: ProfileReconcilerDeps, spec: ProfileSpec): Promise<SpecProblem | undefined> {
+  const url = spec.prometheus?.address ?? deps.defaultPrometheusUrl;
+  if (!deps.syntax || !url) return undefined;
+  for (const q of userQueries(spec)) {
+    const verdict = await deps.syntax.check(url, q.expr);
+    if (verdict.ok === false) return { field: q.field, message: `PromQL does not parse: ${verdict.message}` };
+  }
+  return undefined;
 }
