@@ -25,19 +25,8 @@ async function main(): Promise<void> {
 
   await installCrds();
   if ((await kubectl(["get", "namespace", NS])).code !== 0) await kubectlOk(["create", "namespace", NS]);
-  await applyYaml(
-    `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: game-service, labels: {app: game-service}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: game-service}}
-  template:
-    metadata: {labels: {app: game-service}}
-    spec: {containers: [{name: game, image: registry.example/game-service:1.0.0}]}
-`,
-    NS,
-  );
+  // The seed's game service: Service, Deployment and its PerformanceProfile.
+  await applyYaml(readFileSync(`${ROOT}/examples/game-service.yaml`, "utf8"), NS);
   await kubectlOk(["-n", NS, "rollout", "status", "deployment/game-service", "--timeout=60s"]);
   say("game-service is running on the kwok node");
 
@@ -45,8 +34,7 @@ spec:
   await sim.setWorkload(NS, "game-service", { rate: 50, errorRatio: 0.002 });
   say(`simulated mesh traffic at ${sim.url}: 50 req/s, 0.2 % errors`);
 
-  const operator = startOperator(["--namespace", NS]);
-  await applyYaml(readFileSync(`${ROOT}/examples/game-service.yaml`, "utf8"), NS);
+  const operator = startOperator(["--namespace", NS, "--prometheus-url", env.PROMETHEUS_URL]);
   await waitFor("the profile to become Ready", async () => {
     const p = await kubectlJson<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(["-n", NS, "get", "pp", "game-service"]);
     return p.status?.conditions?.find((c) => c.type === "Ready" && c.status === "True");
