@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { crdYaml } from "../api/crd.ts";
+import { freezePolicyYaml } from "../kube/freeze-policy.ts";
 import { createLogger } from "../log.ts";
 import { createOperator } from "../operator.ts";
 import { VERSION as TOLLGATE_VERSION } from "../version.ts";
@@ -13,7 +14,7 @@ Usage: tollgate <command> [flags]
 
 Commands:
   controller   run the operator
-  crds         print the CustomResourceDefinitions (or write them with --out DIR)
+  crds         print the CRD and the freeze admission policy (or write them with --out DIR)
   version      print the version
 
 Run 'tollgate <command> --help' for a command's flags.
@@ -120,15 +121,20 @@ function crds(argv: string[]): void {
     process.stdout.write("Usage: tollgate crds [--out DIR]\n");
     return;
   }
-  const yaml = crdYaml();
+  const files: Array<[string, string]> = [
+    ["tollgate.dev_performanceprofiles.yaml", crdYaml()],
+    ["tollgate-freeze-policy.yaml", freezePolicyYaml()],
+  ];
   if (!values.out) {
-    process.stdout.write(yaml);
+    process.stdout.write(files.map(([, yaml]) => yaml).join("---\n"));
     return;
   }
   mkdirSync(values.out, { recursive: true });
-  const file = join(values.out, "tollgate.dev_performanceprofiles.yaml");
-  writeFileSync(file, yaml);
-  process.stderr.write(`wrote ${file}\n`);
+  for (const [name, yaml] of files) {
+    const file = join(values.out, name);
+    writeFileSync(file, yaml);
+    process.stderr.write(`wrote ${file}\n`);
+  }
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -1,0 +1,182 @@
+import type { KubeClient } from "./client.ts";
+import {
+  FREEZE_REASON_ANNOTATION,
+  FROZEN_BY_ANNOTATION,
+  FROZEN_LABEL,
+  POD_TEMPLATE_HASH_LABEL,
+  REVISION_ANNOTATION,
+} from "./labels.ts";
+import { Resources } from "./resources.ts";
+import type { KubeObject, OwnerReference } from "./types.ts";
+
+export interface PodTemplate {
+  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: Record<string, unknown>;
+}
+
+export interface Deployment extends KubeObject {
+  spec?: {
+    replicas?: number;
+    paused?: boolean;
+    selector?: { matchLabels?: Record<string, string> };
+    template?: PodTemplate;
+  };
+  status?: {
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    unavailableReplicas?: number;
+  };
+}
+
+export interface ReplicaSet extends KubeObject {
+  spec?: { replicas?: number; template?: PodTemplate };
+  status?: { replicas?: number; readyReplicas?: number };
+}
+
+/** One revision of a Deployment, as its ReplicaSet remembers it. */
+export interface Revision {
+  revision: number;
+  templateHash: string;
+  replicaSet: string;
+}
+
+/** What the policy needs to know of the target Deployment, read from the cluster. */
+export interface DeploymentState {
+  name: string;
+  /** deployment.kubernetes.io/revision of the Deployment: the live revision. */
+  revision: number;
+  /** pod-template-hash of the live revision's ReplicaSet; undefined until the controller created it. */
+  templateHash: string | undefined;
+  /** The rollout of the live template has finished: every replica updated and available. */
+  rolloutComplete: boolean;
+  paused: boolean;
+  /** Tollgate's frozen label is set. */
+  frozen: boolean;
+  /** Revisions Tollgate can roll back to, newest first. */
+  revisions: Revision[];
+}
+
+function ownedBy(rs: ReplicaSet, deployment: Deployment): boolean {
+  return (rs.metadata?.ownerReferences ?? []).some((o: OwnerReference) => o.controller && o.uid === deployment.metadata?.uid);
+}
+
+function revisionOf(obj: KubeObject): number {
+  const n = Number(obj.metadata?.annotations?.[REVISION_ANNOTATION]);
+  return Number.isInteger(n) ? n : 0;
+}
+
+function selectorString(labels: Record<string, string> | undefined): string | undefined {
+  if (!labels || Object.keys(labels).length === 0) return undefined;
+  return Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}
+
+/** A rollout is complete as `kubectl rollout status` judges it. */
+export function rolloutComplete(d: Deployment): boolean {
+  const desired = d.spec?.replicas ?? 1;
+  const s = d.status ?? {};
+  return (
+    (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+    (s.updatedReplicas ?? 0) === desired &&
+    (s.replicas ?? 0) === desired &&
+    (s.availableReplicas ?? 0) === desired
+  );
+}
+
+export async function readDeploymentState(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<{ deployment: Deployment; replicaSets: ReplicaSet[]; state: DeploymentState } | undefined> {
+  const deployment = await client.find<Deployment>(Resources.Deployment, namespace, name);
+  if (!deployment) return undefined;
+  const list = await client.list<ReplicaSet>(Resources.ReplicaSet, namespace, {
+    labelSelector: selectorString(deployment.spec?.selector?.matchLabels),
+  });
+  const replicaSets = list.items.filter((rs) => ownedBy(rs, deployment));
+  const revision = revisionOf(deployment);
+  const revisions = replicaSets
+    .map((rs) => ({
+      revision: revisionOf(rs),
+      templateHash: rs.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL] ?? "",
+      replicaSet: rs.metadata?.name ?? "",
+    }))
+    .filter((r) => r.templateHash !== "")
+    .sort((a, b) => b.revision - a.revision);
+  return {
+    deployment,
+    replicaSets,
+    state: {
+      name,
+      revision,
+      templateHash: revisions.find((r) => r.revision === revision)?.templateHash,
+      rolloutComplete: rolloutComplete(deployment),
+      paused: deployment.spec?.paused === true,
+      frozen: deployment.metadata?.labels?.[FROZEN_LABEL] === "true",
+      revisions,
+    },
+  };
+}
+
+/**
+ * Freezes the Deployment: paused, so a new template does not roll out, and labelled, so the admission
+ * policy refuses template changes with `reason` (one sentence naming the SLO and the budget). Server-side
+ * apply of only these fields, forced: during a freeze Tollgate owns `paused`. Idempotent.
+ */
+export async function freezeDeployment(client: KubeClient, namespace: string, name: string, profile: string, reason: string): Promise<void> {
+  await client.apply<Deployment>(
+    Resources.Deployment,
+    {
+      metadata: {
+        name,
+        namespace,
+        labels: { [FROZEN_LABEL]: "true" },
+        annotations: { [FROZEN_BY_ANNOTATION]: profile, [FREEZE_REASON_ANNOTATION]: reason },
+      },
+      spec: { paused: true },
+    },
+    { force: true },
+  );
+}
+
+/**
+ * Lifts the freeze. Applying an empty configuration as the `tollgate` field manager drops every field it
+ * owned: the label, the annotations and `paused` (which then reverts to not paused, unless another
+ * manager set it). Idempotent.
+ */
+export async function unfreezeDeployment(client: KubeClient, namespace: string, name: string): Promise<void> {
+  await client.apply<Deployment>(Resources.Deployment, { metadata: { name, namespace } }, { force: true });
+}
+
+/**
+ * Rolls back to the ReplicaSet with `templateHash`, as `kubectl rollout undo` does: its pod template
+ * (without the pod-template-hash label the controller adds) replaces the Deployment's whole template,
+ * and the Deployment is resumed so the rollout runs even while frozen. The resourceVersion test makes it
+ * a no-op if the Deployment changed since it was read.
+ */
+export async function rollBackDeployment(
+  client: KubeClient,
+  deployment: Deployment,
+  replicaSets: ReplicaSet[],
+  templateHash: string,
+): Promise<void> {
+  const target = replicaSets.find((rs) => rs.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL] === templateHash);
+  if (!target?.spec?.template) throw new Error(`no ReplicaSet with pod-template-hash ${templateHash} to roll back to`);
+  const template = structuredClone(target.spec.template);
+  if (template.metadata?.labels) delete template.metadata.labels[POD_TEMPLATE_HASH_LABEL];
+  await client.patch<Deployment>(
+    Resources.Deployment,
+    deployment.metadata?.namespace,
+    deployment.metadata?.name ?? "",
+    [
+      { op: "test", path: "/metadata/resourceVersion", value: deployment.metadata?.resourceVersion },
+      { op: "replace", path: "/spec/template", value: template },
+      { op: "add", path: "/spec/paused", value: false },
+    ],
+    { contentType: "application/json-patch+json" },
+  );
+}

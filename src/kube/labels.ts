@@ -1,0 +1,15 @@
+/** Labels and annotations Tollgate sets on the objects it governs; all under tollgate.dev/. */
+
+/** On a Deployment Tollgate froze; the admission policy refuses template changes while it is "true". */
+export const FROZEN_LABEL = "tollgate.dev/frozen";
+/** On a frozen Deployment: the PerformanceProfile that froze it. */
+export const FROZEN_BY_ANNOTATION = "tollgate.dev/frozen-by";
+/** On a frozen Deployment: why, in one sentence with the numbers; the admission policy quotes it. */
+export const FREEZE_REASON_ANNOTATION = "tollgate.dev/freeze-reason";
+/** The field manager of every Tollgate write; the admission policy lets it through a freeze. */
+export { FIELD_MANAGER } from "./client.ts";
+
+/** The Deployment controller's record of which revision a Deployment or ReplicaSet is. */
+export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
+/** The label the Deployment controller puts on a ReplicaSet's pods: a hash of the pod template. */
+export const POD_TEMPLATE_HASH_LABEL = "pod-template-hash";
