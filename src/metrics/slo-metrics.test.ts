@@ -1,0 +1,38 @@
+import { Registry } from "prom-client";
+import { describe, expect, it } from "vitest";
+import { SloMetrics } from "./slo-metrics.ts";
+
+describe("SloMetrics", () => {
+  it("exports budget, burn rates and phase per profile, and drops them with the profile", async () => {
+    const registry = new Registry();
+    const metrics = new SloMetrics(registry);
+    metrics.observe(
+      "shop",
+      "game",
+      {
+        at: new Date(),
+        slos: [
+          {
+            name: "availability",
+            objective: 99.5,
+            window: "30d",
+            verdict: "Ok",
+            consumedPercent: 104.2,
+            burnRates: [{ role: "5m", window: "5m", value: 2.5 }, { role: "1h", window: "1h" }],
+          },
+          { name: "latency", objective: 95, window: "30d", verdict: "NoData", burnRates: [] },
+        ],
+      },
+      "Frozen",
+    );
+    const text = await registry.metrics();
+    expect(text).toContain('tollgate_slo_budget_consumed_ratio{namespace="shop",profile="game",slo="availability"} 1.042');
+    expect(text).toContain('tollgate_slo_burn_rate{namespace="shop",profile="game",slo="availability",window="5m"} 2.5');
+    expect(text).not.toContain('window="1h"');
+    expect(text).not.toContain('slo="latency"');
+    expect(text).toContain('tollgate_profile_phase{namespace="shop",profile="game",phase="Frozen"} 1');
+    expect(text).toContain('tollgate_profile_phase{namespace="shop",profile="game",phase="Healthy"} 0');
+    metrics.forget("shop", "game");
+    expect(await registry.metrics()).not.toContain('profile="game"');
+  });
+});

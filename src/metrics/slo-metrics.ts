@@ -1,0 +1,94 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Measurements } from "../slo/types.ts";
+
+const PHASES = ["Healthy", "Warning", "Frozen", "RollingBack", "Progressing", "Degraded", "Unknown"] as const;
+
+/**
+ * What Tollgate knows of each profile, for dashboards and alerts on Tollgate itself. Series of a deleted
+ * profile are removed with it, so a dashboard never shows a ghost.
+ */
+export class SloMetrics {
+  readonly consumed: Gauge<"namespace" | "profile" | "slo">;
+  readonly burnRate: Gauge<"namespace" | "profile" | "slo" | "window">;
+  readonly phase: Gauge<"namespace" | "profile" | "phase">;
+  readonly actions: Counter<"namespace" | "profile" | "action">;
+  readonly queryDuration: Histogram<"mode">;
+  readonly queryErrors: Counter<"mode" | "kind">;
+  readonly notifications: Counter<"type" | "event" | "outcome">;
+  /** The series each profile has, so they can be removed with it. */
+  private readonly known = new Map<string, { slos: string[]; windows: Array<{ slo: string; window: string }> }>();
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.consumed = new Gauge({
+      name: "tollgate_slo_budget_consumed_ratio",
+      help: "Error budget consumed over the SLO window (1 = all of it; may exceed 1). Absent without a verdict.",
+      labelNames: ["namespace", "profile", "slo"],
+      registers,
+    });
+    this.burnRate = new Gauge({
+      name: "tollgate_slo_burn_rate",
+      help: "Error-budget burn rate over a window (1 = exactly the rate that spends the budget in the SLO window).",
+      labelNames: ["namespace", "profile", "slo", "window"],
+      registers,
+    });
+    this.phase = new Gauge({
+      name: "tollgate_profile_phase",
+      help: "1 for the profile's current phase, 0 for the others.",
+      labelNames: ["namespace", "profile", "phase"],
+      registers,
+    });
+    this.actions = new Counter({
+      name: "tollgate_actions_total",
+      help: "Actions Tollgate took on workloads: freeze, unfreeze, rollback.",
+      labelNames: ["namespace", "profile", "action"],
+      registers,
+    });
+    this.queryDuration = new Histogram({
+      name: "tollgate_prometheus_query_duration_seconds",
+      help: "Time to read measurements from Prometheus, per reconcile (direct) or per cycle (recording rules).",
+      labelNames: ["mode"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.queryErrors = new Counter({
+      name: "tollgate_prometheus_query_errors_total",
+      help: "Failed reads from Prometheus, by kind (unreachable, timeout, bad_query, server).",
+      labelNames: ["mode", "kind"],
+      registers,
+    });
+    this.notifications = new Counter({
+      name: "tollgate_notifications_total",
+      help: "Notifications delivered or failed, by receiver type and event.",
+      labelNames: ["type", "event", "outcome"],
+      registers,
+    });
+  }
+
+  observe(namespace: string, profile: string, m: Measurements, phase: string): void {
+    this.forget(namespace, profile);
+    const known = { slos: [] as string[], windows: [] as Array<{ slo: string; window: string }> };
+    for (const slo of m.slos) {
+      if (slo.consumedPercent !== undefined) {
+        this.consumed.set({ namespace, profile, slo: slo.name }, slo.consumedPercent / 100);
+        known.slos.push(slo.name);
+      }
+      for (const br of slo.burnRates) {
+        if (br.value === undefined) continue;
+        this.burnRate.set({ namespace, profile, slo: slo.name, window: br.window }, br.value);
+        known.windows.push({ slo: slo.name, window: br.window });
+      }
+    }
+    this.known.set(`${namespace}/${profile}`, known);
+    for (const p of PHASES) this.phase.set({ namespace, profile, phase: p }, p === phase ? 1 : 0);
+  }
+
+  forget(namespace: string, profile: string): void {
+    const known = this.known.get(`${namespace}/${profile}`);
+    if (!known) return;
+    for (const slo of known.slos) this.consumed.remove({ namespace, profile, slo });
+    for (const { slo, window } of known.windows) this.burnRate.remove({ namespace, profile, slo, window });
+    for (const p of PHASES) this.phase.remove({ namespace, profile, phase: p });
+    this.known.delete(`${namespace}/${profile}`);
+  }
+}
