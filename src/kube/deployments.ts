@@ -87,6 +87,29 @@ export function rolloutComplete(d: Deployment): boolean {
   );
 }
 
+/** The Deployment's state from its object and its ReplicaSets (those it does not own are ignored). */
+export function deploymentState(deployment: Deployment, allReplicaSets: readonly ReplicaSet[]): DeploymentState {
+  const revision = revisionOf(deployment);
+  const revisions = allReplicaSets
+    .filter((rs) => ownedBy(rs, deployment))
+    .map((rs) => ({
+      revision: revisionOf(rs),
+      templateHash: rs.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL] ?? "",
+      replicaSet: rs.metadata?.name ?? "",
+    }))
+    .filter((r) => r.templateHash !== "")
+    .sort((a, b) => b.revision - a.revision);
+  return {
+    name: deployment.metadata?.name ?? "",
+    revision,
+    templateHash: revisions.find((r) => r.revision === revision)?.templateHash,
+    rolloutComplete: rolloutComplete(deployment),
+    paused: deployment.spec?.paused === true,
+    frozen: deployment.metadata?.labels?.[FROZEN_LABEL] === "true",
+    revisions,
+  };
+}
+
 export async function readDeploymentState(
   client: KubeClient,
   namespace: string,
@@ -98,28 +121,7 @@ export async function readDeploymentState(
     labelSelector: selectorString(deployment.spec?.selector?.matchLabels),
   });
   const replicaSets = list.items.filter((rs) => ownedBy(rs, deployment));
-  const revision = revisionOf(deployment);
-  const revisions = replicaSets
-    .map((rs) => ({
-      revision: revisionOf(rs),
-      templateHash: rs.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL] ?? "",
-      replicaSet: rs.metadata?.name ?? "",
-    }))
-    .filter((r) => r.templateHash !== "")
-    .sort((a, b) => b.revision - a.revision);
-  return {
-    deployment,
-    replicaSets,
-    state: {
-      name,
-      revision,
-      templateHash: revisions.find((r) => r.revision === revision)?.templateHash,
-      rolloutComplete: rolloutComplete(deployment),
-      paused: deployment.spec?.paused === true,
-      frozen: deployment.metadata?.labels?.[FROZEN_LABEL] === "true",
-      revisions,
-    },
-  };
+  return { deployment, replicaSets, state: deploymentState(deployment, replicaSets) };
 }
 
 /**
