@@ -6,7 +6,7 @@
 
 /**
  * The SRE Workbook's burn-rate windows for a 30-day SLO window. For other SLO windows each is scaled by
- * window / 30d (a 1h SLO window uses 10s for the 5m role). The role names the window's job; `window`
+ * window / 30d, with a floor of a few scrape intervals (src/slo/windows.ts). The role names the window's job; `window`
  * in a BurnRate is the duration actually queried.
  */
 export const BURN_ROLES = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] as const;

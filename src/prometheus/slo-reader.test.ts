@@ -1,0 +1,264 @@
+import { describe, expect, it } from "vitest";
+import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
+import { isPlanError, planProfile, type SloProfile } from "../slo/plan.ts";
+import { ERROR_RATIO_RECORD, EVENTS_RECORD } from "../slo/rules.ts";
+import type { SloMeasurement } from "../slo/types.ts";
+import { PrometheusError, type Sample } from "./client.ts";
+import { readDirect, readRecorded, readSlos, type InstantQuerier } from "./slo-reader.ts";
+
+const NOW = new Date("2025-01-01T00:00:00Z");
+
+function profile(namespace: string, name: string, input: ProfileSpecInput): SloProfile {
+  return { namespace, name, spec: profileSpecSchema.parse(input) };
+}
+
+const game = profile("games", "game", {
+  targetRef: { name: "game-service" },
+  policy: { minEvents: 100 },
+  slos: [
+    { name: "availability", objective: 99.5, window: "2m", indicator: { istio: { kind: "availability" } } },
+    { name: "latency", objective: 95, window: "2m", indicator: { istio: { kind: "latency", threshold: "500ms" } } },
+  ],
+});
+
+const auth = profile("auth", "auth", {
+  targetRef: { name: "auth-service" },
+  slos: [
+    {
+      name: "errors",
+      objective: 99.9,
+      window: "30d",
+      indicator: { ratio: { errors: 'sum(rate(bad{job="auth"}[{{window}}]))', total: 'sum(rate(all{job="auth"}[{{window}}]))' } },
+    },
+  ],
+});
+
+type Answer = Sample[] | PrometheusError;
+type Answerer = (slo: string, what: "ratio" | "events", window: string) => Answer;
+
+const value = (v: number | undefined): Sample[] => [{ metric: {}, value: v }];
+
+/** A Prometheus that answers each planned expression of the profiles through `answer`, and records what it was asked. */
+function fakeDirect(profiles: SloProfile[], answer: Answerer) {
+  const byExpr = new Map<string, () => Answer>();
+  for (const p of profiles) {
+    for (const slo of planProfile(p).slos) {
+      if (isPlanError(slo)) continue;
+      for (const r of slo.errorRatios) byExpr.set(r.expr, () => answer(slo.slo.name, "ratio", r.window));
+      byExpr.set(slo.events, () => answer(slo.slo.name, "events", slo.window));
+    }
+  }
+  const asked: Array<{ expr: string; time: Date | undefined }> = [];
+  const client: InstantQuerier = {
+    query(expr, time) {
+      asked.push({ expr, time });
+      const a = byExpr.get(expr)?.() ?? [];
+      return a instanceof PrometheusError ? Promise.reject(a) : Promise.resolve(a);
+    },
+  };
+  return { client, asked };
+}
+
+/** A steady service: the same error ratio in every window. */
+const steady = (ratios: Record<string, number>, events = 10_000): Answerer => (slo, what) => (what === "events" ? value(events) : value(ratios[slo]));
+
+function verdicts(slos: SloMeasurement[]) {
+  return slos.map((s) => [s.name, s.verdict, s.consumedPercent]);
+}
+
+describe("readDirect", () => {
+  it("measures every SLO with instant queries at the given time", async () => {
+    const { client, asked } = fakeDirect([game, auth], steady({ availability: 0.0075, latency: 0.05, errors: 0.0009 }));
+    const [g, a] = await readDirect(client, [game, auth], NOW);
+    expect(g?.measurements.error).toBeUndefined();
+    expect(g?.measurements.at).toBe(NOW);
+    expect(verdicts(g?.measurements.slos ?? [])).toEqual([
+      ["availability", "Ok", 150],
+      ["latency", "Ok", 100],
+    ]);
+    expect(g?.measurements.slos[0]?.burnRates.map((b) => [b.window, b.value])).toEqual([
+      ["2s", 1.5],
+      ["2s", 1.5],
+      ["2s", 1.5],
+      ["2s", 1.5],
+      ["2s", 1.5],
+      ["4s", 1.5],
+      ["12s", 1.5],
+    ]);
+    expect(verdicts(a?.measurements.slos ?? [])).toEqual([["errors", "Ok", 90]]);
+    expect(g?.problems).toEqual([]);
+    // Per 2m SLO: windows 2s, 4s, 12s, 2m and the events; per 30d SLO: 8 windows and the events.
+    expect(asked).toHaveLength(2 * 5 + 9);
+    expect(asked.every((q) => q.time === NOW)).toBe(true);
+  });
+
+  it("gives zero traffic and missing series no verdict", async () => {
+    const { client } = fakeDirect([game], (slo, what) => {
+      if (slo === "availability") return what === "events" ? value(0) : value(undefined);
+      return [];
+    });
+    const [g] = await readDirect(client, [game], NOW);
+    expect(g?.measurements.slos.map((s) => [s.verdict, s.events, s.consumedPercent, s.sli])).toEqual([
+      ["NoData", 0, undefined, undefined],
+      ["NoData", undefined, undefined, undefined],
+    ]);
+    expect(g?.problems).toEqual([]);
+  });
+
+  it("gives too few events InsufficientData", async () => {
+    const { client } = fakeDirect([game], steady({ availability: 0.5, latency: 0.5 }, 42));
+    const [g] = await readDirect(client, [game], NOW);
+    expect(g?.measurements.slos.map((s) => [s.verdict, s.events, s.consumedPercent])).toEqual([
+      ["InsufficientData", 42, undefined],
+      ["InsufficientData", 42, undefined],
+    ]);
+  });
+
+  it("names a histogram without a bucket at the threshold", async () => {
+    const { client } = fakeDirect([game], (slo, what) => (what === "events" ? value(5000) : slo === "latency" ? [] : value(0)));
+    const [g] = await readDirect(client, [game], NOW);
+    expect(verdicts(g?.measurements.slos ?? [])).toEqual([
+      ["availability", "Ok", 0],
+      ["latency", "NoData", undefined],
+    ]);
+    expect(g?.problems).toEqual([{ slo: "latency", reason: "NoBucket", message: expect.stringContaining("bucket boundary") as unknown as string }]);
+  });
+
+  it("leaves an SLO whose query Prometheus refuses without a verdict, and says why", async () => {
+    const { client } = fakeDirect([game], (slo, what, window) =>
+      slo === "latency" && window === "4s" ? new PrometheusError("bad_query", "parse error: unexpected }", 400) : steady({ availability: 0.005, latency: 0.01 })(slo, what, window),
+    );
+    const [g] = await readDirect(client, [game], NOW);
+    expect(g?.measurements.error).toBeUndefined();
+    expect(verdicts(g?.measurements.slos ?? [])).toEqual([
+      ["availability", "Ok", 100],
+      ["latency", "NoData", undefined],
+    ]);
+    expect(g?.problems).toHaveLength(1);
+    expect(g?.problems[0]).toMatchObject({ slo: "latency", reason: "BadQuery" });
+    expect(g?.problems[0]?.message).toContain("parse error: unexpected }");
+  });
+
+  it("reports an unmeasurable indicator and measures the rest", async () => {
+    const odd = profile("x", "odd", {
+      targetRef: { name: "odd" },
+      slos: [
+        { name: "availability", objective: 99, window: "2m", indicator: { istio: { kind: "availability" } } },
+        { name: "latency", objective: 99, indicator: { latency: { metric: "rpc_latency", selector: "{}", threshold: "1s" } } },
+      ],
+    });
+    const { client } = fakeDirect([odd], steady({ availability: 0.01 }));
+    const [o] = await readDirect(client, [odd], NOW);
+    expect(verdicts(o?.measurements.slos ?? [])).toEqual([
+      ["availability", "Ok", 100],
+      ["latency", "NoData", undefined],
+    ]);
+    expect(o?.problems).toEqual([{ slo: "latency", reason: "InvalidIndicator", message: expect.stringContaining("set latency.unit") as unknown as string }]);
+  });
+
+  it("fails every profile, with no numbers, when Prometheus is unreachable, and stops asking", async () => {
+    const { client, asked } = fakeDirect([game, auth], () => new PrometheusError("unreachable", "Prometheus at http://p:9090 is unreachable: ECONNREFUSED"));
+    const readings = await readDirect(client, [game, auth], NOW, { concurrency: 1 });
+    for (const r of readings) {
+      expect(r.measurements.error).toMatch(/unreachable/);
+      for (const s of r.measurements.slos) {
+        expect(s.verdict).toBe("NoData");
+        expect(s.consumedPercent).toBeUndefined();
+        expect(s.sli).toBeUndefined();
+        expect(s.burnRates.every((b) => b.value === undefined)).toBe(true);
+      }
+    }
+    expect(asked).toHaveLength(1);
+  });
+
+  it.each(["timeout", "server"] as const)("fails only the profile whose query hit a %s", async (kind) => {
+    const { client } = fakeDirect([game, auth], (slo, what, window) =>
+      slo === "errors" && window === "30d" ? new PrometheusError(kind, `Prometheus ${kind}`) : steady({ availability: 0.005, latency: 0.05, errors: 0.001 })(slo, what, window),
+    );
+    const [g, a] = await readDirect(client, [game, auth], NOW);
+    expect(g?.measurements.error).toBeUndefined();
+    expect(verdicts(g?.measurements.slos ?? [])).toEqual([
+      ["availability", "Ok", 100],
+      ["latency", "Ok", 100],
+    ]);
+    expect(a?.measurements.error).toBe(`Prometheus ${kind}`);
+    expect(a?.measurements.slos.map((s) => [s.name, s.verdict, s.consumedPercent])).toEqual([["errors", "NoData", undefined]]);
+  });
+
+  it("lets programming errors through instead of hiding them as no data", async () => {
+    const client: InstantQuerier = { query: () => Promise.reject(new TypeError("boom")) };
+    await expect(readDirect(client, [game], NOW)).rejects.toThrow("boom");
+  });
+});
+
+/** Recorded series as Prometheus returns them for the two instant queries. */
+function recorded(series: Array<[name: string, ns: string, profile: string, slo: string, window: string, value: number | undefined]>) {
+  const asked: string[] = [];
+  const client: InstantQuerier = {
+    query(expr) {
+      asked.push(expr);
+      return Promise.resolve(
+        series
+          .filter(([name]) => name === expr)
+          .map(([name, namespace, p, slo, window, v]) => ({ metric: { __name__: name, namespace, profile: p, slo, window }, value: v })),
+      );
+    },
+  };
+  return { client, asked };
+}
+
+describe("readRecorded", () => {
+  const R = ERROR_RATIO_RECORD;
+  const E = EVENTS_RECORD;
+
+  it("reads every profile's every window with two queries and splits them by label", async () => {
+    const windows2m = ["2s", "4s", "12s", "2m"];
+    const windows30d = ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"];
+    const { client, asked } = recorded([
+      ...windows2m.map((w): [string, string, string, string, string, number] => [R, "games", "game", "availability", w, 0.0045]),
+      [E, "games", "game", "availability", "2m", 24_000],
+      ...windows2m.map((w): [string, string, string, string, string, number | undefined] => [R, "games", "game", "latency", w, w === "2s" ? undefined : 0.035]),
+      [E, "games", "game", "latency", "2m", 24_000],
+      ...windows30d.map((w): [string, string, string, string, string, number] => [R, "auth", "auth", "errors", w, 0.0015]),
+      [E, "auth", "auth", "errors", "30d", 1e6],
+      // Another profile's series, and one without Tollgate's labels, are ignored.
+      [R, "other", "other", "availability", "2m", 0.5],
+      [R, "games", "game", "availability", "9s", 0.9],
+    ]);
+    const [g, a] = await readRecorded(client, [game, auth], NOW);
+    expect(asked.sort()).toEqual([E, R].sort());
+    expect(verdicts(g?.measurements.slos ?? [])).toEqual([
+      ["availability", "Ok", 90],
+      ["latency", "Ok", 70],
+    ]);
+    expect(g?.measurements.slos[1]?.burnRates.map((b) => b.value)).toEqual([undefined, undefined, undefined, undefined, undefined, 0.7, 0.7]);
+    expect(g?.measurements.slos[0]?.events).toBe(24_000);
+    expect(verdicts(a?.measurements.slos ?? [])).toEqual([["errors", "Ok", 150]]);
+    expect(a?.measurements.slos[0]?.burnRates.map((b) => b.value)).toEqual([1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5]);
+    expect(g?.problems).toEqual([]);
+  });
+
+  it("says when an SLO has no recorded series yet", async () => {
+    const { client } = recorded([[E, "games", "game", "availability", "2m", 0], [R, "games", "game", "availability", "2m", undefined]]);
+    const [g] = await readRecorded(client, [game], NOW);
+    expect(g?.measurements.slos.map((s) => s.verdict)).toEqual(["NoData", "NoData"]);
+    expect(g?.problems.map((p) => [p.slo, p.reason])).toEqual([["latency", "NotRecorded"]]);
+  });
+
+  it("fails every profile when Prometheus cannot answer", async () => {
+    const client: InstantQuerier = { query: () => Promise.reject(new PrometheusError("timeout", "Prometheus did not answer within 10000 ms")) };
+    const readings = await readRecorded(client, [game, auth], NOW);
+    expect(readings.map((r) => r.measurements.error)).toEqual(["Prometheus did not answer within 10000 ms", "Prometheus did not answer within 10000 ms"]);
+    expect(readings.flatMap((r) => r.measurements.slos.map((s) => s.verdict))).toEqual(["NoData", "NoData", "NoData"]);
+  });
+});
+
+describe("readSlos", () => {
+  it("dispatches on the mode", async () => {
+    const { client, asked } = recorded([]);
+    await readSlos("RecordingRules", client, [game], NOW);
+    expect(asked).toHaveLength(2);
+    await readSlos("Direct", client, [game], NOW);
+    expect(asked).toHaveLength(2 + 10);
+  });
+});

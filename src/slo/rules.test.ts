@@ -1,0 +1,199 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
+import type { SloProfile } from "./plan.ts";
+import { ERROR_RATIO_RECORD, EVENTS_RECORD, prometheusRule, profileRuleGroup, ruleGroups, rulesFileYaml, type RulesFile } from "./rules.ts";
+
+const PROMTOOL = "/usr/bin/promtool";
+const run = promisify(execFile);
+
+function profile(namespace: string, name: string, input: ProfileSpecInput): SloProfile {
+  return { namespace, name, spec: profileSpecSchema.parse(input) };
+}
+
+const game = profile("games", "game", {
+  targetRef: { name: "game-service" },
+  policy: { evaluationInterval: "30s" },
+  slos: [
+    { name: "availability", objective: 99.5, window: "30d", indicator: { istio: { kind: "availability" } } },
+    { name: "latency", objective: 95, window: "7d", indicator: { istio: { kind: "latency", threshold: "500ms" } } },
+  ],
+});
+
+const auth = profile("auth", "auth", {
+  targetRef: { name: "auth-service" },
+  slos: [
+    {
+      name: "errors",
+      objective: 99.9,
+      window: "28d",
+      indicator: {
+        ratio: {
+          errors: 'sum(rate(http_requests_total{job="auth",code=~"5.."}[{{window}}]))',
+          total: 'sum(rate(http_requests_total{job="auth"}[{{window}}]))',
+        },
+      },
+    },
+    {
+      name: "latency",
+      objective: 99,
+      window: "1h",
+      indicator: { latency: { metric: "http_server_request_duration_seconds", selector: '{job="auth",path!~"/health.*"}', threshold: "1s" } },
+    },
+    // No unit suffix and no unit: refused with a reason, the rest of the profile still gets rules.
+    { name: "unknown-unit", objective: 99, indicator: { latency: { metric: "rpc_latency", selector: "{}", threshold: "1s" } } },
+  ],
+});
+
+describe("recording rules", () => {
+  it("record every window's error ratio and the SLO window's events, labelled by namespace, profile, slo and window", () => {
+    const { group, problems } = profileRuleGroup(game);
+    expect(problems).toEqual([]);
+    expect(group.name).toBe("tollgate/games/game");
+    expect(group.interval).toBe("30s");
+    const summary = group.rules.map((r) => [r.record, r.labels.slo, r.labels.window]);
+    expect(summary).toEqual([
+      ...["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"].map((w) => [ERROR_RATIO_RECORD, "availability", w]),
+      [EVENTS_RECORD, "availability", "30d"],
+      ...["1m10s", "7m", "14m", "28m", "1h24m", "5h36m", "16h48m", "1w"].map((w) => [ERROR_RATIO_RECORD, "latency", w]),
+      [EVENTS_RECORD, "latency", "1w"],
+    ]);
+    for (const r of group.rules) expect(Object.keys(r.labels).sort()).toEqual(["namespace", "profile", "slo", "window"]);
+    expect(group.rules[0]?.labels).toEqual({ namespace: "games", profile: "game", slo: "availability", window: "5m" });
+    expect(group.rules[0]?.expr).toContain("[5m]");
+    expect(group.rules[8]?.expr).toBe(
+      'sum(increase(istio_requests_total{destination_workload="game-service",destination_workload_namespace="games",reporter="destination"}[30d]))',
+    );
+  });
+
+  it("leave out SLOs that cannot be measured and say why", () => {
+    const { groups, problems } = ruleGroups([game, auth]);
+    expect(groups.map((g) => g.name)).toEqual(["tollgate/games/game", "tollgate/auth/auth"]);
+    expect(problems).toEqual([{ namespace: "auth", profile: "auth", slo: "unknown-unit", error: expect.stringMatching(/set latency.unit/) as unknown as string }]);
+    expect(groups[1]?.rules.some((r) => r.labels.slo === "unknown-unit")).toBe(false);
+  });
+
+  it("use the given interval over the profile's", () => {
+    expect(profileRuleGroup(game, { interval: "1s" }).group.interval).toBe("1s");
+  });
+
+  it("render as a rules file", () => {
+    const { groups } = ruleGroups([game, auth]);
+    const text = rulesFileYaml(groups);
+    expect(parse(text) as RulesFile).toEqual({ groups });
+    // Every line starts with a key: no expression is folded across lines.
+    for (const line of text.trimEnd().split("\n")) expect(line).toMatch(/^\s*(- )?[a-z_]+:/);
+  });
+
+  it("render as a PrometheusRule owned by its profile", () => {
+    const { object } = prometheusRule(game, { labels: { release: "prometheus" }, ownerUid: "u-1" });
+    expect(object).toMatchObject({
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PrometheusRule",
+      metadata: {
+        name: "game-tollgate-slos",
+        namespace: "games",
+        labels: { release: "prometheus", "app.kubernetes.io/managed-by": "tollgate", "tollgate.dev/profile": "game" },
+        ownerReferences: [{ apiVersion: "tollgate.dev/v1alpha1", kind: "PerformanceProfile", name: "game", uid: "u-1", controller: true }],
+      },
+    });
+    expect(object.spec.groups).toEqual([profileRuleGroup(game).group]);
+  });
+});
+
+describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "tollgate-rules-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("accepts the generated rules file", async () => {
+    const file = join(dir, "rules.yaml");
+    await writeFile(file, rulesFileYaml(ruleGroups([game, auth]).groups));
+    const { stdout } = await run(PROMTOOL, ["check", "rules", file]);
+    expect(stdout).toMatch(/SUCCESS: 36 rules found/);
+  });
+
+  /**
+   * Prometheus's own engine, on synthetic series: the latency rules read the bucket whether Prometheus 2
+   * stored it as le="1" or Prometheus 3 as le="1.0"; missing 5xx series count as no errors.
+   */
+  it("records the expected numbers for both le spellings", async () => {
+    const latency = (name: string, window: string) =>
+      profile("ns", name, {
+        targetRef: { name },
+        slos: [{ name: "latency", objective: 99, window, indicator: { latency: { metric: "req_duration_seconds", selector: `{job="${name}"}`, threshold: "1s" } } }],
+      });
+    const avail = profile("ns", "avail", {
+      targetRef: { name: "quiet" },
+      slos: [{ name: "availability", objective: 99.5, window: "1h", indicator: { istio: { kind: "availability" } } }],
+    });
+    const rulesFile = join(dir, "le-rules.yaml");
+    const { groups } = ruleGroups([latency("prom2", "1h"), latency("prom3", "1h"), avail], { interval: "1m" });
+    await writeFile(rulesFile, rulesFileYaml(groups));
+    // promtool compares exactly, and 1 − 98/100 is 0.020000000000000018 in floats.
+    const ratio = 1 - 0.98;
+    const labels = (profileName: string, slo: string, window: string) => `{namespace="ns",profile="${profileName}",slo="${slo}",window="${window}"}`;
+    const test = {
+      rule_files: [rulesFile],
+      evaluation_interval: "1m",
+      tests: [
+        {
+          interval: "1m",
+          input_series: [
+            // 100 requests a minute, 98 of them within 1 s: error ratio 0.02, twice the 1 % budget.
+            { series: 'req_duration_seconds_bucket{job="prom2",le="1"}', values: "0+98x60" },
+            { series: 'req_duration_seconds_bucket{job="prom2",le="+Inf"}', values: "0+100x60" },
+            { series: 'req_duration_seconds_count{job="prom2"}', values: "0+100x60" },
+            { series: 'req_duration_seconds_bucket{job="prom3",le="1.0"}', values: "0+98x60" },
+            { series: 'req_duration_seconds_bucket{job="prom3",le="+Inf"}', values: "0+100x60" },
+            { series: 'req_duration_seconds_count{job="prom3"}', values: "0+100x60" },
+            {
+              series: 'istio_requests_total{destination_workload="quiet",destination_workload_namespace="ns",reporter="destination",response_code="200"}',
+              values: "0+10x60",
+            },
+          ],
+          promql_expr_test: [
+            ...["prom2", "prom3"].flatMap((p) => [
+              {
+                expr: `${ERROR_RATIO_RECORD}{profile="${p}",window="1h"}`,
+                eval_time: "60m",
+                exp_samples: [{ labels: `${ERROR_RATIO_RECORD}${labels(p, "latency", "1h")}`, value: ratio }],
+              },
+              {
+                expr: `${ERROR_RATIO_RECORD}{profile="${p}",window="6m"}`,
+                eval_time: "60m",
+                exp_samples: [{ labels: `${ERROR_RATIO_RECORD}${labels(p, "latency", "6m")}`, value: ratio }],
+              },
+              {
+                expr: `${EVENTS_RECORD}{profile="${p}"}`,
+                eval_time: "60m",
+                exp_samples: [{ labels: `${EVENTS_RECORD}${labels(p, "latency", "1h")}`, value: 6000 }],
+              },
+            ]),
+            {
+              expr: `${ERROR_RATIO_RECORD}{profile="avail",window="1h"}`,
+              eval_time: "60m",
+              exp_samples: [{ labels: `${ERROR_RATIO_RECORD}${labels("avail", "availability", "1h")}`, value: 0 }],
+            },
+          ],
+        },
+      ],
+    };
+    const testFile = join(dir, "le-test.yaml");
+    await writeFile(testFile, JSON.stringify(test));
+    const result = await run(PROMTOOL, ["test", "rules", testFile]).catch((err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
+    });
+    expect(result.stdout).toMatch(/SUCCESS/);
+  });
+});

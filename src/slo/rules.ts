@@ -1,0 +1,144 @@
+import { stringify } from "yaml";
+import { isPlanError, planProfile, type SloProfile } from "./plan.ts";
+import type { WindowOptions } from "./windows.ts";
+
+/**
+ * Recording rules that precompute every SLO's error ratios, so one instant query per series name
+ * reads all profiles at once. One series name per quantity with the window as a label (instead of
+ * a name per window) keeps the read O(1) however many windows the SLO windows scale to.
+ */
+
+/** Error ratio of one SLO over `window`. Labels: namespace, profile, slo, window. */
+export const ERROR_RATIO_RECORD = "tollgate_slo:error_ratio:rate";
+/** Events of one SLO over its SLO window. Labels: namespace, profile, slo, window. */
+export const EVENTS_RECORD = "tollgate_slo:events:increase";
+
+export const RULE_LABELS = ["namespace", "profile", "slo", "window"] as const;
+
+export interface RecordingRule {
+  record: string;
+  expr: string;
+  labels: Record<string, string>;
+}
+
+export interface RuleGroup {
+  name: string;
+  /** How often Prometheus evaluates the group; omitted means its global evaluation_interval. */
+  interval?: string;
+  rules: RecordingRule[];
+}
+
+export interface RulesFile {
+  groups: RuleGroup[];
+}
+
+/** An SLO left out of the rules because it cannot be measured as written. */
+export interface RuleProblem {
+  namespace: string;
+  profile: string;
+  slo: string;
+  error: string;
+}
+
+export interface RuleOptions extends WindowOptions {
+  /**
+   * Evaluation interval of every group. Defaults to the profile's policy.evaluationInterval: Tollgate
+   * reads no more often than that, and recording less often would delay a budget crossing.
+   */
+  interval?: string;
+}
+
+export function ruleGroupName(namespace: string, profile: string): string {
+  return `tollgate/${namespace}/${profile}`;
+}
+
+/**
+ * One group per profile: groups evaluate concurrently and rules within one sequentially, so a
+ * profile's expensive SLO-window rules never hold up another profile's.
+ */
+export function profileRuleGroup(profile: SloProfile, opts: RuleOptions = {}): { group: RuleGroup; problems: RuleProblem[] } {
+  const rules: RecordingRule[] = [];
+  const problems: RuleProblem[] = [];
+  for (const plan of planProfile(profile, opts).slos) {
+    if (isPlanError(plan)) {
+      problems.push({ namespace: profile.namespace, profile: profile.name, slo: plan.slo.name, error: plan.error });
+      continue;
+    }
+    const labels = (window: string) => ({ namespace: profile.namespace, profile: profile.name, slo: plan.slo.name, window });
+    for (const r of plan.errorRatios) rules.push({ record: ERROR_RATIO_RECORD, expr: r.expr, labels: labels(r.window) });
+    rules.push({ record: EVENTS_RECORD, expr: plan.events, labels: labels(plan.window) });
+  }
+  const interval = opts.interval ?? profile.spec.policy.evaluationInterval;
+  return { group: { name: ruleGroupName(profile.namespace, profile.name), interval, rules }, problems };
+}
+
+/** Groups for many profiles; profiles whose every SLO is unmeasurable get no (empty) group. */
+export function ruleGroups(profiles: readonly SloProfile[], opts: RuleOptions = {}): { groups: RuleGroup[]; problems: RuleProblem[] } {
+  const groups: RuleGroup[] = [];
+  const problems: RuleProblem[] = [];
+  for (const p of profiles) {
+    const r = profileRuleGroup(p, opts);
+    if (r.group.rules.length > 0) groups.push(r.group);
+    problems.push(...r.problems);
+  }
+  return { groups, problems };
+}
+
+/** A Prometheus rules file (rule_files) for many profiles, as YAML. */
+export function rulesFileYaml(groups: readonly RuleGroup[]): string {
+  const file: RulesFile = { groups: [...groups] };
+  // No folding: a PromQL expression split across lines is harder to paste into Prometheus's UI.
+  return stringify(file, { lineWidth: 0 });
+}
+
+export interface PrometheusRuleObject {
+  apiVersion: "monitoring.coreos.com/v1";
+  kind: "PrometheusRule";
+  metadata: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller: boolean; blockOwnerDeletion: boolean }>;
+  };
+  spec: RulesFile;
+}
+
+export interface PrometheusRuleOptions extends RuleOptions {
+  /** Extra labels, e.g. what the Prometheus's ruleSelector matches (release: prometheus). */
+  labels?: Record<string, string>;
+  /** The PerformanceProfile's uid, so the rules are garbage-collected with it. */
+  ownerUid?: string;
+}
+
+export function prometheusRuleName(profile: string): string {
+  return `${profile}-tollgate-slos`.slice(0, 253);
+}
+
+/**
+ * A PrometheusRule per profile rather than one for all: one object for thousands of profiles would
+ * pass etcd's object size limit, and per-profile objects are owned by (and deleted with) their profile.
+ */
+export function prometheusRule(profile: SloProfile, opts: PrometheusRuleOptions = {}): { object: PrometheusRuleObject; problems: RuleProblem[] } {
+  const { group, problems } = profileRuleGroup(profile, opts);
+  const object: PrometheusRuleObject = {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PrometheusRule",
+    metadata: {
+      name: prometheusRuleName(profile.name),
+      namespace: profile.namespace,
+      labels: {
+        ...opts.labels,
+        "app.kubernetes.io/managed-by": "tollgate",
+        // Label values stop at 63 characters; longer profile names still own the object by ownerReference.
+        ...(profile.name.length <= 63 ? { "tollgate.dev/profile": profile.name } : {}),
+      },
+    },
+    spec: { groups: group.rules.length > 0 ? [group] : [] },
+  };
+  if (opts.ownerUid) {
+    object.metadata.ownerReferences = [
+      { apiVersion: "tollgate.dev/v1alpha1", kind: "PerformanceProfile", name: profile.name, uid: opts.ownerUid, controller: true, blockOwnerDeletion: true },
+    ];
+  }
+  return { object, problems };
+}
