@@ -120,6 +120,11 @@ const brokenProfiles: Broken[] = [
     mutate: (p) => (slo(p).indicator = { latency: { metric: "rq_seconds", selector: 'job="x"', threshold: "500ms" } }),
     stderr: "latency.selector must be PromQL label matchers in braces",
   },
+  {
+    name: "latency metric without a unit",
+    mutate: (p) => (slo(p).indicator = { latency: { metric: "rq_duration", selector: '{job="x"}', threshold: "500ms" } }),
+    stderr: "latency.unit is required when latency.metric does not end in _seconds or _milliseconds.",
+  },
   // Objectives and types.
   {
     name: "objective 100",

@@ -67,8 +67,10 @@ const latencySelector = withRules(
   },
 );
 
-export const latencyIndicatorSchema = z
-  .object({
+const UNIT_REQUIRED = "latency.unit is required when latency.metric does not end in _seconds or _milliseconds.";
+
+export const latencyIndicatorSchema = withRules(
+  z.object({
     metric: latencyMetric,
     selector: latencySelector,
     threshold: duration(
@@ -79,10 +81,20 @@ export const latencyIndicatorSchema = z
       .enum(["seconds", "milliseconds"])
       .optional()
       .describe(
-        "Unit of the histogram's observations. Defaults from the metric name: milliseconds when it ends in _milliseconds, seconds otherwise (the Prometheus convention).",
+        "Unit of the histogram's observations. Defaults from the metric name: milliseconds when it ends in _milliseconds, seconds when it ends in _seconds; required otherwise.",
       ),
-  })
-  .describe("A latency SLI from a Prometheus histogram: the share of requests faster than threshold.");
+  }),
+  [
+    {
+      rule: "has(self.unit) || self.metric.endsWith('_seconds') || self.metric.endsWith('_milliseconds')",
+      message: UNIT_REQUIRED,
+      fieldPath: ".unit",
+      reason: "FieldValueRequired",
+      check: (l) => l.unit !== undefined || l.metric.endsWith("_seconds") || l.metric.endsWith("_milliseconds"),
+    },
+  ],
+  { description: "A latency SLI from a Prometheus histogram: the share of requests faster than threshold." },
+);
 
 const ISTIO_THRESHOLD_REQUIRED = "istio.threshold is required when istio.kind is latency.";
 const ISTIO_THRESHOLD_FORBIDDEN = "istio.threshold applies only to istio.kind latency; remove it for availability.";

@@ -56,7 +56,7 @@ const celCases: Case[] = [
   },
   {
     name: "two indicators",
-    mutate: (s) => Object.assign(slo(s).indicator as Loose, { latency: { metric: "m", selector: "{}", threshold: "1s" } }),
+    mutate: (s) => Object.assign(slo(s).indicator as Loose, { latency: { metric: "m_seconds", selector: "{}", threshold: "1s" } }),
     field: "spec.slos[0].indicator",
     message: "indicator must set exactly one of ratio, latency or istio.",
   },
@@ -114,6 +114,12 @@ const celCases: Case[] = [
     mutate: (s) => (slo(s).indicator = { latency: { metric: "http_request_duration_seconds", selector: 'job="x"', threshold: "500ms" } }),
     field: "spec.slos[0].indicator.latency.selector",
     message: 'latency.selector must be PromQL label matchers in braces, such as {destination_workload="game-service"}.',
+  },
+  {
+    name: "latency metric without a unit",
+    mutate: (s) => (slo(s).indicator = { latency: { metric: "http_request_duration", selector: '{job="x"}', threshold: "500ms" } }),
+    field: "spec.slos[0].indicator.latency.unit",
+    message: "latency.unit is required when latency.metric does not end in _seconds or _milliseconds.",
   },
   {
     name: "bad SLO window",
