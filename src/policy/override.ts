@@ -1,0 +1,71 @@
+/**
+ * The break-glass override of a freeze: an annotation on the PerformanceProfile that an SRE types by hand,
+ *
+ *   kubectl annotate pp game-service tollgate.dev/override-freeze='{"by":"alice","reason":"hotfix INC-123","expires":"2026-11-22T12:00:00Z"}'
+ *
+ * JSON because kubectl passes it verbatim and every field is named; the expiry is absolute (RFC 3339 with
+ * Z or an offset) because an annotation carries no time of its own to count a "2h" from.
+ */
+export const OVERRIDE_ANNOTATION = "tollgate.dev/override-freeze";
+
+export interface FreezeOverride {
+  by: string;
+  reason: string;
+  /** RFC 3339, normalised to UTC so status and messages do not change with the writer's time zone. */
+  expires: string;
+}
+
+export type OverrideAnnotation = { ok: true; override: FreezeOverride } | { ok: false; problem: string };
+
+const FIELDS = ["by", "reason", "expires"] as const;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+const EXAMPLE = `{"by":"alice","reason":"hotfix INC-123","expires":"2026-11-22T12:00:00Z"}`;
+
+/**
+ * Parses the annotation's value. Never throws: a typo must reach the SRE as a sentence in status and
+ * events, not crash a reconcile. Undefined when the annotation is absent.
+ */
+export function parseOverride(value: string | undefined): OverrideAnnotation | undefined {
+  if (value === undefined) return undefined;
+  const problem = (what: string): OverrideAnnotation => ({ ok: false, problem: `${what}; expected JSON like ${EXAMPLE}` });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(value);
+  } catch {
+    return problem("the value is not JSON");
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return problem("the value is not a JSON object");
+  const obj = raw as Record<string, unknown>;
+  const unknown = Object.keys(obj).filter((k) => !(FIELDS as readonly string[]).includes(k));
+  if (unknown.length) return problem(`unknown field ${unknown.map((k) => JSON.stringify(k)).join(", ")} (fields are by, reason, expires)`);
+  for (const f of FIELDS) {
+    const v = obj[f];
+    if (typeof v !== "string" || v.trim() === "") return problem(`"${f}" must be a non-empty string`);
+  }
+  const by = (obj.by as string).trim();
+  const reason = (obj.reason as string).trim();
+  const expires = (obj.expires as string).trim();
+  if (by.length > 253) return problem(`"by" is longer than 253 characters`);
+  if (reason.length > 1024) return problem(`"reason" is longer than 1024 characters`);
+  const at = Date.parse(expires);
+  if (!RFC3339.test(expires) || Number.isNaN(at) || !realDay(expires)) {
+    return problem(`"expires" must be an RFC 3339 time with a zone, such as 2026-11-22T12:00:00Z`);
+  }
+  return { ok: true, override: { by, reason, expires: new Date(at).toISOString() } };
+}
+
+// Date.parse rolls 2026-02-30 over to March 2 rather than refusing it.
+function realDay(s: string): boolean {
+  const [y, m, d] = s.slice(0, 10).split("-").map(Number) as [number, number, number];
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
+}
+
+/** The override from a profile's annotations. */
+export function overrideFromAnnotations(annotations: Readonly<Record<string, string>> | undefined): OverrideAnnotation | undefined {
+  return parseOverride(annotations?.[OVERRIDE_ANNOTATION]);
+}
+
+/** An override lifts a freeze only until it expires; expiry is exclusive so "expires at 12:00" ends at 12:00. */
+export function overrideActive(o: OverrideAnnotation | undefined, now: Date): o is { ok: true; override: FreezeOverride } {
+  return o?.ok === true && Date.parse(o.override.expires) > now.getTime();
+}
