@@ -3,6 +3,8 @@ import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectlJson, 
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { waitFor } from "./support/wait.ts";
 import { loadClusterEnv } from "./support/env.ts";
+import { startSimulator, type Simulator } from "./simulator/client.ts";
+import { deploymentYaml } from "./support/workloads.ts";
 
 interface Profile {
   metadata: { generation: number };
@@ -21,26 +23,35 @@ spec:
   slos:
     - name: availability
       objective: 99.5
+      window: 2m
       indicator: {istio: {kind: availability}}
+  policy: {evaluationInterval: 2s, minEvents: 10}
 `;
 
 describe("tollgate controller", () => {
   let ns: string;
   let operator: OperatorProcess;
+  let sim: Simulator;
   beforeAll(async () => {
     await installCrds();
     ns = await createNamespace("e2e-controller");
-    operator = startOperator(["--namespace", ns]);
+    sim = await startSimulator({ targetsDir: loadClusterEnv().PROMETHEUS_TARGETS_DIR });
+    for (const name of ["game-service", "other"]) {
+      await applyYaml(deploymentYaml(name, "registry.example/app:1"), ns);
+      await sim.setWorkload(ns, name, { rate: 100, errorRatio: 0.001 });
+    }
+    operator = startOperator(["--namespace", ns, "--prometheus-url", loadClusterEnv().PROMETHEUS_URL]);
   });
   afterAll(async () => {
     const code = await operator?.stop();
+    await sim?.stop();
     await deleteNamespace(ns);
     expect(code).toBe(0);
   });
 
   it("sets Ready=True with the observed generation on a profile", async () => {
     await applyYaml(profile("game-service"), ns);
-    const ready = await waitFor("Ready=True", async () => {
+    const ready = await waitFor("Ready=True once the SLO has data", async () => {
       const p = await kubectlJson<Profile>(["-n", ns, "get", "pp", "game-service"]);
       const c = p.status?.conditions?.find((x) => x.type === "Ready");
       return c?.status === "True" ? { p, c } : undefined;
@@ -68,13 +79,18 @@ describe("tollgate controller", () => {
 describe("a profile the API server admits but Prometheus cannot parse", () => {
   let ns: string;
   let operator: OperatorProcess;
+  let sim: Simulator;
   beforeAll(async () => {
     await installCrds();
     ns = await createNamespace("e2e-invalid");
+    sim = await startSimulator({ targetsDir: loadClusterEnv().PROMETHEUS_TARGETS_DIR });
+    for (const name of ["checkout", "cart"]) await applyYaml(deploymentYaml(name, "registry.example/app:1"), ns);
+    await sim.setWorkload(ns, "cart", { rate: 100, errorRatio: 0.001 });
     operator = startOperator(["--namespace", ns, "--prometheus-url", loadClusterEnv().PROMETHEUS_URL]);
   });
   afterAll(async () => {
     await operator?.stop();
+    await sim?.stop();
     await deleteNamespace(ns);
   });
 
@@ -101,11 +117,10 @@ spec:
   targetRef: {name: cart}
   slos:
     - name: availability
-      objective: 99.9
-      indicator:
-        ratio:
-          errors: 'sum(rate(http_requests_total{code=~"5.."}[{{window}}]))'
-          total: 'sum(rate(http_requests_total[{{window}}]))'
+      objective: 99.5
+      window: 2m
+      indicator: {istio: {kind: availability}}
+  policy: {evaluationInterval: 2s, minEvents: 10}
 `,
       ns,
     );
@@ -126,13 +141,16 @@ spec:
     ]);
     expect(events.items.some((e) => e.reason === "InvalidSpec" && e.type === "Warning" && e.message.includes("PromQL does not parse"))).toBe(true);
 
-    // Fixing the query makes it Ready, and the operator kept running all along.
+    // Fixing the query ends the refusal (this PromQL has no series here, so the profile waits for
+    // data instead), and the operator kept running all along.
     await kubectlOk(["-n", ns, "patch", "pp", "broken-query", "--type=json", "-p",
       '[{"op":"replace","path":"/spec/slos/0/indicator/ratio/errors","value":"sum(rate(http_requests_total{code=~\\"5..\\"}[{{window}}]))"}]']);
-    await waitFor("Ready=True after the fix", async () => {
+    const fixed = await waitFor("the refusal to end after the fix", async () => {
       const p = await kubectlJson<Profile>(["-n", ns, "get", "pp", "broken-query"]);
-      return p.status?.conditions?.find((x) => x.type === "Ready" && x.status === "True");
+      const c = p.status?.conditions?.find((x) => x.type === "Ready");
+      return c && c.reason !== "InvalidSpec" ? c : undefined;
     });
+    expect(fixed.reason).toBe("MetricsUnavailable");
     expect(operator.logs().some((l) => l.level === 50 || l.level === 60)).toBe(false);
   });
 });

@@ -4,14 +4,19 @@ import type { Logger } from "pino";
 import type { PerformanceProfile } from "./api/types.ts";
 import { profileReconciler } from "./controllers/profile.ts";
 import { KubeClient, loadKubeConfig } from "./kube/client.ts";
-import { Resources } from "./kube/resources.ts";
-import type { KubeObject } from "./kube/types.ts";
+import type { Deployment, ReplicaSet } from "./kube/deployments.ts";
+import { Resources, type ResourceType } from "./kube/resources.ts";
+import { secretReader } from "./kube/secrets.ts";
+import { keyOf, type KubeObject } from "./kube/types.ts";
+import { SloMetrics } from "./metrics/slo-metrics.ts";
+import { Notifier } from "./notify/notifier.ts";
+import { PrometheusConnections } from "./prometheus/connections.ts";
+import { SyntaxChecker } from "./prometheus/syntax-check.ts";
 import { EventRecorder } from "./runtime/events.ts";
 import { startHealthServer, type HealthServer } from "./runtime/health.ts";
 import { Informer } from "./runtime/informer.ts";
 import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionConfig } from "./runtime/leader-election.ts";
 import { Manager } from "./runtime/manager.ts";
-import { SyntaxChecker } from "./prometheus/syntax-check.ts";
 import { RuntimeMetrics } from "./runtime/metrics.ts";
 
 export interface OperatorConfig {
@@ -23,6 +28,9 @@ export interface OperatorConfig {
   metricsAddr: string;
   /** Default Prometheus for profiles that do not name their own. */
   prometheusUrl?: string;
+  prometheusTimeoutMs: number;
+  /** Where PagerDuty events go; the public Events API v2 unless overridden (proxies, tests). */
+  pagerDutyUrl?: string;
   leaderElect: boolean;
   leaderElectionNamespace: string;
   leaderElectionId: string;
@@ -34,7 +42,7 @@ export interface Operator {
   readonly identity: string;
   /** Resolves once the health server listens and the caches have synced. */
   start(): Promise<void>;
-  /** Stops taking work, waits for in-flight reconciles, releases the lease. */
+  /** Stops taking work, waits for in-flight reconciles and notifications, releases the lease. */
   stop(): Promise<void>;
   readonly metricsPort: number | undefined;
 }
@@ -48,6 +56,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
   const log = logger.child({ identity });
   const kubeConfig = loadKubeConfig(config.kubeconfig);
   const metrics = new RuntimeMetrics();
+  const sloMetrics = new SloMetrics(metrics.registry);
 
   let manager: Manager | undefined;
   // Controllers write through a client fenced on leadership; the elector has its own, unfenced one.
@@ -65,7 +74,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
       })
     : undefined;
 
-  const informer = <T extends KubeObject>(type: typeof Resources[keyof typeof Resources]) =>
+  const informer = <T extends KubeObject>(type: ResourceType) =>
     new Informer<T>(client, type, {
       namespace: config.namespace,
       resyncMs: config.resyncMs,
@@ -73,7 +82,22 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
       onError: () => metrics.informerErrors.inc({ resource: type.plural }),
     });
   const profiles = informer<PerformanceProfile>(Resources.PerformanceProfile);
-  const events = new EventRecorder({ client, instance: identity, logger: log });
+  const deployments = informer<Deployment>(Resources.Deployment);
+  const replicaSets = informer<ReplicaSet>(Resources.ReplicaSet);
+  const readSecret = secretReader(client);
+  const notifier = new Notifier({
+    readSecret,
+    logger: log,
+    pagerDutyUrl: config.pagerDutyUrl,
+    onResult: (r) => sloMetrics.notifications.inc({ type: r.type, event: r.event, outcome: r.ok ? "sent" : "failed" }),
+  });
+
+  // A Deployment event brings back every profile that targets it: a rollout finishing, a hand edit.
+  const profilesTargeting = (obj: KubeObject): string[] =>
+    profiles
+      .list()
+      .filter((p) => p.metadata?.namespace === obj.metadata?.namespace && p.spec?.targetRef?.name === obj.metadata?.name)
+      .map(keyOf);
 
   manager = new Manager({
     specs: [
@@ -82,15 +106,23 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
         reconcile: profileReconciler({
           client,
           profiles,
-          events,
+          deployments,
+          replicaSets,
+          events: new EventRecorder({ client, instance: identity, logger: log }),
+          notifier,
+          prometheus: new PrometheusConnections(readSecret, { url: config.prometheusUrl, timeoutMs: config.prometheusTimeoutMs }),
           syntax: new SyntaxChecker(),
-          defaultPrometheusUrl: config.prometheusUrl,
+          metrics: sloMetrics,
           logger: log,
         }),
         workers: config.workers,
-        sources: [{ informer: profiles as unknown as Informer<KubeObject> }],
+        sources: [
+          { informer: profiles as unknown as Informer<KubeObject> },
+          { informer: deployments as unknown as Informer<KubeObject>, map: profilesTargeting },
+        ],
       },
     ],
+    extraInformers: [replicaSets as unknown as Informer<KubeObject>],
     elector,
     metrics,
     logger: log,
@@ -114,6 +146,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
     async stop() {
       stopped = true;
       await manager!.stop();
+      await notifier.drain();
       await health?.close();
     },
   };

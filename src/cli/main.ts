@@ -28,6 +28,9 @@ Flags (each falls back to the environment variable named):
   --workers N            concurrent reconciles                                     (TOLLGATE_WORKERS, 4)
   --resync SECONDS       re-deliver every cached object this often               (TOLLGATE_RESYNC_SECONDS, 300)
   --prometheus-url URL   Prometheus for profiles that do not set spec.prometheus   (TOLLGATE_PROMETHEUS_URL)
+  --prometheus-timeout SECONDS
+                         how long one Prometheus query may take                    (TOLLGATE_PROMETHEUS_TIMEOUT_SECONDS, 10)
+  --pagerduty-url URL    PagerDuty Events API v2 endpoint                          (TOLLGATE_PAGERDUTY_URL, https://events.pagerduty.com/v2/enqueue)
   --metrics-addr ADDR    serve /metrics, /healthz, /readyz here; port 0 = any      (TOLLGATE_METRICS_ADDR, :8080)
   --leader-elect BOOL    hold a Lease so only one replica reconciles               (TOLLGATE_LEADER_ELECT, true)
   --leader-election-namespace NS
@@ -69,6 +72,8 @@ async function controller(argv: string[]): Promise<void> {
       resync: { type: "string" },
       "metrics-addr": { type: "string" },
       "prometheus-url": { type: "string" },
+      "prometheus-timeout": { type: "string" },
+      "pagerduty-url": { type: "string" },
       "leader-elect": { type: "string" },
       "leader-election-namespace": { type: "string" },
       "leader-election-id": { type: "string" },
@@ -90,6 +95,8 @@ async function controller(argv: string[]): Promise<void> {
       workers: positiveInt("--workers", values.workers ?? env("TOLLGATE_WORKERS") ?? "4"),
       resyncMs: positiveInt("--resync", values.resync ?? env("TOLLGATE_RESYNC_SECONDS") ?? "300") * 1000,
       prometheusUrl: values["prometheus-url"] ?? env("TOLLGATE_PROMETHEUS_URL"),
+      prometheusTimeoutMs: positiveInt("--prometheus-timeout", values["prometheus-timeout"] ?? env("TOLLGATE_PROMETHEUS_TIMEOUT_SECONDS") ?? "10") * 1000,
+      pagerDutyUrl: values["pagerduty-url"] ?? env("TOLLGATE_PAGERDUTY_URL"),
       metricsAddr: values["metrics-addr"] ?? env("TOLLGATE_METRICS_ADDR") ?? ":8080",
       leaderElect: bool("--leader-elect", values["leader-elect"] ?? env("TOLLGATE_LEADER_ELECT") ?? "true"),
       leaderElectionNamespace: values["leader-election-namespace"] ?? env("POD_NAMESPACE") ?? namespace ?? "default",

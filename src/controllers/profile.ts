@@ -1,61 +1,210 @@
 import type { Logger } from "pino";
+import { parseDuration } from "../api/duration.ts";
+import type { ProfileSpec } from "../api/profile.ts";
+import type { ProfileStatus } from "../api/status.ts";
 import type { PerformanceProfile } from "../api/types.ts";
+import { validateSpec } from "../api/validate.ts";
 import type { KubeClient } from "../kube/client.ts";
+import {
+  deploymentState,
+  freezeDeployment,
+  rollBackDeployment,
+  unfreezeDeployment,
+  type Deployment,
+  type ReplicaSet,
+} from "../kube/deployments.ts";
 import { Resources } from "../kube/resources.ts";
 import { splitKey } from "../kube/types.ts";
-import type { EventRecorder } from "../runtime/events.ts";
-import type { Informer } from "../runtime/informer.ts";
-import type { Result } from "../runtime/controller.ts";
-import { findCondition } from "../runtime/conditions.ts";
-import type { ProfileSpec } from "../api/profile.ts";
-import { validateSpec } from "../api/validate.ts";
+import type { SloMetrics } from "../metrics/slo-metrics.ts";
+import type { Notifier } from "../notify/notifier.ts";
+import { decide, type PolicyAction } from "../policy/index.ts";
+import { overrideFromAnnotations } from "../policy/override.ts";
+import { statusChanged } from "../policy/status-changed.ts";
+import type { PrometheusConnections, Resolved } from "../prometheus/connections.ts";
+import type { PrometheusClient } from "../prometheus/client.ts";
+import { readDirect, type ProfileReading } from "../prometheus/slo-reader.ts";
 import type { SyntaxChecker } from "../prometheus/syntax-check.ts";
 import { userQueries } from "../slo/user-queries.ts";
-import { readinessStatus, statusNeedsWrite, type SpecProblem } from "./profile-status.ts";
+import { findCondition } from "../runtime/conditions.ts";
+import type { Result } from "../runtime/controller.ts";
+import type { EventRecorder } from "../runtime/events.ts";
+import type { Informer } from "../runtime/informer.ts";
+import { invalidSpecStatus, type SpecProblem } from "./profile-status.ts";
 
 export interface ProfileReconcilerDeps {
   client: KubeClient;
   profiles: Informer<PerformanceProfile>;
+  deployments: Informer<Deployment>;
+  replicaSets: Informer<ReplicaSet>;
   events: EventRecorder;
-  /** Parses users' PromQL with Prometheus's parser; absent when no Prometheus is configured. */
-  syntax?: SyntaxChecker;
-  defaultPrometheusUrl?: string;
+  notifier: Notifier;
+  prometheus: PrometheusConnections;
+  syntax: SyntaxChecker;
+  metrics: SloMetrics;
   logger: Logger;
+  /** Write status at least this often while numbers move, so it shows the budget is watched. */
+  heartbeatMs?: number;
   now?: () => Date;
 }
 
-/** Reads the cached profile, decides its status, and writes it only when it changed. */
+/**
+ * One profile, one pass: validate, measure, decide (pure), act, write status. Requeues itself every
+ * evaluationInterval; a change to the profile or its Deployment brings it back sooner.
+ */
 export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) => Promise<Result> {
   const now = deps.now ?? (() => new Date());
+  const heartbeatMs = deps.heartbeatMs ?? 5 * 60_000;
   return async (key) => {
+    const { namespace = "default", name } = splitKey(key);
     const profile = deps.profiles.get(key);
-    if (!profile || profile.metadata?.deletionTimestamp) return {};
-    const valid = validateSpec(profile.spec);
-    const problem = valid.ok ? await firstQueryProblem(deps, valid.spec) : undefined;
-    const next = readinessStatus(profile, valid, now(), problem);
-    if (!statusNeedsWrite(profile, next)) return {};
-    const { namespace, name } = splitKey(key);
-    await deps.client.apply(
-      Resources.PerformanceProfile,
-      { metadata: { name, namespace }, status: next } as PerformanceProfile,
-      { subresource: "status", force: true },
-    );
-    const before = findCondition(profile.status?.conditions, "Ready");
-    const ready = findCondition(next.conditions, "Ready");
-    deps.logger.info({ profile: name, namespace, controller: "profile", ready: ready?.status, reason: ready?.reason }, "status written");
-    if (ready && (before?.status !== ready.status || before.reason !== ready.reason || before.message !== ready.message)) {
-      await deps.events.record(profile, ready.status === "True" ? "Normal" : "Warning", ready.reason, ready.message);
+    if (!profile || profile.metadata?.deletionTimestamp) {
+      deps.metrics.forget(namespace, name);
+      return {};
     }
-    return {};
+    const log = deps.logger.child({ profile: name, namespace, controller: "profile" });
+    const valid = validateSpec(profile.spec);
+    if (!valid.ok) {
+      await writeInvalid(deps, profile, { field: valid.field, message: valid.message.replace(/^[^:]+: /, "") }, now(), log);
+      return {};
+    }
+    const spec = valid.spec;
+    const interval = parseDuration(spec.policy.evaluationInterval);
+
+    const resolved = await deps.prometheus.resolve(namespace, spec.prometheus);
+    // Parse the user's PromQL first: a parse error names the exact field, a failed query only the SLO.
+    const parseProblem = resolved.ok ? await queryProblem(deps, spec, resolved.client) : undefined;
+    const reading = parseProblem ? undefined : await measure(deps, resolved, namespace, name, spec, now());
+    const problem = parseProblem ?? reading?.problem;
+    if (problem || !reading) {
+      if (problem) await writeInvalid(deps, profile, problem, now(), log);
+      return { requeueAfterMs: interval };
+    }
+
+    const deployment = deps.deployments.get(`${namespace}/${spec.targetRef.name}`);
+    const replicaSets = deployment ? deps.replicaSets.list().filter((rs) => rs.metadata?.namespace === namespace) : [];
+    const state = deployment ? deploymentState(deployment, replicaSets) : undefined;
+    const decision = decide({
+      profile: { namespace, name },
+      spec,
+      status: profile.status,
+      measurements: reading.measurements,
+      deployment: state,
+      override: overrideFromAnnotations(profile.metadata?.annotations),
+      generation: profile.metadata?.generation,
+      now: now(),
+    });
+
+    for (const action of decision.actions) {
+      await act(deps, profile, spec, deployment, replicaSets, action, log);
+    }
+    deps.metrics.observe(namespace, name, reading.measurements, decision.status.phase ?? "Unknown");
+    if (statusChanged(profile.status, decision.status, { heartbeatMs })) {
+      await writeStatus(deps, namespace, name, decision.status);
+      log.debug({ phase: decision.status.phase, consumed: decision.status.budget?.consumedPercent }, "status written");
+    }
+    return { requeueAfterMs: interval };
   };
 }
 
-async function firstQueryProblem(deps: ProfileReconcilerDeps, spec: ProfileSpec): Promise<SpecProblem | undefined> {
-  const url = spec.prometheus?.address ?? deps.defaultPrometheusUrl;
-  if (!deps.syntax || !url) return undefined;
+interface Reading {
+  measurements: ProfileReading["measurements"];
+  problem?: SpecProblem;
+}
+
+async function measure(
+  deps: ProfileReconcilerDeps,
+  resolved: Resolved,
+  namespace: string,
+  name: string,
+  spec: ProfileSpec,
+  at: Date,
+): Promise<Reading> {
+  if (!resolved.ok) return { measurements: { error: resolved.message, slos: [], at } };
+  const started = performance.now();
+  const [reading] = await readDirect(resolved.client, [{ namespace, name, spec }], at);
+  deps.metrics.queryDuration.observe({ mode: "Direct" }, (performance.now() - started) / 1000);
+  if (!reading) return { measurements: { error: "no reading", slos: [], at } };
+  if (reading.measurements.error) deps.metrics.queryErrors.inc({ mode: "Direct", kind: errorKind(reading.measurements.error) });
+  // A query Prometheus refuses, or a threshold without a bucket, is the spec's to fix: report it as such.
+  const bad = reading.problems.find((p) => p.reason !== "NotRecorded");
+  const index = spec.slos.findIndex((s) => s.name === bad?.slo);
+  const problem = bad ? { field: `spec.slos[${index}].indicator`, message: bad.message } : undefined;
+  return { measurements: reading.measurements, problem };
+}
+
+function errorKind(message: string): string {
+  for (const kind of ["unreachable", "timeout"]) if (message.includes(kind)) return kind;
+  return "server";
+}
+
+/** The PromQL a user wrote, through Prometheus's own parser: a parse error names the field. */
+async function queryProblem(deps: ProfileReconcilerDeps, spec: ProfileSpec, client: PrometheusClient): Promise<SpecProblem | undefined> {
   for (const q of userQueries(spec)) {
-    const verdict = await deps.syntax.check(url, q.expr);
+    const verdict = await deps.syntax.check(client, q.expr);
     if (verdict.ok === false) return { field: q.field, message: `PromQL does not parse: ${verdict.message}` };
   }
   return undefined;
+}
+
+async function act(
+  deps: ProfileReconcilerDeps,
+  profile: PerformanceProfile,
+  spec: ProfileSpec,
+  deployment: Deployment | undefined,
+  replicaSets: ReplicaSet[],
+  action: PolicyAction,
+  log: Logger,
+): Promise<void> {
+  const namespace = profile.metadata?.namespace ?? "default";
+  const name = profile.metadata?.name ?? "";
+  const target = spec.targetRef.name;
+  switch (action.action) {
+    case "freeze":
+      await freezeDeployment(deps.client, namespace, target, name, action.message);
+      break;
+    case "unfreeze":
+      await unfreezeDeployment(deps.client, namespace, target);
+      break;
+    case "rollback":
+      if (!deployment) return;
+      await rollBackDeployment(deps.client, deployment, replicaSets, action.toTemplateHash);
+      break;
+    case "event":
+      await deps.events.record(profile, action.type, action.reason, action.message);
+      return;
+    case "notify":
+      deps.notifier.send(spec.policy.notifications ?? [], {
+        namespace,
+        profile: name,
+        event: action.event,
+        summary: action.summary,
+        severity: action.severity,
+        dedupKey: action.dedupKey,
+        details: action.details,
+        at: new Date(),
+      });
+      return;
+  }
+  deps.metrics.actions.inc({ namespace, profile: name, action: action.action });
+  log.info({ action: action.action, target, ...("message" in action ? { message: action.message } : {}) }, "action taken");
+}
+
+async function writeInvalid(deps: ProfileReconcilerDeps, profile: PerformanceProfile, problem: SpecProblem, now: Date, log: Logger): Promise<void> {
+  const next = invalidSpecStatus(profile, problem, now);
+  if (!statusChanged(profile.status, next, { heartbeatMs: Number.MAX_SAFE_INTEGER })) return;
+  const { namespace = "default", name = "" } = profile.metadata ?? {};
+  await writeStatus(deps, namespace, name, next);
+  const before = findCondition(profile.status?.conditions, "Ready");
+  const ready = findCondition(next.conditions, "Ready");
+  if (ready && (before?.reason !== ready.reason || before.message !== ready.message)) {
+    await deps.events.record(profile, "Warning", ready.reason, ready.message);
+  }
+  log.info({ reason: ready?.reason, message: ready?.message }, "profile refused");
+}
+
+async function writeStatus(deps: ProfileReconcilerDeps, namespace: string, name: string, status: ProfileStatus): Promise<void> {
+  await deps.client.apply(Resources.PerformanceProfile, { metadata: { name, namespace }, status } as PerformanceProfile, {
+    subresource: "status",
+    force: true,
+  });
 }

@@ -1,11 +1,9 @@
 import type { Logger } from "pino";
 import type { Notification as NotificationSpec } from "../api/notifications.ts";
+import type { SecretReader } from "../kube/secrets.ts";
 import { pagerDutyPayload, slackPayload, webhookPayload, type Notification } from "./messages.ts";
 
 export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
-
-/** Reads one key of a Secret in the profile's namespace; undefined when the Secret or key is missing. */
-export type SecretReader = (namespace: string, name: string, key: string) => Promise<string | undefined>;
 
 export interface DeliveryResult {
   receiver: string;

@@ -1,4 +1,4 @@
-import { PrometheusClient } from "./client.ts";
+import type { PrometheusClient } from "./client.ts";
 
 export type SyntaxVerdict = { ok: true } | { ok: false; message: string } | { ok: "unknown"; error: string };
 
@@ -11,16 +11,10 @@ const MAX_CACHED = 10_000;
  */
 export class SyntaxChecker {
   private readonly verdicts = new Map<string, { ok: true } | { ok: false; message: string }>();
-  private readonly clients = new Map<string, PrometheusClient>();
 
-  async check(url: string, expr: string): Promise<SyntaxVerdict> {
+  async check(client: Pick<PrometheusClient, "checkSyntax">, expr: string): Promise<SyntaxVerdict> {
     const cached = this.verdicts.get(expr);
     if (cached) return cached;
-    let client = this.clients.get(url);
-    if (!client) {
-      client = new PrometheusClient({ url, retries: 1, timeoutMs: 5_000 });
-      this.clients.set(url, client);
-    }
     try {
       const verdict = await client.checkSyntax(expr);
       if (this.verdicts.size >= MAX_CACHED) this.verdicts.clear();

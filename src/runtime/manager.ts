@@ -34,12 +34,19 @@ export class Manager {
   private synced = false;
   private shuttingDown = false;
 
-  constructor(opts: { specs: ControllerSpec[]; elector?: LeaderElector; metrics: RuntimeMetrics; logger: Logger }) {
+  constructor(opts: {
+    specs: ControllerSpec[];
+    /** Informers the controllers read from but whose events enqueue nothing. */
+    extraInformers?: Informer<KubeObject>[];
+    elector?: LeaderElector;
+    metrics: RuntimeMetrics;
+    logger: Logger;
+  }) {
     this.specs = opts.specs;
     this.elector = opts.elector;
     this.metrics = opts.metrics;
     this.logger = opts.logger;
-    this.informers = [...new Set(opts.specs.flatMap((s) => s.sources.map((src) => src.informer)))];
+    this.informers = [...new Set([...opts.specs.flatMap((s) => s.sources.map((src) => src.informer)), ...(opts.extraInformers ?? [])])];
     for (const spec of this.specs) {
       for (const src of spec.sources) {
         const route = (obj: KubeObject) => {
