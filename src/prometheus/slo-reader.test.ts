@@ -144,9 +144,10 @@ describe("readDirect", () => {
       targetRef: { name: "odd" },
       slos: [
         { name: "availability", objective: 99, window: "2m", indicator: { istio: { kind: "availability" } } },
-        { name: "latency", objective: 99, indicator: { latency: { metric: "rpc_latency", selector: "{}", threshold: "1s" } } },
+        { name: "latency", objective: 99, indicator: { latency: { metric: "rpc_latency", selector: "{}", threshold: "1s", unit: "seconds" } } },
       ],
     });
+    delete odd.spec.slos[1]!.indicator.latency!.unit; // as stored before the CRD required a unit
     const { client } = fakeDirect([odd], steady({ availability: 0.01 }));
     const [o] = await readDirect(client, [odd], NOW);
     expect(verdicts(o?.measurements.slos ?? [])).toEqual([

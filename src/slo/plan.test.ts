@@ -8,9 +8,11 @@ const spec = profileSpecSchema.parse({
     { name: "availability", objective: 99.5, window: "2m", indicator: { istio: { kind: "availability" } } },
     { name: "latency", objective: 95, window: "28d", indicator: { istio: { kind: "latency", threshold: "500ms" } } },
     { name: "errors", objective: 99, indicator: { ratio: { errors: "sum(rate(bad[{{window}}]))", total: "sum(rate(all[{{window}}]))" } } },
-    { name: "unknown-unit", objective: 99, indicator: { latency: { metric: "rpc_latency", selector: "{}", threshold: "1s" } } },
+    { name: "unknown-unit", objective: 99, indicator: { latency: { metric: "rpc_latency", selector: "{}", threshold: "1s", unit: "seconds" } } },
   ],
 });
+// A latency SLO without a unit, as stored before the CRD required one: the plan must refuse it, not throw.
+delete spec.slos[3]!.indicator.latency!.unit;
 
 describe("planProfile", () => {
   const plan = planProfile({ namespace: "games", name: "game", spec });

@@ -195,9 +195,10 @@ describe("indicator queries", () => {
       slos: [
         { name: "availability", objective: 99.5, indicator: { istio: { kind: "availability" } } },
         { name: "latency", objective: 95, indicator: { istio: { kind: "latency", threshold: "500ms" } } },
-        { name: "custom", objective: 99, indicator: { latency: { metric: "custom_latency", selector: "{}", threshold: "1s" } } },
+        { name: "custom", objective: 99, indicator: { latency: { metric: "custom_latency", selector: "{}", threshold: "1s", unit: "seconds" } } },
       ],
     });
+    delete spec.slos[2]!.indicator.latency!.unit; // as stored before the CRD required a unit
     const target = { namespace: "games", name: spec.targetRef.name };
     expect(sloQueries(spec.slos[0]!.indicator, target).errorRatio("5m")).toContain('response_code=~"5.."');
     expect(sloQueries(spec.slos[1]!.indicator, target).errorRatio("5m")).toContain("istio_request_duration_milliseconds_bucket");

@@ -47,9 +47,11 @@ const auth = profile("auth", "auth", {
       indicator: { latency: { metric: "http_server_request_duration_seconds", selector: '{job="auth",path!~"/health.*"}', threshold: "1s" } },
     },
     // No unit suffix and no unit: refused with a reason, the rest of the profile still gets rules.
-    { name: "unknown-unit", objective: 99, indicator: { latency: { metric: "rpc_latency", selector: "{}", threshold: "1s" } } },
+    { name: "unknown-unit", objective: 99, indicator: { latency: { metric: "rpc_latency", selector: "{}", threshold: "1s", unit: "seconds" } } },
   ],
 });
+// A latency SLO without a unit, as stored before the CRD required one: refused with a reason, not thrown.
+delete auth.spec.slos.find((s) => s.name === "unknown-unit")!.indicator.latency!.unit;
 
 describe("recording rules", () => {
   it("record every window's error ratio and the SLO window's events, labelled by namespace, profile, slo and window", () => {
