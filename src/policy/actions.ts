@@ -13,7 +13,7 @@ export type PolicyAction =
       action: "freeze";
       /** CamelCase, as the DeploymentsFrozen condition's reason. */
       reason: string;
-      /** One sentence naming the profile, the SLO and the budget: the admission policy quotes it. */
+      /** The SLO and the budget, e.g. "availability consumed 104.2 % of its 30d budget (freeze at 100 %); ...": the admission policy quotes it after naming the Deployment and the profile. */
       message: string;
     }
   | { action: "unfreeze"; message: string }

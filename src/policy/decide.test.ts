@@ -191,7 +191,7 @@ describe("decide: first reconcile", () => {
       action: "freeze",
       reason: "BudgetExhausted",
       message:
-        "Deployment game-service is frozen by PerformanceProfile games/game-service: availability consumed 104.2 % of its 30d budget (freeze at 100 %); rollouts resume when it recovers below 70 %, or with the tollgate.dev/override-freeze annotation on the profile.",
+        "availability consumed 104.2 % of its 30d budget (freeze at 100 %); rollouts resume when it recovers below 70 %",
     });
   });
 });

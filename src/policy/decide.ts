@@ -9,7 +9,7 @@ import { revisionWithTemplate } from "./deployment.ts";
 import { nextFreeze, type FreezeStatus } from "./freeze.ts";
 import { health, trackLastKnownGood } from "./last-known-good.ts";
 import { budgetText, levels } from "./messages.ts";
-import { overrideActive, OVERRIDE_ANNOTATION } from "./override.ts";
+import { overrideActive } from "./override.ts";
 import { judgeRollback, type SkipCause } from "./rollback.ts";
 import { signals } from "./signals.ts";
 
@@ -121,13 +121,14 @@ function inIncident(rollback: ProfileStatus["rollback"], freeze: FreezeStatus | 
 }
 
 function freezeMessage(input: PolicyInput, view: BudgetView, freeze: FreezeStatus | undefined): string {
-  const { profile, spec } = input;
+  const { spec } = input;
   const lv = levels(spec.policy);
   const why =
     freeze?.reason === "NoData"
       ? "no SLO has a verdict (onNoData Freeze); rollouts resume when data returns"
       : `${budgetText(view, freeze)} (freeze at ${lv.freeze}); rollouts resume when it recovers below ${lv.unfreeze}`;
-  return `Deployment ${spec.targetRef.name} is frozen by PerformanceProfile ${profile.namespace}/${profile.name}: ${why}, or with the ${OVERRIDE_ANNOTATION} annotation on the profile.`;
+  // The admission policy puts this after "Deployment <name> is frozen by PerformanceProfile <profile>: ".
+  return why;
 }
 
 /** Drops undefined fields, so a cleared freeze or candidate leaves status rather than being written as null. */
