@@ -26,6 +26,7 @@ import { readDirect, type ProfileReading } from "../prometheus/slo-reader.ts";
 import type { SyntaxChecker } from "../prometheus/syntax-check.ts";
 import { userQueries } from "../slo/user-queries.ts";
 import { findCondition } from "../runtime/conditions.ts";
+import { freshest } from "../runtime/freshest.ts";
 import type { Result } from "../runtime/controller.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import type { Informer } from "../runtime/informer.ts";
@@ -54,17 +55,24 @@ export interface ProfileReconcilerDeps {
 export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) => Promise<Result> {
   const now = deps.now ?? (() => new Date());
   const heartbeatMs = deps.heartbeatMs ?? 5 * 60_000;
+  // What our own status writes returned, until the informer has caught up with them.
+  const written = new Map<string, PerformanceProfile>();
+  const write = async (namespace: string, name: string, status: ProfileStatus) => {
+    written.set(`${namespace}/${name}`, await writeStatus(deps, namespace, name, status));
+  };
   return async (key) => {
     const { namespace = "default", name } = splitKey(key);
-    const profile = deps.profiles.get(key);
+    const profile = freshest(deps.profiles.get(key), written.get(key));
+    if (written.get(key) !== undefined && profile !== written.get(key)) written.delete(key);
     if (!profile || profile.metadata?.deletionTimestamp) {
       deps.metrics.forget(namespace, name);
+      written.delete(key);
       return {};
     }
     const log = deps.logger.child({ profile: name, namespace, controller: "profile" });
     const valid = validateSpec(profile.spec);
     if (!valid.ok) {
-      await writeInvalid(deps, profile, { field: valid.field, message: valid.message.replace(/^[^:]+: /, "") }, now(), log);
+      await writeInvalid(deps, write, profile, { field: valid.field, message: valid.message.replace(/^[^:]+: /, "") }, now(), log);
       return {};
     }
     const spec = valid.spec;
@@ -76,7 +84,7 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
     const reading = parseProblem ? undefined : await measure(deps, resolved, namespace, name, spec, now());
     const problem = parseProblem ?? reading?.problem;
     if (problem || !reading) {
-      if (problem) await writeInvalid(deps, profile, problem, now(), log);
+      if (problem) await writeInvalid(deps, write, profile, problem, now(), log);
       return { requeueAfterMs: interval };
     }
 
@@ -99,7 +107,7 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
     }
     deps.metrics.observe(namespace, name, reading.measurements, decision.status.phase ?? "Unknown");
     if (statusChanged(profile.status, decision.status, { heartbeatMs })) {
-      await writeStatus(deps, namespace, name, decision.status);
+      await write(namespace, name, decision.status);
       log.debug({ phase: decision.status.phase, consumed: decision.status.budget?.consumedPercent }, "status written");
     }
     return { requeueAfterMs: interval };
@@ -189,11 +197,20 @@ async function act(
   log.info({ action: action.action, target, ...("message" in action ? { message: action.message } : {}) }, "action taken");
 }
 
-async function writeInvalid(deps: ProfileReconcilerDeps, profile: PerformanceProfile, problem: SpecProblem, now: Date, log: Logger): Promise<void> {
+type StatusWriter = (namespace: string, name: string, status: ProfileStatus) => Promise<void>;
+
+async function writeInvalid(
+  deps: ProfileReconcilerDeps,
+  write: StatusWriter,
+  profile: PerformanceProfile,
+  problem: SpecProblem,
+  now: Date,
+  log: Logger,
+): Promise<void> {
   const next = invalidSpecStatus(profile, problem, now);
   if (!statusChanged(profile.status, next, { heartbeatMs: Number.MAX_SAFE_INTEGER })) return;
   const { namespace = "default", name = "" } = profile.metadata ?? {};
-  await writeStatus(deps, namespace, name, next);
+  await write(namespace, name, next);
   const before = findCondition(profile.status?.conditions, "Ready");
   const ready = findCondition(next.conditions, "Ready");
   if (ready && (before?.reason !== ready.reason || before.message !== ready.message)) {
@@ -202,8 +219,8 @@ async function writeInvalid(deps: ProfileReconcilerDeps, profile: PerformancePro
   log.info({ reason: ready?.reason, message: ready?.message }, "profile refused");
 }
 
-async function writeStatus(deps: ProfileReconcilerDeps, namespace: string, name: string, status: ProfileStatus): Promise<void> {
-  await deps.client.apply(Resources.PerformanceProfile, { metadata: { name, namespace }, status } as PerformanceProfile, {
+async function writeStatus(deps: ProfileReconcilerDeps, namespace: string, name: string, status: ProfileStatus): Promise<PerformanceProfile> {
+  return deps.client.apply(Resources.PerformanceProfile, { metadata: { name, namespace }, status } as PerformanceProfile, {
     subresource: "status",
     force: true,
   });
