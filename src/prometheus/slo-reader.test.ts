@@ -6,6 +6,9 @@ import type { SloMeasurement } from "../slo/types.ts";
 import { PrometheusError, type Sample } from "./client.ts";
 import { readDirect, readRecorded, readSlos, type InstantQuerier } from "./slo-reader.ts";
 
+// A 2 s floor on burn windows keeps one window per role for the 2m SLO windows these fixtures spell out.
+const FINE = { minBurnWindowMs: 2_000 };
+
 const NOW = new Date("2025-01-01T00:00:00Z");
 
 function profile(namespace: string, name: string, input: ProfileSpecInput): SloProfile {
@@ -42,7 +45,7 @@ const value = (v: number | undefined): Sample[] => [{ metric: {}, value: v }];
 function fakeDirect(profiles: SloProfile[], answer: Answerer) {
   const byExpr = new Map<string, () => Answer>();
   for (const p of profiles) {
-    for (const slo of planProfile(p).slos) {
+    for (const slo of planProfile(p, FINE).slos) {
       if (isPlanError(slo)) continue;
       for (const r of slo.errorRatios) byExpr.set(r.expr, () => answer(slo.slo.name, "ratio", r.window));
       byExpr.set(slo.events, () => answer(slo.slo.name, "events", slo.window));
@@ -69,7 +72,7 @@ function verdicts(slos: SloMeasurement[]) {
 describe("readDirect", () => {
   it("measures every SLO with instant queries at the given time", async () => {
     const { client, asked } = fakeDirect([game, auth], steady({ availability: 0.0075, latency: 0.05, errors: 0.0009 }));
-    const [g, a] = await readDirect(client, [game, auth], NOW);
+    const [g, a] = await readDirect(client, [game, auth], NOW, FINE);
     expect(g?.measurements.error).toBeUndefined();
     expect(g?.measurements.at).toBe(NOW);
     expect(verdicts(g?.measurements.slos ?? [])).toEqual([
@@ -97,7 +100,7 @@ describe("readDirect", () => {
       if (slo === "availability") return what === "events" ? value(0) : value(undefined);
       return [];
     });
-    const [g] = await readDirect(client, [game], NOW);
+    const [g] = await readDirect(client, [game], NOW, FINE);
     expect(g?.measurements.slos.map((s) => [s.verdict, s.events, s.consumedPercent, s.sli])).toEqual([
       ["NoData", 0, undefined, undefined],
       ["NoData", undefined, undefined, undefined],
@@ -107,7 +110,7 @@ describe("readDirect", () => {
 
   it("gives too few events InsufficientData", async () => {
     const { client } = fakeDirect([game], steady({ availability: 0.5, latency: 0.5 }, 42));
-    const [g] = await readDirect(client, [game], NOW);
+    const [g] = await readDirect(client, [game], NOW, FINE);
     expect(g?.measurements.slos.map((s) => [s.verdict, s.events, s.consumedPercent])).toEqual([
       ["InsufficientData", 42, undefined],
       ["InsufficientData", 42, undefined],
@@ -116,7 +119,7 @@ describe("readDirect", () => {
 
   it("names a histogram without a bucket at the threshold", async () => {
     const { client } = fakeDirect([game], (slo, what) => (what === "events" ? value(5000) : slo === "latency" ? [] : value(0)));
-    const [g] = await readDirect(client, [game], NOW);
+    const [g] = await readDirect(client, [game], NOW, FINE);
     expect(verdicts(g?.measurements.slos ?? [])).toEqual([
       ["availability", "Ok", 0],
       ["latency", "NoData", undefined],
@@ -128,7 +131,7 @@ describe("readDirect", () => {
     const { client } = fakeDirect([game], (slo, what, window) =>
       slo === "latency" && window === "4s" ? new PrometheusError("bad_query", "parse error: unexpected }", 400) : steady({ availability: 0.005, latency: 0.01 })(slo, what, window),
     );
-    const [g] = await readDirect(client, [game], NOW);
+    const [g] = await readDirect(client, [game], NOW, FINE);
     expect(g?.measurements.error).toBeUndefined();
     expect(verdicts(g?.measurements.slos ?? [])).toEqual([
       ["availability", "Ok", 100],
@@ -149,7 +152,7 @@ describe("readDirect", () => {
     });
     delete odd.spec.slos[1]!.indicator.latency!.unit; // as stored before the CRD required a unit
     const { client } = fakeDirect([odd], steady({ availability: 0.01 }));
-    const [o] = await readDirect(client, [odd], NOW);
+    const [o] = await readDirect(client, [odd], NOW, FINE);
     expect(verdicts(o?.measurements.slos ?? [])).toEqual([
       ["availability", "Ok", 100],
       ["latency", "NoData", undefined],
@@ -159,7 +162,7 @@ describe("readDirect", () => {
 
   it("fails every profile, with no numbers, when Prometheus is unreachable, and stops asking", async () => {
     const { client, asked } = fakeDirect([game, auth], () => new PrometheusError("unreachable", "Prometheus at http://p:9090 is unreachable: ECONNREFUSED"));
-    const readings = await readDirect(client, [game, auth], NOW, { concurrency: 1 });
+    const readings = await readDirect(client, [game, auth], NOW, { ...FINE, concurrency: 1 });
     for (const r of readings) {
       expect(r.measurements.error).toMatch(/unreachable/);
       for (const s of r.measurements.slos) {
@@ -176,7 +179,7 @@ describe("readDirect", () => {
     const { client } = fakeDirect([game, auth], (slo, what, window) =>
       slo === "errors" && window === "30d" ? new PrometheusError(kind, `Prometheus ${kind}`) : steady({ availability: 0.005, latency: 0.05, errors: 0.001 })(slo, what, window),
     );
-    const [g, a] = await readDirect(client, [game, auth], NOW);
+    const [g, a] = await readDirect(client, [game, auth], NOW, FINE);
     expect(g?.measurements.error).toBeUndefined();
     expect(verdicts(g?.measurements.slos ?? [])).toEqual([
       ["availability", "Ok", 100],
@@ -188,7 +191,7 @@ describe("readDirect", () => {
 
   it("lets programming errors through instead of hiding them as no data", async () => {
     const client: InstantQuerier = { query: () => Promise.reject(new TypeError("boom")) };
-    await expect(readDirect(client, [game], NOW)).rejects.toThrow("boom");
+    await expect(readDirect(client, [game], NOW, FINE)).rejects.toThrow("boom");
   });
 });
 
@@ -226,7 +229,7 @@ describe("readRecorded", () => {
       [R, "other", "other", "availability", "2m", 0.5],
       [R, "games", "game", "availability", "9s", 0.9],
     ]);
-    const [g, a] = await readRecorded(client, [game, auth], NOW);
+    const [g, a] = await readRecorded(client, [game, auth], NOW, FINE);
     expect(asked.sort()).toEqual([E, R].sort());
     expect(verdicts(g?.measurements.slos ?? [])).toEqual([
       ["availability", "Ok", 90],
@@ -241,14 +244,14 @@ describe("readRecorded", () => {
 
   it("says when an SLO has no recorded series yet", async () => {
     const { client } = recorded([[E, "games", "game", "availability", "2m", 0], [R, "games", "game", "availability", "2m", undefined]]);
-    const [g] = await readRecorded(client, [game], NOW);
+    const [g] = await readRecorded(client, [game], NOW, FINE);
     expect(g?.measurements.slos.map((s) => s.verdict)).toEqual(["NoData", "NoData"]);
     expect(g?.problems.map((p) => [p.slo, p.reason])).toEqual([["latency", "NotRecorded"]]);
   });
 
   it("fails every profile when Prometheus cannot answer", async () => {
     const client: InstantQuerier = { query: () => Promise.reject(new PrometheusError("timeout", "Prometheus did not answer within 10000 ms")) };
-    const readings = await readRecorded(client, [game, auth], NOW);
+    const readings = await readRecorded(client, [game, auth], NOW, FINE);
     expect(readings.map((r) => r.measurements.error)).toEqual(["Prometheus did not answer within 10000 ms", "Prometheus did not answer within 10000 ms"]);
     expect(readings.flatMap((r) => r.measurements.slos.map((s) => s.verdict))).toEqual(["NoData", "NoData", "NoData"]);
   });
@@ -257,9 +260,9 @@ describe("readRecorded", () => {
 describe("readSlos", () => {
   it("dispatches on the mode", async () => {
     const { client, asked } = recorded([]);
-    await readSlos("RecordingRules", client, [game], NOW);
+    await readSlos("RecordingRules", client, [game], NOW, FINE);
     expect(asked).toHaveLength(2);
-    await readSlos("Direct", client, [game], NOW);
+    await readSlos("Direct", client, [game], NOW, FINE);
     expect(asked).toHaveLength(2 + 10);
   });
 });

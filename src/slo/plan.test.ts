@@ -15,7 +15,7 @@ const spec = profileSpecSchema.parse({
 delete spec.slos[3]!.indicator.latency!.unit;
 
 describe("planProfile", () => {
-  const plan = planProfile({ namespace: "games", name: "game", spec });
+  const plan = planProfile({ namespace: "games", name: "game", spec }, { minBurnWindowMs: 2_000 });
 
   it.each([
     // slo, SLO window as queried, windows read, histogram-based

@@ -10,6 +10,9 @@ import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
 import type { SloProfile } from "./plan.ts";
 import { ERROR_RATIO_RECORD, EVENTS_RECORD, prometheusRule, profileRuleGroup, ruleGroups, rulesFileYaml, type RulesFile } from "./rules.ts";
 
+// A 2 s floor on burn windows keeps one window per role for the 2m SLO windows these fixtures spell out.
+const FINE = { minBurnWindowMs: 2_000 };
+
 const PROMTOOL = "/usr/bin/promtool";
 const run = promisify(execFile);
 
@@ -55,7 +58,7 @@ delete auth.spec.slos.find((s) => s.name === "unknown-unit")!.indicator.latency!
 
 describe("recording rules", () => {
   it("record every window's error ratio and the SLO window's events, labelled by namespace, profile, slo and window", () => {
-    const { group, problems } = profileRuleGroup(game);
+    const { group, problems } = profileRuleGroup(game, FINE);
     expect(problems).toEqual([]);
     expect(group.name).toBe("tollgate/games/game");
     expect(group.interval).toBe("30s");
@@ -75,18 +78,18 @@ describe("recording rules", () => {
   });
 
   it("leave out SLOs that cannot be measured and say why", () => {
-    const { groups, problems } = ruleGroups([game, auth]);
+    const { groups, problems } = ruleGroups([game, auth], FINE);
     expect(groups.map((g) => g.name)).toEqual(["tollgate/games/game", "tollgate/auth/auth"]);
     expect(problems).toEqual([{ namespace: "auth", profile: "auth", slo: "unknown-unit", error: expect.stringMatching(/set latency.unit/) as unknown as string }]);
     expect(groups[1]?.rules.some((r) => r.labels.slo === "unknown-unit")).toBe(false);
   });
 
   it("use the given interval over the profile's", () => {
-    expect(profileRuleGroup(game, { interval: "1s" }).group.interval).toBe("1s");
+    expect(profileRuleGroup(game, { ...FINE, interval: "1s" }).group.interval).toBe("1s");
   });
 
   it("render as a rules file", () => {
-    const { groups } = ruleGroups([game, auth]);
+    const { groups } = ruleGroups([game, auth], FINE);
     const text = rulesFileYaml(groups);
     expect(parse(text) as RulesFile).toEqual({ groups });
     // Every line starts with a key: no expression is folded across lines.
@@ -94,7 +97,7 @@ describe("recording rules", () => {
   });
 
   it("render as a PrometheusRule owned by its profile", () => {
-    const { object } = prometheusRule(game, { labels: { release: "prometheus" }, ownerUid: "u-1" });
+    const { object } = prometheusRule(game, { ...FINE, labels: { release: "prometheus" }, ownerUid: "u-1" });
     expect(object).toMatchObject({
       apiVersion: "monitoring.coreos.com/v1",
       kind: "PrometheusRule",
@@ -105,7 +108,7 @@ describe("recording rules", () => {
         ownerReferences: [{ apiVersion: "tollgate.dev/v1alpha1", kind: "PerformanceProfile", name: "game", uid: "u-1", controller: true }],
       },
     });
-    expect(object.spec.groups).toEqual([profileRuleGroup(game).group]);
+    expect(object.spec.groups).toEqual([profileRuleGroup(game, FINE).group]);
   });
 });
 
@@ -120,7 +123,7 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
 
   it("accepts the generated rules file", async () => {
     const file = join(dir, "rules.yaml");
-    await writeFile(file, rulesFileYaml(ruleGroups([game, auth]).groups));
+    await writeFile(file, rulesFileYaml(ruleGroups([game, auth], FINE).groups));
     const { stdout } = await run(PROMTOOL, ["check", "rules", file]);
     expect(stdout).toMatch(/SUCCESS: 36 rules found/);
   });

@@ -11,17 +11,19 @@ describe("burn windows", () => {
   });
 
   it.each([
-    // SLO window, scaled windows in role order: role × window / 30d, whole seconds, floor 2 s
+    // SLO window, scaled windows in role order: role × window / 30d, whole seconds, floor 10 s
     ["7d", ["1m10s", "7m", "14m", "28m", "1h24m", "5h36m", "16h48m"]],
     ["28d", ["4m40s", "28m", "56m", "1h52m", "5h36m", "22h24m", "2d19h12m"]],
     ["90d", ["15m", "1h30m", "3h", "6h", "18h", "3d", "9d"]],
-    ["1h", ["2s", "3s", "5s", "10s", "30s", "2m", "6m"]],
-    ["2m", ["2s", "2s", "2s", "2s", "2s", "4s", "12s"]],
+    ["1h", ["10s", "10s", "10s", "10s", "30s", "2m", "6m"]],
+    ["2m", ["10s", "10s", "10s", "10s", "10s", "10s", "12s"]],
   ])("scale with the SLO window: %s", (slo, want) => {
     expect(windowsOf(slo)).toEqual(want);
   });
 
-  it("honour a higher floor, e.g. 4× a 15 s scrape interval", () => {
+  it("honour another floor: lower for a fast-scraped Prometheus, higher for a 15 s scrape interval", () => {
+    expect(windowsOf("1h", 2_000)).toEqual(["2s", "3s", "5s", "10s", "30s", "2m", "6m"]);
+    expect(windowsOf("2m", 2_000)).toEqual(["2s", "2s", "2s", "2s", "2s", "4s", "12s"]);
     expect(windowsOf("7d", 60_000)).toEqual(["1m10s", "7m", "14m", "28m", "1h24m", "5h36m", "16h48m"]);
     expect(windowsOf("1h", 60_000)).toEqual(["1m", "1m", "1m", "1m", "1m", "2m", "6m"]);
   });
@@ -31,7 +33,8 @@ describe("burn windows", () => {
   });
 
   it("collapse to distinct query windows, SLO window included, shortest first", () => {
-    expect(queryWindows("2m")).toEqual(["2s", "4s", "12s", "2m"]);
+    expect(queryWindows("2m")).toEqual(["10s", "12s", "2m"]);
+    expect(queryWindows("2m", { minBurnWindowMs: 2_000 })).toEqual(["2s", "4s", "12s", "2m"]);
     expect(queryWindows("30d")).toEqual(["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]);
     expect(queryWindows("28d").at(-1)).toBe("4w");
   });

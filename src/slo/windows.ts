@@ -6,12 +6,14 @@ export const REFERENCE_WINDOW_MS = 30 * 86_400_000;
 
 /**
  * The shortest window a burn rate is ever queried over. rate() needs at least two samples in its
- * range, so the floor must be at least twice the scrape interval: 2 s fits the 1 s scrape interval of
- * the test Prometheus and the demo's minute-long SLO windows. Production setups scrape every 15–60 s
- * and should raise it (minBurnWindowMs) to 2–4× their interval; with a realistic SLO window (7d and
- * up) no role scales below 70 s anyway, so the floor only matters for short demo windows.
+ * range, and a window of barely two scrape intervals sometimes holds one: then the error series drops
+ * out, reads as zero errors, and a service burning at 2× looks idle for a cycle (which once made the
+ * policy skip a rollback as "not burning now"). 10 s is ten samples at the 1 s scrape interval of the
+ * test Prometheus and the demo's minute-long SLO windows. Production setups scrape every 15–60 s and
+ * should raise it (minBurnWindowMs) to 4× their interval or more; with a realistic SLO window (7d and
+ * up) no role scales below 70 s anyway, so the floor only matters for short windows.
  */
-export const DEFAULT_MIN_BURN_WINDOW_MS = 2_000;
+export const DEFAULT_MIN_BURN_WINDOW_MS = 10_000;
 
 export interface WindowOptions {
   /** Floor for scaled burn windows, in ms. Defaults to DEFAULT_MIN_BURN_WINDOW_MS. */
