@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyYaml, createNamespace, deleteNamespace, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
 import { waitFor } from "./support/wait.ts";
+import { deploymentYaml } from "./support/workloads.ts";
 
 interface Deployment {
   metadata: { annotations?: Record<string, string>; generation: number };
@@ -16,26 +17,6 @@ interface Pod {
   status: { phase: string; conditions?: Array<{ type: string; status: string }> };
 }
 
-function deployment(image: string): string {
-  return `
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: game-service
-  labels: {app: game-service}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: game-service}}
-  template:
-    metadata: {labels: {app: game-service}}
-    spec:
-      containers:
-        - name: game
-          image: ${image}
-          ports: [{containerPort: 8080}]
-`;
-}
-
 describe("the test cluster", () => {
   let ns: string;
   beforeAll(async () => {
@@ -46,7 +27,7 @@ describe("the test cluster", () => {
   });
 
   it("runs a Deployment's pods to Ready on the kwok node", async () => {
-    await applyYaml(deployment("registry.example/game-service:1.0.0"), ns);
+    await applyYaml(deploymentYaml("game-service", "registry.example/game-service:1.0.0"), ns);
     const ready = await waitFor("2 ready replicas", async () => {
       const d = await kubectlJson<Deployment>(["-n", ns, "get", "deployment", "game-service"]);
       return d.status?.readyReplicas === 2 ? d : undefined;
@@ -62,7 +43,7 @@ describe("the test cluster", () => {
   });
 
   it("rolls out a new ReplicaSet at revision 2 when the image changes", async () => {
-    await kubectlOk(["-n", ns, "set", "image", "deployment/game-service", "game=registry.example/game-service:1.1.0"]);
+    await kubectlOk(["-n", ns, "set", "image", "deployment/game-service", "app=registry.example/game-service:1.1.0"]);
     await kubectlOk(["-n", ns, "rollout", "status", "deployment/game-service", "--timeout=90s"]);
     const rs = await kubectlJson<{ items: ReplicaSet[] }>(["-n", ns, "get", "replicasets", "-l", "app=game-service"]);
     const byRevision = new Map(rs.items.map((r) => [r.metadata.annotations?.["deployment.kubernetes.io/revision"], r]));

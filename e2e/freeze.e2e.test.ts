@@ -4,6 +4,7 @@ import { freezeDeployment, readDeploymentState, rollBackDeployment, unfreezeDepl
 import { loadClusterEnv } from "./support/env.ts";
 import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
 import { waitFor } from "./support/wait.ts";
+import { deploymentYaml } from "./support/workloads.ts";
 
 const REASON = "availability consumed 104.2 % of its 30d budget (freeze at 100 %)";
 
@@ -19,21 +20,9 @@ describe("freezing, rolling back and unfreezing a Deployment", () => {
     await installCrds();
     client = new KubeClient(loadKubeConfig(loadClusterEnv().KUBECONFIG));
     ns = await createNamespace("e2e-freeze");
-    await applyYaml(
-      `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: game-service}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: game-service}}
-  template:
-    metadata: {labels: {app: game-service}}
-    spec: {containers: [{name: game, image: "registry.example/game-service:1.0.0"}]}
-`,
-      ns,
-    );
+    await applyYaml(deploymentYaml("game-service", "registry.example/game-service:1.0.0"), ns);
     await kubectlOk(["-n", ns, "rollout", "status", "deployment/game-service", "--timeout=60s"]);
-    await kubectlOk(["-n", ns, "set", "image", "deployment/game-service", "game=registry.example/game-service:1.1.0"]);
+    await kubectlOk(["-n", ns, "set", "image", "deployment/game-service", "app=registry.example/game-service:1.1.0"]);
     await kubectlOk(["-n", ns, "rollout", "status", "deployment/game-service", "--timeout=60s"]);
   });
   afterAll(async () => {
@@ -54,7 +43,7 @@ spec:
     expect(d.metadata.labels?.["tollgate.dev/frozen"]).toBe("true");
 
     const refused = await waitFor("the admission policy to refuse the update", async () => {
-      const res = await kubectl(["-n", ns, "set", "image", "deployment/game-service", "game=registry.example/game-service:1.2.0"]);
+      const res = await kubectl(["-n", ns, "set", "image", "deployment/game-service", "app=registry.example/game-service:1.2.0"]);
       return res.code !== 0 ? res : undefined;
     });
     expect(refused.stderr).toContain(
@@ -100,7 +89,7 @@ spec:
     expect(d.metadata.labels?.["tollgate.dev/frozen"]).toBeUndefined();
     expect(d.metadata.annotations?.["tollgate.dev/freeze-reason"]).toBeUndefined();
     expect(d.spec.paused ?? false).toBe(false);
-    await kubectlOk(["-n", ns, "set", "image", "deployment/game-service", "game=registry.example/game-service:1.2.0"]);
+    await kubectlOk(["-n", ns, "set", "image", "deployment/game-service", "app=registry.example/game-service:1.2.0"]);
     await kubectlOk(["-n", ns, "rollout", "status", "deployment/game-service", "--timeout=60s"]);
   });
 });
