@@ -2,7 +2,6 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { PerformanceProfile } from "./api/types.ts";
-import { profileReconciler } from "./controllers/profile.ts";
 import { KubeClient, loadKubeConfig } from "./kube/client.ts";
 import type { Deployment, ReplicaSet } from "./kube/deployments.ts";
 import { Resources, type ResourceType } from "./kube/resources.ts";
@@ -11,6 +10,11 @@ import { keyOf, type KubeObject } from "./kube/types.ts";
 import { SloMetrics } from "./metrics/slo-metrics.ts";
 import { Notifier } from "./notify/notifier.ts";
 import { PrometheusConnections } from "./prometheus/connections.ts";
+import { RecordedReadCache } from "./prometheus/recorded-cache.ts";
+import { RulesFileWriter } from "./prometheus/rules-file.ts";
+import type { ReadMode } from "./prometheus/slo-reader.ts";
+import { PrometheusRuleApplier } from "./kube/rules.ts";
+import { errorKind, profileReconciler } from "./controllers/profile.ts";
 import { SyntaxChecker } from "./prometheus/syntax-check.ts";
 import { EventRecorder } from "./runtime/events.ts";
 import { startHealthServer, type HealthServer } from "./runtime/health.ts";
@@ -29,6 +33,10 @@ export interface OperatorConfig {
   /** Default Prometheus for profiles that do not name their own. */
   prometheusUrl?: string;
   prometheusTimeoutMs: number;
+  /** Read mode of profiles that do not set spec.prometheus.mode. Default Direct. */
+  readMode?: ReadMode;
+  /** Write recording rules as files here (preferred over PrometheusRule objects when set). */
+  rulesDir?: string;
   /** Where PagerDuty events go; the public Events API v2 unless overridden (proxies, tests). */
   pagerDutyUrl?: string;
   leaderElect: boolean;
@@ -92,6 +100,17 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
     onResult: (r) => sloMetrics.notifications.inc({ type: r.type, event: r.event, outcome: r.ok ? "sent" : "failed" }),
   });
 
+  // One batch of recorded reads per Prometheus connection, measured and counted per batch.
+  const recorded = new RecordedReadCache({
+    onQuery: () => sloMetrics.queries.inc({ mode: "RecordingRules" }),
+    onRefresh: (seconds, readings) => {
+      sloMetrics.queryDuration.observe({ mode: "RecordingRules" }, seconds);
+      const error = readings.find((r) => r.measurements.error)?.measurements.error;
+      if (error) sloMetrics.queryErrors.inc({ mode: "RecordingRules", kind: errorKind(error) });
+    },
+  });
+  const rulesFile = config.rulesDir ? new RulesFileWriter({ dir: config.rulesDir, logger: log }) : undefined;
+
   // A Deployment event brings back every profile that targets it: a rollout finishing, a hand edit.
   const profilesTargeting = (obj: KubeObject): string[] =>
     profiles
@@ -114,6 +133,10 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
           syntax: new SyntaxChecker(),
           metrics: sloMetrics,
           logger: log,
+          readMode: config.readMode,
+          recorded,
+          rulesFile,
+          prometheusRules: new PrometheusRuleApplier(client),
         }),
         workers: config.workers,
         sources: [
@@ -140,7 +163,10 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
         live: () => !stopped,
         ready: () => manager!.ready(),
       });
-      log.info({ metricsPort: health.port, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect }, "serving /metrics, /healthz, /readyz");
+      log.info(
+        { metricsPort: health.port, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect, readMode: config.readMode ?? "Direct", rulesDir: config.rulesDir },
+        "serving /metrics, /healthz, /readyz",
+      );
       await manager!.start();
     },
     async stop() {

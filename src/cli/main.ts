@@ -6,6 +6,7 @@ import { crdYaml } from "../api/crd.ts";
 import { freezePolicyYaml } from "../kube/freeze-policy.ts";
 import { createLogger } from "../log.ts";
 import { createOperator } from "../operator.ts";
+import type { ReadMode } from "../prometheus/slo-reader.ts";
 import { VERSION as TOLLGATE_VERSION } from "../version.ts";
 
 const USAGE = `tollgate ${TOLLGATE_VERSION}: error budgets decide what ships
@@ -30,6 +31,17 @@ Flags (each falls back to the environment variable named):
   --prometheus-url URL   Prometheus for profiles that do not set spec.prometheus   (TOLLGATE_PROMETHEUS_URL)
   --prometheus-timeout SECONDS
                          how long one Prometheus query may take                    (TOLLGATE_PROMETHEUS_TIMEOUT_SECONDS, 10)
+  --read-mode MODE       Direct or RecordingRules, for profiles without              (TOLLGATE_READ_MODE, Direct)
+                         spec.prometheus.mode. Direct: queries per SLO and window
+                         each cycle. RecordingRules: recording rules, read with two
+                         queries per cycle for all profiles on one Prometheus
+  --rules-dir DIR        write recording rules to DIR/tollgate_<ns>_<profile>.yaml   (TOLLGATE_RULES_DIR)
+                         and POST <prometheus>/-/reload on change, for a Prometheus
+                         that loads DIR/*.yaml. When set it wins over the
+                         PrometheusRule CRD; without it, rules are PrometheusRule
+                         objects <profile>-tollgate-slos owned by the profile, and
+                         without that CRD RecordingRules profiles are read Direct.
+                         A file outlives a profile deleted while no operator ran.
   --pagerduty-url URL    PagerDuty Events API v2 endpoint                          (TOLLGATE_PAGERDUTY_URL, https://events.pagerduty.com/v2/enqueue)
   --metrics-addr ADDR    serve /metrics, /healthz, /readyz here; port 0 = any      (TOLLGATE_METRICS_ADDR, :8080)
   --leader-elect BOOL    hold a Lease so only one replica reconciles               (TOLLGATE_LEADER_ELECT, true)
@@ -62,6 +74,11 @@ function bool(flag: string, raw: string): boolean {
 
 class UsageError extends Error {}
 
+function readMode(raw: string): ReadMode {
+  if (raw === "Direct" || raw === "RecordingRules") return raw;
+  throw new UsageError(`--read-mode must be Direct or RecordingRules, not ${JSON.stringify(raw)}`);
+}
+
 async function controller(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -74,6 +91,8 @@ async function controller(argv: string[]): Promise<void> {
       "prometheus-url": { type: "string" },
       "prometheus-timeout": { type: "string" },
       "pagerduty-url": { type: "string" },
+      "read-mode": { type: "string" },
+      "rules-dir": { type: "string" },
       "leader-elect": { type: "string" },
       "leader-election-namespace": { type: "string" },
       "leader-election-id": { type: "string" },
@@ -97,6 +116,8 @@ async function controller(argv: string[]): Promise<void> {
       prometheusUrl: values["prometheus-url"] ?? env("TOLLGATE_PROMETHEUS_URL"),
       prometheusTimeoutMs: positiveInt("--prometheus-timeout", values["prometheus-timeout"] ?? env("TOLLGATE_PROMETHEUS_TIMEOUT_SECONDS") ?? "10") * 1000,
       pagerDutyUrl: values["pagerduty-url"] ?? env("TOLLGATE_PAGERDUTY_URL"),
+      readMode: readMode(values["read-mode"] ?? env("TOLLGATE_READ_MODE") ?? "Direct"),
+      rulesDir: values["rules-dir"] ?? env("TOLLGATE_RULES_DIR"),
       metricsAddr: values["metrics-addr"] ?? env("TOLLGATE_METRICS_ADDR") ?? ":8080",
       leaderElect: bool("--leader-elect", values["leader-elect"] ?? env("TOLLGATE_LEADER_ELECT") ?? "true"),
       leaderElectionNamespace: values["leader-election-namespace"] ?? env("POD_NAMESPACE") ?? namespace ?? "default",

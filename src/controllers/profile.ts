@@ -22,7 +22,11 @@ import { overrideFromAnnotations } from "../policy/override.ts";
 import { statusChanged } from "../policy/status-changed.ts";
 import type { PrometheusConnections, Resolved } from "../prometheus/connections.ts";
 import type { PrometheusClient } from "../prometheus/client.ts";
-import { readDirect, type ProfileReading } from "../prometheus/slo-reader.ts";
+import type { RecordedReadCache } from "../prometheus/recorded-cache.ts";
+import type { RulesFileWriter } from "../prometheus/rules-file.ts";
+import { readDirect, type InstantQuerier, type ProfileReading, type ReadMode } from "../prometheus/slo-reader.ts";
+import type { PrometheusRuleApplier } from "../kube/rules.ts";
+import type { SloProfile } from "../slo/plan.ts";
 import type { SyntaxChecker } from "../prometheus/syntax-check.ts";
 import { userQueries } from "../slo/user-queries.ts";
 import { findCondition } from "../runtime/conditions.ts";
@@ -45,6 +49,14 @@ export interface ProfileReconcilerDeps {
   logger: Logger;
   /** Write status at least this often while numbers move, so it shows the budget is watched. */
   heartbeatMs?: number;
+  /** The read mode of profiles that do not set spec.prometheus.mode (--read-mode). Default Direct. */
+  readMode?: ReadMode;
+  /** Recording-rule reads, one batch per Prometheus connection; without it every profile reads Direct. */
+  recorded?: RecordedReadCache;
+  /** --rules-dir: recording rules go to rule files here, preferred over PrometheusRule objects. */
+  rulesFile?: RulesFileWriter;
+  /** PrometheusRule objects, used where the CRD is served and no rules directory is set. */
+  prometheusRules?: PrometheusRuleApplier;
   now?: () => Date;
 }
 
@@ -60,6 +72,8 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
   const write = async (namespace: string, name: string, status: ProfileStatus) => {
     written.set(`${namespace}/${name}`, await writeStatus(deps, namespace, name, status));
   };
+  // Profiles already warned that they cannot have recording rules, so the warning is not per cycle.
+  const warned = new Set<string>();
   return async (key) => {
     const { namespace = "default", name } = splitKey(key);
     const profile = freshest(deps.profiles.get(key), written.get(key));
@@ -67,6 +81,10 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
     if (!profile || profile.metadata?.deletionTimestamp) {
       deps.metrics.forget(namespace, name);
       written.delete(key);
+      warned.delete(key);
+      deps.recorded?.forget(namespace, name);
+      deps.prometheusRules?.forget(namespace, name);
+      await deps.rulesFile?.remove(namespace, name);
       return {};
     }
     const log = deps.logger.child({ profile: name, namespace, controller: "profile" });
@@ -81,7 +99,10 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
     const resolved = await deps.prometheus.resolve(namespace, spec.prometheus);
     // Parse the user's PromQL first: a parse error names the exact field, a failed query only the SLO.
     const parseProblem = resolved.ok ? await queryProblem(deps, spec, resolved.client) : undefined;
-    const reading = parseProblem ? undefined : await measure(deps, resolved, namespace, name, spec, now());
+    const slo: SloProfile = { namespace, name, spec };
+    const mode = resolved.ok && !parseProblem ? await readMode(deps, slo, spec.prometheus?.mode, warned, log) : "Direct";
+    if (mode === "RecordingRules" && resolved.ok) await ensureRules(deps, slo, profile.metadata?.uid, resolved.client, log);
+    const reading = parseProblem ? undefined : await measure(deps, resolved, slo, mode, interval, now());
     const problem = parseProblem ?? reading?.problem;
     if (problem || !reading) {
       if (problem) await writeInvalid(deps, write, profile, problem, now(), log);
@@ -119,28 +140,96 @@ interface Reading {
   problem?: SpecProblem;
 }
 
+/**
+ * The mode this profile is read in: its own, else the operator's. RecordingRules needs somewhere for
+ * the rules to go (a rules directory or the PrometheusRule CRD); without either the profile is read
+ * Direct, with one warning: a correct, costlier reading beats no reading (no reading means no freeze).
+ */
+async function readMode(
+  deps: ProfileReconcilerDeps,
+  profile: SloProfile,
+  own: ReadMode | undefined,
+  warned: Set<string>,
+  log: Logger,
+): Promise<ReadMode> {
+  const wanted = own ?? deps.readMode ?? "Direct";
+  if (wanted === "Direct" || !deps.recorded) {
+    deps.recorded?.forget(profile.namespace, profile.name);
+    return "Direct";
+  }
+  if (deps.rulesFile) return "RecordingRules";
+  let served = false;
+  try {
+    served = (await deps.prometheusRules?.crdServed()) ?? false;
+  } catch (err) {
+    // Unknown this cycle (API unreachable): read Direct now, ask again next cycle.
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, "cannot tell whether the PrometheusRule CRD is served; reading Direct this cycle");
+    return "Direct";
+  }
+  if (served) return "RecordingRules";
+  const key = `${profile.namespace}/${profile.name}`;
+  if (!warned.has(key)) {
+    warned.add(key);
+    log.warn("RecordingRules mode needs --rules-dir or the PrometheusRule CRD (prometheus-operator); reading this profile Direct");
+  }
+  deps.recorded.forget(profile.namespace, profile.name);
+  return "Direct";
+}
+
+/**
+ * Puts the profile's recording rules where its Prometheus loads them: the rules directory when set,
+ * else a PrometheusRule. A failure is logged and the reading goes ahead: rules applied before still
+ * record, and missing series read as no data, which never acts.
+ */
+async function ensureRules(deps: ProfileReconcilerDeps, profile: SloProfile, uid: string | undefined, client: PrometheusClient, log: Logger): Promise<void> {
+  try {
+    const result = deps.rulesFile ? await deps.rulesFile.ensure(profile, client.url) : await deps.prometheusRules?.ensure(profile, uid);
+    if (result?.changed) log.info({ target: deps.rulesFile ? "file" : "PrometheusRule", problems: result.problems.length }, "recording rules updated");
+  } catch (err) {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, "recording rules could not be written; reading what Prometheus records");
+  }
+}
+
+function counting(client: InstantQuerier, count: () => void): InstantQuerier {
+  return {
+    query: (expr, time) => {
+      count();
+      return client.query(expr, time);
+    },
+  };
+}
+
 async function measure(
   deps: ProfileReconcilerDeps,
   resolved: Resolved,
-  namespace: string,
-  name: string,
-  spec: ProfileSpec,
+  profile: SloProfile,
+  mode: ReadMode,
+  intervalMs: number,
   at: Date,
 ): Promise<Reading> {
   if (!resolved.ok) return { measurements: { error: resolved.message, slos: [], at } };
-  const started = performance.now();
-  const [reading] = await readDirect(resolved.client, [{ namespace, name, spec }], at);
-  deps.metrics.queryDuration.observe({ mode: "Direct" }, (performance.now() - started) / 1000);
+  let reading: ProfileReading | undefined;
+  if (mode === "RecordingRules" && deps.recorded) {
+    // Duration, errors and query counts are the batch's: the cache reports them once per batch.
+    reading = await deps.recorded.get(resolved.client, profile, intervalMs);
+  } else {
+    const started = performance.now();
+    [reading] = await readDirect(counting(resolved.client, () => deps.metrics.queries.inc({ mode: "Direct" })), [profile], at);
+    deps.metrics.queryDuration.observe({ mode: "Direct" }, (performance.now() - started) / 1000);
+    if (reading?.measurements.error) deps.metrics.queryErrors.inc({ mode: "Direct", kind: errorKind(reading.measurements.error) });
+  }
   if (!reading) return { measurements: { error: "no reading", slos: [], at } };
-  if (reading.measurements.error) deps.metrics.queryErrors.inc({ mode: "Direct", kind: errorKind(reading.measurements.error) });
+  const { spec } = profile;
   // A query Prometheus refuses, or a threshold without a bucket, is the spec's to fix: report it as such.
+  // NotRecorded is not: the rules were just written and Prometheus has not evaluated them yet, so those
+  // SLOs are NoData until their series appear.
   const bad = reading.problems.find((p) => p.reason !== "NotRecorded");
   const index = spec.slos.findIndex((s) => s.name === bad?.slo);
   const problem = bad ? { field: `spec.slos[${index}].indicator`, message: bad.message } : undefined;
   return { measurements: reading.measurements, problem };
 }
 
-function errorKind(message: string): string {
+export function errorKind(message: string): string {
   for (const kind of ["unreachable", "timeout"]) if (message.includes(kind)) return kind;
   return "server";
 }

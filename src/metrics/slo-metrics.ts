@@ -14,6 +14,7 @@ export class SloMetrics {
   readonly actions: Counter<"namespace" | "profile" | "action">;
   readonly queryDuration: Histogram<"mode">;
   readonly queryErrors: Counter<"mode" | "kind">;
+  readonly queries: Counter<"mode">;
   readonly notifications: Counter<"type" | "event" | "outcome">;
   /** The series each profile has, so they can be removed with it. */
   private readonly known = new Map<string, { slos: string[]; windows: Array<{ slo: string; window: string }> }>();
@@ -49,6 +50,12 @@ export class SloMetrics {
       help: "Time to read measurements from Prometheus, per reconcile (direct) or per cycle (recording rules).",
       labelNames: ["mode"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.queries = new Counter({
+      name: "tollgate_prometheus_queries_total",
+      help: "Instant queries sent to Prometheus to read SLOs, by read mode (Direct: per SLO and window; RecordingRules: two per batch).",
+      labelNames: ["mode"],
       registers,
     });
     this.queryErrors = new Counter({

@@ -1,0 +1,65 @@
+import type { KubeClient } from "./client.ts";
+import { ApiError } from "./errors.ts";
+import { Resources } from "./resources.ts";
+import type { KubeObject } from "./types.ts";
+import type { SloProfile } from "../slo/plan.ts";
+import { prometheusRule, prometheusRuleName, type RuleProblem } from "../slo/rules.ts";
+
+export const PROMETHEUS_RULE_CRD = "prometheusrules.monitoring.coreos.com";
+
+interface Crd extends KubeObject {
+  spec?: { versions?: Array<{ name: string; served?: boolean }> };
+}
+
+/**
+ * Recording rules as PrometheusRule objects, for clusters running prometheus-operator: one per profile,
+ * owned by it so Kubernetes deletes it with the profile.
+ */
+export class PrometheusRuleApplier {
+  private readonly client: KubeClient;
+  private readonly recheckMs: number;
+  private served: Promise<boolean> | undefined;
+  /** What was last applied per object, so an unchanged profile costs no API call per cycle. */
+  private readonly applied = new Map<string, { body: string; atMs: number }>();
+
+  /** `recheckMs`: re-apply an unchanged object this often anyway, to restore one deleted by hand. */
+  constructor(client: KubeClient, opts: { recheckMs?: number } = {}) {
+    this.client = client;
+    this.recheckMs = opts.recheckMs ?? 10 * 60_000;
+  }
+
+  /**
+   * Whether the API serves PrometheusRule v1. Asked once: installing prometheus-operator later takes
+   * an operator restart. A failed lookup (API unreachable) is not cached, so the next call asks again.
+   */
+  crdServed(): Promise<boolean> {
+    this.served ??= this.client.find<Crd>(Resources.CustomResourceDefinition, undefined, PROMETHEUS_RULE_CRD).then(
+      (crd) => crd?.spec?.versions?.some((v) => v.name === Resources.PrometheusRule.version && v.served !== false) ?? false,
+      (err: unknown) => {
+        this.served = undefined;
+        // Forbidden to read CRDs: assume absent rather than fail every reconcile.
+        if (err instanceof ApiError && err.status === 403) return false;
+        throw err;
+      },
+    );
+    return this.served;
+  }
+
+  /** Applies the profile's PrometheusRule when it differs from what was last applied. */
+  async ensure(profile: SloProfile, ownerUid: string | undefined): Promise<{ changed: boolean; problems: RuleProblem[] }> {
+    const { object, problems } = prometheusRule(profile, { ownerUid });
+    const key = `${profile.namespace}/${object.metadata.name}`;
+    const body = JSON.stringify(object);
+    const last = this.applied.get(key);
+    if (last?.body === body && Date.now() - last.atMs < this.recheckMs) return { changed: false, problems };
+    // force: the object is Tollgate's alone; a hand edit of its rules is undone, not a conflict.
+    await this.client.apply(Resources.PrometheusRule, object as unknown as KubeObject, { force: true });
+    this.applied.set(key, { body, atMs: Date.now() });
+    return { changed: last?.body !== body, problems };
+  }
+
+  /** Forgets a deleted profile; its object goes with it by garbage collection. */
+  forget(namespace: string, name: string): void {
+    this.applied.delete(`${namespace}/${prometheusRuleName(name)}`);
+  }
+}
