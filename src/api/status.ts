@@ -103,7 +103,7 @@ const canaryStatusSchema = z
     weight: z.int().min(0).max(100).describe("Percent of traffic routed to the canary now."),
     revision: z.int().min(0).optional().describe("Deployment revision under test."),
     templateHash: z.string().optional().describe("Pod-template hash of the revision under test."),
-    step: z.int().min(0).describe("Steps passed so far."),
+    step: z.int().min(0).describe("Traffic step the canary is on: 1 at stepWeight, one more per passed check; 0 while the canary's pods start."),
     failedChecks: z.int().min(0).describe("Checks failed so far; the canary fails at spec.canary.failureLimit."),
     lastCheck: time("When the canary was last checked; the next step is due one interval later.").optional(),
     startedAt: time("When this canary began.").optional(),
@@ -113,7 +113,7 @@ const canaryStatusSchema = z
 const autoscalingStatusSchema = z
   .object({
     cpuTarget: z.int().min(1).max(100).describe("CPU utilization target the HPA has now, percent; below spec.autoscaling.cpuUtilization while sloBoost is active."),
-    boostedSince: time("When sloBoost last lowered the target; absent when not boosted.").optional(),
+    boostedSince: time("When a measurement last saw a latency SLO burning while boosted; the cool-down counts from here. Absent when not boosted.").optional(),
   })
   .describe("The autoscaling Tollgate applied.");
 
