@@ -5,19 +5,11 @@ import { applyHpa } from "../src/kube/hpa.ts";
 import { horizontalPodAutoscaler, type HorizontalPodAutoscaler } from "../src/traffic/autoscaler.ts";
 import { loadClusterEnv } from "./support/env.ts";
 import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
-import { deploymentYaml } from "./support/workloads.ts";
+import { deploymentYaml, minimalProfileYaml } from "./support/workloads.ts";
 import { owns } from "./support/managed-fields.ts";
 
-/** Whether `manager` owns the field at `path` (fieldsV1 keys: f:spec, f:minReplicas, ...). */
 
-// A real owner: with a made-up uid the garbage collector would delete the HPA under the test.
-const PROFILE = `apiVersion: tollgate.dev/v1alpha1
-kind: PerformanceProfile
-metadata: {name: game}
-spec:
-  targetRef: {name: game}
-  slos: [{name: availability, objective: 99.5, indicator: {istio: {kind: availability}}}]
-`;
+const PROFILE = minimalProfileYaml("game");
 
 describe("Tollgate's HorizontalPodAutoscaler (autoscaling/v2)", () => {
   let ns: string;

@@ -10,18 +10,11 @@ import { virtualService, type VirtualService, type Weights } from "../src/traffi
 import { loadClusterEnv } from "./support/env.ts";
 import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
 import { owns } from "./support/managed-fields.ts";
+import { minimalProfileYaml } from "./support/workloads.ts";
 
 
-/** Whether `manager` owns the field at `path` (as in fieldsV1: f:spec, f:http, ...) according to managedFields. */
 
-// The profile that owns what Tollgate writes: a real one, or the garbage collector deletes the objects.
-const PROFILE = `apiVersion: tollgate.dev/v1alpha1
-kind: PerformanceProfile
-metadata: {name: game}
-spec:
-  targetRef: {name: game}
-  slos: [{name: availability, objective: 99.5, indicator: {istio: {kind: availability}}}]
-`;
+const PROFILE = minimalProfileYaml("game");
 
 // What an Argo CD sync of the user's Git manifest sends: only the user's own fields, its own manager, no force.
 const argocdVirtualService = (annotation: string) => `apiVersion: networking.istio.io/v1

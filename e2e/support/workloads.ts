@@ -11,3 +11,18 @@ spec:
     spec: {containers: [{name: app, image: "${image}"}]}
 `;
 }
+
+/**
+ * The smallest valid PerformanceProfile for `target`: one Istio availability SLO. Suites that test what
+ * Tollgate writes need a real profile as the owner; with a made-up uid the garbage collector deletes
+ * the objects under the test.
+ */
+export function minimalProfileYaml(name: string, target = name): string {
+  return `apiVersion: tollgate.dev/v1alpha1
+kind: PerformanceProfile
+metadata: {name: ${name}}
+spec:
+  targetRef: {name: ${target}}
+  slos: [{name: availability, objective: 99.5, indicator: {istio: {kind: availability}}}]
+`;
+}
