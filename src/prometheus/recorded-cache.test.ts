@@ -93,17 +93,23 @@ describe("RecordedReadCache", () => {
     const c = clock();
     const cache = new RecordedReadCache({ now: c.now, floorMs: 1_000 });
     await cache.get(prom, profile("a"), 5_000);
-    await cache.get(prom, profile("b"), 2_000);
-    const after = prom.queries.length;
-    expect(after).toBe(4); // b joined after the first batch: a second one
+    expect(prom.queries.length).toBe(2);
+    // b joins a fresh batch: it waits for the next one (NotRecorded, no verdict) and costs no query.
+    const first = await cache.get(prom, profile("b"), 2_000);
+    expect(prom.queries.length).toBe(2);
+    expect(first.problems.map((p) => p.reason)).toEqual(["NotRecorded"]);
+    expect(first.measurements.slos.every((s) => s.verdict === "NoData")).toBe(true);
     c.advance(1_500);
     await cache.get(prom, profile("a"), 5_000);
     await cache.get(prom, profile("b"), 2_000);
-    expect(prom.queries.length).toBe(after); // younger than b's 2 s
+    expect(prom.queries.length).toBe(2); // younger than b's 2 s
     c.advance(600);
     const r = await cache.get(prom, profile("a"), 5_000);
-    expect(prom.queries.length).toBe(after + 2);
+    expect(prom.queries.length).toBe(4);
     expect(r.measurements.at.getTime()).toBe(2_100);
+    const b = await cache.get(prom, profile("b"), 2_000);
+    expect(b.problems).toEqual([]);
+    expect(b.measurements.at.getTime()).toBe(2_100);
   });
 
   it("never refreshes more often than the floor", async () => {

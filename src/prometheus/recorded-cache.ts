@@ -38,6 +38,20 @@ interface Batch {
 
 const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
 
+/** No verdict yet, for a profile the next batch will read: NotRecorded, which never acts. */
+function pending(profile: SloProfile, at: Date): ProfileReading {
+  return {
+    namespace: profile.namespace,
+    name: profile.name,
+    measurements: { slos: profile.spec.slos.map((s) => noDataMeasurement(s)), at },
+    problems: profile.spec.slos.map((s) => ({
+      slo: s.name,
+      reason: "NotRecorded" as const,
+      message: `${profile.namespace}/${profile.name} joins the next recording-rule read`,
+    })),
+  };
+}
+
 /**
  * Recording-rule reads shared by every profile on one Prometheus connection: each reconcile asks for
  * its own profile, and gets its part of ONE readRecorded over every recording-mode profile known on
@@ -77,13 +91,18 @@ export class RecordedReadCache {
 
     // A batch in flight that started before this profile joined (or before its spec changed) cannot hold
     // its reading, so the next one is started once it settles: two rounds suffice, three is slack.
+    const fresh = batch.last && nowMs - batch.last.atMs < this.maxAgeMs(batch) ? batch.last : undefined;
+    const hit = fresh?.readings.get(key);
+    if (hit && hit.fingerprint === fingerprint) return hit.reading;
+    // A profile new to a fresh batch waits for the next one: its rules were only just written, so
+    // Prometheus has recorded nothing for it yet, and reading every profile again for each newcomer
+    // would make a first pass over N profiles cost N batches. A changed spec is re-read at once.
+    if (fresh && !hit) return pending(profile, this.now());
     for (let round = 0; round < 3; round++) {
-      const fresh = batch.last && this.now().getTime() - batch.last.atMs < this.maxAgeMs(batch) ? batch.last : undefined;
-      const hit = fresh?.readings.get(key);
-      if (hit && hit.fingerprint === fingerprint) return hit.reading;
       const result = await (batch.inflight ?? this.refresh(client, batch));
       const got = result.readings.get(key);
       if (got && got.fingerprint === fingerprint) return got.reading;
+      if (!got) return pending(profile, this.now());
     }
     throw new Error(`no recorded reading for ${key} after three batches`);
   }

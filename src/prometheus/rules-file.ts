@@ -9,7 +9,11 @@ import { profileRuleGroup, rulesFileYaml, type RuleProblem } from "../slo/rules.
 export interface RulesFileOptions {
   dir: string;
   logger: Logger;
-  /** Coalesce reloads asked for within this long into one POST per Prometheus. Default 250 ms. */
+  /**
+   * Coalesce reloads asked for within this long into one POST per Prometheus. Default 2 s: a reload
+   * re-reads every rule file, and a first pass over thousands of profiles would otherwise reload
+   * several times a second; rules are evaluated once per interval anyway.
+   */
   reloadDelayMs?: number;
   /** Re-check a file against its expected content at least this often (someone deleted it). Default 10 min. */
   recheckMs?: number;
@@ -45,7 +49,7 @@ export class RulesFileWriter {
   constructor(opts: RulesFileOptions) {
     this.dir = opts.dir;
     this.logger = opts.logger;
-    this.reloadDelayMs = opts.reloadDelayMs ?? 250;
+    this.reloadDelayMs = opts.reloadDelayMs ?? 2_000;
     this.recheckMs = opts.recheckMs ?? 10 * 60_000;
     this.reload = opts.reload ?? postReload;
   }
