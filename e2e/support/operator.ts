@@ -42,9 +42,13 @@ export function startOperator(args: string[] = [], env: Record<string, string> =
   });
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (c: string) => (stderr = (stderr + c).slice(-16_384)));
+  let stopping = false;
   const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => {
-      if (code !== 0 && code !== null && stderr) process.stderr.write(`operator ${child.pid} stderr:\n${stderr}\n`);
+    child.once("exit", (code, signal) => {
+      // A crash (non-zero exit, or a signal nobody sent) shows its stderr: out of memory, an uncaught error.
+      if ((code !== 0 && code !== null) || (signal !== null && !stopping)) {
+        process.stderr.write(`operator ${child.pid} exited (${code ?? signal}):\n${stderr}\n`);
+      }
       resolve(code);
     }),
   );
@@ -68,6 +72,7 @@ export function startOperator(args: string[] = [], env: Record<string, string> =
     logs: () => lines,
     exited,
     async stop(signal = "SIGTERM") {
+      stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
