@@ -229,8 +229,10 @@ async function measure(
   return { measurements: reading.measurements, problem };
 }
 
-export function errorKind(message: string): string {
-  for (const kind of ["unreachable", "timeout"]) if (message.includes(kind)) return kind;
+/** The kind of a Prometheus failure, from the wording PrometheusClient gives each kind. */
+export function errorKind(message: string): "unreachable" | "timeout" | "server" {
+  if (message.includes("is unreachable")) return "unreachable";
+  if (message.includes("did not answer within") || message.includes("timeout")) return "timeout";
   return "server";
 }
 
