@@ -24,7 +24,7 @@ import type { PrometheusConnections, Resolved } from "../prometheus/connections.
 import type { PrometheusClient } from "../prometheus/client.ts";
 import type { RecordedReadCache } from "../prometheus/recorded-cache.ts";
 import type { RulesFileWriter } from "../prometheus/rules-file.ts";
-import { readDirect, type InstantQuerier, type ProfileReading, type ReadMode } from "../prometheus/slo-reader.ts";
+import { countingQuerier, readDirect, type ProfileReading, type ReadMode } from "../prometheus/slo-reader.ts";
 import type { PrometheusRuleApplier } from "../kube/rules.ts";
 import type { SloProfile } from "../slo/plan.ts";
 import type { SyntaxChecker } from "../prometheus/syntax-check.ts";
@@ -190,14 +190,6 @@ async function ensureRules(deps: ProfileReconcilerDeps, profile: SloProfile, uid
   }
 }
 
-function counting(client: InstantQuerier, count: () => void): InstantQuerier {
-  return {
-    query: (expr, time) => {
-      count();
-      return client.query(expr, time);
-    },
-  };
-}
 
 async function measure(
   deps: ProfileReconcilerDeps,
@@ -214,7 +206,7 @@ async function measure(
     reading = await deps.recorded.get(resolved.client, profile, intervalMs);
   } else {
     const started = performance.now();
-    [reading] = await readDirect(counting(resolved.client, () => deps.metrics.queries.inc({ mode: "Direct" })), [profile], at);
+    [reading] = await readDirect(countingQuerier(resolved.client, () => deps.metrics.queries.inc({ mode: "Direct" })), [profile], at);
     deps.metrics.queryDuration.observe({ mode: "Direct" }, (performance.now() - started) / 1000);
     if (reading?.measurements.error) deps.metrics.queryErrors.inc({ mode: "Direct", kind: errorKind(reading.measurements.error) });
   }

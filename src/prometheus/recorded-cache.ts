@@ -1,6 +1,6 @@
 import { noDataMeasurement } from "../slo/budget.ts";
 import type { SloProfile } from "../slo/plan.ts";
-import { readRecorded, type InstantQuerier, type ProfileReading, type ReadOptions } from "./slo-reader.ts";
+import { countingQuerier, readRecorded, type InstantQuerier, type ProfileReading, type ReadOptions } from "./slo-reader.ts";
 
 export interface RecordedCacheOptions {
   /**
@@ -127,12 +127,7 @@ export class RecordedReadCache {
   }
 
   private refresh(client: InstantQuerier, batch: Batch): Promise<Result> {
-    const counted: InstantQuerier = {
-      query: (expr, time) => {
-        this.onQuery?.();
-        return client.query(expr, time);
-      },
-    };
+    const counted = countingQuerier(client, () => this.onQuery?.());
     const run = async (): Promise<Result> => {
       // Reconciles started together (a resync, a restart) all join this batch instead of the next.
       await new Promise((r) => setImmediate(r));

@@ -10,6 +10,16 @@ export interface InstantQuerier {
   query(expr: string, time?: Date): Promise<Sample[]>;
 }
 
+/** The same querier, calling `count` before each query (for the queries-sent metric). */
+export function countingQuerier(client: InstantQuerier, count: () => void): InstantQuerier {
+  return {
+    query: (expr, time) => {
+      count();
+      return client.query(expr, time);
+    },
+  };
+}
+
 /**
  * Why an SLO has no verdict although Prometheus answered: for the MetricsAvailable / Ready condition
  * messages. InvalidIndicator: the spec cannot become PromQL. BadQuery: Prometheus refused the PromQL.
