@@ -209,6 +209,11 @@ const brokenProfiles: Broken[] = [
   { name: "maxWeight above 100", mutate: (p) => Object.assign(p.spec.canary, { maxWeight: 120 }), stderr: "canary.maxWeight must be at most 100 (percent of traffic)." },
   { name: "canary gated by an unknown SLO", mutate: (p) => Object.assign(p.spec.canary, { slos: ["throughput"] }), stderr: "canary.slos must name SLOs defined in slos." },
   {
+    name: "canary gated by a latency SLO",
+    mutate: (p) => Object.assign(slo(p, 1), { indicator: { latency: { metric: "http_request_duration_seconds", selector: '{job="game"}', threshold: "500ms" } } }, p.spec.canary.slos = ["latency"]),
+    stderr: "canary.slos must name SLOs with an istio indicator: the canary is judged on Istio's metrics of its own pods.",
+  },
+  {
     name: "minReplicas above maxReplicas",
     mutate: (p) => Object.assign(p.spec.autoscaling, { minReplicas: 8, maxReplicas: 4 }),
     stderr: "spec.autoscaling.minReplicas: Invalid value: \"object\": autoscaling.minReplicas must not exceed autoscaling.maxReplicas.",

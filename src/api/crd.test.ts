@@ -160,7 +160,7 @@ describe("CRD generation", () => {
     expect(rules("spec.slos.[].indicator.ratio.total")).toEqual(["self.contains('{{window}}')"]);
     expect(rules("spec.canary")).toEqual(["self.stepWeight <= self.maxWeight", "self.maxWeight <= 100"]);
     expect(rules("spec.autoscaling")).toContain("self.minReplicas <= self.maxReplicas");
-    expect(rules("spec")).toHaveLength(1);
+    expect(rules("spec")).toHaveLength(3);
   });
 
   it("gives every duration field a pattern and a CEL rule", () => {

@@ -30,6 +30,20 @@ export const profileSpecSchema = withRules(
       fieldPath: ".canary.slos",
       check: (s) => s.canary?.slos === undefined || s.canary.slos.every((n) => s.slos.some((slo) => slo.name === n)),
     },
+    // The canary is judged on its own workload's requests, which only the Istio presets can single
+    // out: a ratio or latency SLO's PromQL measures whatever the user wrote, primary included.
+    {
+      rule: "!has(self.canary) || !has(self.canary.slos) || self.canary.slos.all(n, self.slos.exists(s, s.name == n && has(s.indicator.istio)))",
+      message: "canary.slos must name SLOs with an istio indicator: the canary is judged on Istio's metrics of its own pods.",
+      fieldPath: ".canary.slos",
+      check: (s) => s.canary?.slos === undefined || s.canary.slos.every((n) => s.slos.some((slo) => slo.name === n && slo.indicator.istio !== undefined)),
+    },
+    {
+      rule: "!has(self.canary) || self.slos.exists(s, has(s.indicator.istio))",
+      message: "canary needs at least one SLO with an istio indicator: the canary is judged on Istio's metrics of its own pods.",
+      fieldPath: ".canary",
+      check: (s) => s.canary === undefined || s.slos.some((slo) => slo.indicator.istio !== undefined),
+    },
   ],
   {
     description:

@@ -224,6 +224,23 @@ const celCases: Case[] = [
     message: "canary.slos must name SLOs defined in slos.",
   },
   {
+    name: "canary gated by a ratio SLO",
+    mutate: (s) => {
+      slo(s, 0).indicator = { ratio: { errors: 'sum(rate(errors_total[{{window}}]))', total: 'sum(rate(requests_total[{{window}}]))' } };
+    },
+    field: "spec.canary.slos",
+    message: "canary.slos must name SLOs with an istio indicator: the canary is judged on Istio's metrics of its own pods.",
+  },
+  {
+    name: "canary without any Istio SLO",
+    mutate: (s) => {
+      delete (s.canary as Loose).slos;
+      for (const i of [0, 1]) slo(s, i).indicator = { ratio: { errors: 'sum(rate(errors_total[{{window}}]))', total: 'sum(rate(requests_total[{{window}}]))' } };
+    },
+    field: "spec.canary",
+    message: "canary needs at least one SLO with an istio indicator: the canary is judged on Istio's metrics of its own pods.",
+  },
+  {
     name: "minReplicas above maxReplicas",
     mutate: (s) => Object.assign(s.autoscaling as Loose, { minReplicas: 5, maxReplicas: 3 }),
     field: "spec.autoscaling.minReplicas",

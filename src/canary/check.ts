@@ -11,9 +11,13 @@ export type CheckVerdict =
   | { kind: "fail"; reason: "BurnRateExceeded"; message: string }
   | { kind: "hold"; reason: "NoData" | "InsufficientData"; message: string };
 
-/** The SLOs that gate the canary: spec.canary.slos, or every SLO. */
+/**
+ * The SLOs that gate the canary: spec.canary.slos, or every SLO with an Istio indicator. Only those
+ * can be measured on the canary's own pods (destination_workload is the target Deployment, primary is
+ * `<name>-primary`); the schema refuses canary.slos naming any other.
+ */
 export function gatingSlos(spec: ProfileSpec): string[] {
-  return spec.canary?.slos ?? spec.slos.map((s) => s.name);
+  return spec.canary?.slos ?? spec.slos.filter((s) => s.indicator.istio !== undefined).map((s) => s.name);
 }
 
 /** Fewest canary requests a check needs: spec.canary.minEvents, or the policy's. */
