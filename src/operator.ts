@@ -21,6 +21,8 @@ import { startHealthServer, type HealthServer } from "./runtime/health.ts";
 import { Informer } from "./runtime/informer.ts";
 import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionConfig } from "./runtime/leader-election.ts";
 import { Manager } from "./runtime/manager.ts";
+import { MANAGED_BY_TOLLGATE, primaryName, type DestinationRule, type HorizontalPodAutoscaler, type VirtualService } from "./traffic/index.ts";
+import { ApiError } from "./kube/errors.ts";
 import { RuntimeMetrics } from "./runtime/metrics.ts";
 
 export interface OperatorConfig {
@@ -111,45 +113,71 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
   });
   const rulesFile = config.rulesDir ? new RulesFileWriter({ dir: config.rulesDir, logger: log }) : undefined;
 
-  // A Deployment event brings back every profile that targets it: a rollout finishing, a hand edit.
+  // A Deployment event brings back every profile that targets it (or whose primary it is): a rollout
+  // finishing, a hand edit.
   const profilesTargeting = (obj: KubeObject): string[] =>
     profiles
       .list()
-      .filter((p) => p.metadata?.namespace === obj.metadata?.namespace && p.spec?.targetRef?.name === obj.metadata?.name)
+      .filter((p) => {
+        const target = p.spec?.targetRef?.name;
+        return p.metadata?.namespace === obj.metadata?.namespace && target !== undefined && (obj.metadata?.name === target || obj.metadata?.name === primaryName(target));
+      })
       .map(keyOf);
+  // Objects Tollgate applies for a profile carry it as owner: an edit of one brings the profile back.
+  const owningProfile = (obj: KubeObject): string[] =>
+    (obj.metadata?.ownerReferences ?? []).filter((o) => o.kind === "PerformanceProfile").map((o) => `${obj.metadata?.namespace}/${o.name}`);
+  const owned = <T extends KubeObject>(type: ResourceType) =>
+    new Informer<T>(client, type, {
+      namespace: config.namespace,
+      labelSelector: MANAGED_BY_TOLLGATE,
+      resyncMs: config.resyncMs,
+      logger: log,
+      onError: () => metrics.informerErrors.inc({ resource: type.plural }),
+    });
+  const hpas = owned<HorizontalPodAutoscaler>(Resources.HorizontalPodAutoscaler);
+  const events = new EventRecorder({ client, instance: identity, logger: log });
 
-  manager = new Manager({
-    specs: [
-      {
-        name: "profile",
-        reconcile: profileReconciler({
-          client,
-          profiles,
-          deployments,
-          replicaSets,
-          events: new EventRecorder({ client, instance: identity, logger: log }),
-          notifier,
-          prometheus: new PrometheusConnections(readSecret, { url: config.prometheusUrl, timeoutMs: config.prometheusTimeoutMs }),
-          syntax: new SyntaxChecker(),
-          metrics: sloMetrics,
-          logger: log,
-          readMode: config.readMode,
-          recorded,
-          rulesFile,
-          prometheusRules: new PrometheusRuleApplier(client),
-        }),
-        workers: config.workers,
-        sources: [
-          { informer: profiles as unknown as Informer<KubeObject> },
-          { informer: deployments as unknown as Informer<KubeObject>, map: profilesTargeting },
-        ],
-      },
-    ],
-    extraInformers: [replicaSets as unknown as Informer<KubeObject>],
-    elector,
-    metrics,
-    logger: log,
-  });
+  const build = (istio: boolean): Manager => {
+    const virtualServices = istio ? owned<VirtualService>(Resources.VirtualService) : undefined;
+    const destinationRules = istio ? owned<DestinationRule>(Resources.DestinationRule) : undefined;
+    const ownedSources = [hpas, virtualServices, destinationRules]
+      .filter((i) => i !== undefined)
+      .map((i) => ({ informer: i as unknown as Informer<KubeObject>, map: owningProfile }));
+    return new Manager({
+      specs: [
+        {
+          name: "profile",
+          reconcile: profileReconciler({
+            client,
+            profiles,
+            deployments,
+            replicaSets,
+            events,
+            notifier,
+            prometheus: new PrometheusConnections(readSecret, { url: config.prometheusUrl, timeoutMs: config.prometheusTimeoutMs }),
+            syntax: new SyntaxChecker(),
+            metrics: sloMetrics,
+            logger: log,
+            readMode: config.readMode,
+            recorded,
+            rulesFile,
+            prometheusRules: new PrometheusRuleApplier(client),
+            traffic: { client, deployments, replicaSets, virtualServices, destinationRules, hpas, events, notifier, metrics: sloMetrics },
+          }),
+          workers: config.workers,
+          sources: [
+            { informer: profiles as unknown as Informer<KubeObject> },
+            { informer: deployments as unknown as Informer<KubeObject>, map: profilesTargeting },
+            ...ownedSources,
+          ],
+        },
+      ],
+      extraInformers: [replicaSets as unknown as Informer<KubeObject>],
+      elector,
+      metrics,
+      logger: log,
+    });
+  };
 
   let health: HealthServer | undefined;
   let stopped = false;
@@ -161,19 +189,33 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
     async start() {
       health = await startHealthServer(config.metricsAddr, metrics.registry, {
         live: () => !stopped,
-        ready: () => manager!.ready(),
+        ready: () => manager?.ready() ?? { ok: false, reason: "starting" },
       });
       log.info(
         { metricsPort: health.port, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect, readMode: config.readMode ?? "Direct", rulesDir: config.rulesDir },
         "serving /metrics, /healthz, /readyz",
       );
-      await manager!.start();
+      const istio = await istioServed(client);
+      if (!istio) log.warn("Istio's networking CRDs (networking.istio.io/v1) are not served: canaries and traffic policies cannot run");
+      manager = build(istio);
+      await manager.start();
     },
     async stop() {
       stopped = true;
-      await manager!.stop();
+      await manager?.stop();
       await notifier.drain();
       await health?.close();
     },
   };
+}
+
+/** Whether the cluster serves Istio's networking API; asked once at start (installing Istio needs a restart). */
+async function istioServed(client: KubeClient): Promise<boolean> {
+  try {
+    await client.request("GET", `/apis/${Resources.VirtualService.apiVersion}`);
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return false;
+    throw err;
+  }
 }

@@ -35,6 +35,7 @@ import type { Result } from "../runtime/controller.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import type { Informer } from "../runtime/informer.ts";
 import { invalidSpecStatus, type SpecProblem } from "./profile-status.ts";
+import { reconcileTraffic, type TrafficDeps } from "./traffic.ts";
 
 export interface ProfileReconcilerDeps {
   client: KubeClient;
@@ -57,6 +58,8 @@ export interface ProfileReconcilerDeps {
   rulesFile?: RulesFileWriter;
   /** PrometheusRule objects, used where the CRD is served and no rules directory is set. */
   prometheusRules?: PrometheusRuleApplier;
+  /** The canary, traffic policy and autoscaling half; without it profiles get the budget policy only. */
+  traffic?: TrafficDeps;
   now?: () => Date;
 }
 
@@ -126,14 +129,30 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
     for (const action of decision.actions) {
       await act(deps, profile, spec, deployment, replicaSets, action, log);
     }
-    deps.metrics.observe(namespace, name, reading.measurements, decision.status.phase ?? "Unknown");
-    if (statusChanged(profile.status, decision.status, { heartbeatMs })) {
-      await write(namespace, name, decision.status);
-      log.debug({ phase: decision.status.phase, consumed: decision.status.budget?.consumedPercent }, "status written");
+    let status = decision.status;
+    let requeueAfterMs = interval;
+    if (deps.traffic) {
+      try {
+        const prometheus = resolved.ok ? countingQuerier(resolved.client, () => deps.metrics.queries.inc({ mode: "Canary" })) : undefined;
+        const traffic = await reconcileTraffic(deps.traffic, { profile, spec, status, measurements: reading.measurements, prometheus, now: now(), log });
+        status = traffic.status;
+        requeueAfterMs = Math.min(interval, traffic.requeueAfterMs ?? interval);
+      } catch (err) {
+        // The budget's decision stands and is written; the traffic half is retried soon.
+        log.warn({ err: err instanceof Error ? err.message : String(err) }, "canary, traffic policy or autoscaling could not be reconciled; retrying");
+        requeueAfterMs = Math.min(interval, TRAFFIC_RETRY_MS);
+      }
     }
-    return { requeueAfterMs: interval };
+    deps.metrics.observe(namespace, name, reading.measurements, status.phase ?? "Unknown");
+    if (statusChanged(profile.status, status, { heartbeatMs })) {
+      await write(namespace, name, status);
+      log.debug({ phase: status.phase, consumed: status.budget?.consumedPercent }, "status written");
+    }
+    return { requeueAfterMs };
   };
 }
+
+const TRAFFIC_RETRY_MS = 5_000;
 
 interface Reading {
   measurements: ProfileReading["measurements"];

@@ -218,11 +218,11 @@ describe("decide: the target Deployment", () => {
     expect(sim.step(at(0), measure(at(0), { consumed: 20 })).actions).toEqual([]);
   });
 
-  it("shows a running canary's phase unless the budget says more", () => {
+  it("gives the budget's phase and carries the canary's status over untouched", () => {
     const canary = { phase: "Progressing" as const, weight: 20, step: 2, failedChecks: 0 };
     const run = (c: number) =>
       new Sim({ status: { canary }, deployment: deployment({ revision: 1, templateHash: "v1" }) }).step(at(0), measure(at(0), { consumed: c })).status;
-    expect(run(40).phase).toBe("Progressing");
+    expect(run(40).phase).toBe("Healthy");
     expect(run(40).canary).toEqual(canary);
     expect(run(120).phase).toBe("Frozen");
   });

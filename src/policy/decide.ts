@@ -13,7 +13,6 @@ import { overrideActive } from "./override.ts";
 import { judgeRollback, type SkipCause } from "./rollback.ts";
 import { signals } from "./signals.ts";
 
-const ACTIVE_CANARY = new Set(["Initializing", "Progressing", "Promoting"]);
 
 /**
  * The error-budget policy, a pure function of its input: the same input gives the same output, and
@@ -73,9 +72,8 @@ export function decide(input: PolicyInput): PolicyDecision {
   const conditions = nextConditions({ input, prev, view, freeze, override, enforced, rolledBack, rollingBack, rollback, skip, target });
   const healthy = findCondition(conditions, BUDGET_HEALTHY);
 
-  let phase: Phase = rollingBack ? "RollingBack" : freeze ? "Frozen" : view.noData ? "Degraded" : healthy?.status === "False" ? "Warning" : "Healthy";
-  // The canary's phase shows while it runs, unless the budget has something stronger to say.
-  if ((phase === "Healthy" || phase === "Warning") && prev.canary && ACTIVE_CANARY.has(prev.canary.phase)) phase = "Progressing";
+  // The budget's phase; the controller shows a running canary over Healthy and Warning (withCanary).
+  const phase: Phase = rollingBack ? "RollingBack" : freeze ? "Frozen" : view.noData ? "Degraded" : healthy?.status === "False" ? "Warning" : "Healthy";
 
   const budget = budgetStatus(view, prev);
   const status: ProfileStatus = compact({

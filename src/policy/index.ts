@@ -28,3 +28,4 @@ export { statusChanged, writeReason, type WriteOptions } from "./status-changed.
 export { burningNow } from "./budget.ts";
 export { SKIP_CAUSES, type SkipCause } from "./rollback.ts";
 export * from "./condition-names.ts";
+export { withCanary } from "./phase.ts";

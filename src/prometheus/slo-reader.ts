@@ -49,14 +49,14 @@ export interface ReadOptions extends WindowOptions {
 }
 
 /** One instant query's answer: whether any series came back, and its value (undefined for NaN/±Inf). */
-interface Answer {
+export interface Answer {
   present: boolean;
   value: number | undefined;
 }
 
 const ABSENT: Answer = { present: false, value: undefined };
 
-function answerOf(samples: readonly Sample[]): Answer {
+export function answerOf(samples: readonly Sample[]): Answer {
   // Every expression Tollgate builds is summed to at most one series.
   const first = samples[0];
   return first ? { present: true, value: first.value } : ABSENT;

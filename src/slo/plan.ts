@@ -1,13 +1,23 @@
 import type { ProfileSpec } from "../api/profile.ts";
 import type { Slo } from "../api/slo.ts";
-import { sloQueries } from "./promql.ts";
+import { primaryName } from "../traffic/names.ts";
+import { sloQueries, type Workload } from "./promql.ts";
 import { burnWindows, canonicalWindow, queryWindows, type BurnWindow, type WindowOptions } from "./windows.ts";
 
 /** A profile as SLO evaluation needs it; a full ProfileSpec fits. */
 export interface SloProfile {
   namespace: string;
   name: string;
-  spec: Pick<ProfileSpec, "targetRef" | "slos" | "policy">;
+  spec: Pick<ProfileSpec, "targetRef" | "slos" | "policy"> & Partial<Pick<ProfileSpec, "canary">>;
+}
+
+/**
+ * What the Istio presets of a profile measure: the target, and in canary mode `<name>-primary` too,
+ * since the service's budget is spent by whichever pods serve it.
+ */
+export function measuredWorkload(profile: SloProfile): Workload {
+  const name = profile.spec.targetRef.name;
+  return { namespace: profile.namespace, name, ...(profile.spec.canary ? { also: [primaryName(name)] } : {}) };
 }
 
 /** Everything to read for one SLO, the same for direct queries and recording rules so both agree. */
@@ -41,7 +51,7 @@ export function isPlanError(p: SloPlan | SloPlanError): p is SloPlanError {
 
 export function planSlo(profile: SloProfile, slo: Slo, opts: WindowOptions = {}): SloPlan | SloPlanError {
   try {
-    const q = sloQueries(slo.indicator, { namespace: profile.namespace, name: profile.spec.targetRef.name });
+    const q = sloQueries(slo.indicator, measuredWorkload(profile));
     const window = canonicalWindow(slo.window);
     return {
       slo,

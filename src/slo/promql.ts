@@ -16,6 +16,11 @@ export class SloConfigError extends Error {
 export interface Workload {
   namespace: string;
   name: string;
+  /**
+   * Other Deployments serving the same workload, measured together with it: `<name>-primary` in canary
+   * mode, where the service's budget is spent by primary and canary alike.
+   */
+  also?: readonly string[];
 }
 
 export interface SloQueries {
@@ -255,8 +260,13 @@ export function latencyQueries(spec: LatencySpec): SloQueries {
 
 /** The destination-side matchers of Istio's standard metrics for a workload. */
 export function istioSelector(target: Workload): string {
+  const names = [target.name, ...(target.also ?? [])];
+  const workload: Matcher =
+    names.length === 1
+      ? { name: "destination_workload", op: "=", rawValue: quoteLabelValue(target.name) }
+      : { name: "destination_workload", op: "=~", rawValue: quoteLabelValue(names.map((n) => n.replace(REGEX_META, "\\$&")).join("|")) };
   return formatSelector([
-    { name: "destination_workload", op: "=", rawValue: quoteLabelValue(target.name) },
+    workload,
     { name: "destination_workload_namespace", op: "=", rawValue: quoteLabelValue(target.namespace) },
     { name: "reporter", op: "=", rawValue: quoteLabelValue("destination") },
   ]);

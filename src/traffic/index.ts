@@ -4,3 +4,4 @@ export * from "./labels.ts";
 export * from "./meta.ts";
 export * from "./names.ts";
 export * from "./virtual-service.ts";
+export * from "./primary.ts";

@@ -1,5 +1,8 @@
 import type { ObjectMeta, OwnerReference } from "../kube/types.ts";
 
+/** The label selector of every object Tollgate writes for a profile. */
+export const MANAGED_BY_TOLLGATE = "app.kubernetes.io/managed-by=tollgate";
+
 /** Which profile an object Tollgate writes belongs to; the same labels the PrometheusRule carries. */
 export function tollgateLabels(profileName: string): Record<string, string> {
   return {
