@@ -30,6 +30,9 @@ export type Phase = (typeof PHASES)[number];
 export const SLO_VERDICTS = ["Ok", "NoData", "InsufficientData"] as const;
 export type SloVerdict = (typeof SLO_VERDICTS)[number];
 
+export const CHECK_VERDICTS = ["Passed", "BurnRateExceeded", "PodsNotReady", "NoData", "InsufficientData"] as const;
+export type CheckVerdictName = (typeof CHECK_VERDICTS)[number];
+
 export const CANARY_PHASES = ["Initializing", "Waiting", "Progressing", "Promoting", "Succeeded", "Failed"] as const;
 export type CanaryPhase = (typeof CANARY_PHASES)[number];
 
@@ -106,6 +109,15 @@ const canaryStatusSchema = z
     step: z.int().min(0).describe("Traffic step the canary is on: 1 at stepWeight, one more per passed check; 0 while the canary's pods start."),
     failedChecks: z.int().min(0).describe("Checks failed so far; the canary fails at spec.canary.failureLimit."),
     lastCheck: time("When the canary was last checked; the next step is due one interval later.").optional(),
+    lastVerdict: z
+      .object({
+        verdict: z
+          .enum(CHECK_VERDICTS)
+          .describe("Passed, BurnRateExceeded or PodsNotReady (a failed check), NoData or InsufficientData (the step held)."),
+        message: z.string().describe("The check's numbers, e.g. the canary's burn rate and request count."),
+      })
+      .optional()
+      .describe("The verdict of the canary's last check, so a held or failing canary says why between checks."),
     startedAt: time("When this canary began.").optional(),
   })
   .describe("Progress of the current or last canary; kept in status so a restarted operator resumes the same step.");

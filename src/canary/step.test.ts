@@ -156,6 +156,16 @@ const cases: Case[] = [
     reason: "NoData",
   },
   {
+    name: "between checks, a held step still says why it holds",
+    in: {
+      status: running(2, { lastVerdict: { verdict: "InsufficientData", message: "Step 2 holds: availability 12 requests." } }),
+      now: at(0.5),
+    },
+    status: { weight: 20, step: 2, failedChecks: 0, lastVerdict: { verdict: "InsufficientData", message: "Step 2 holds: availability 12 requests." } },
+    actions: ["scaleCanary 3", "weights 80/20"],
+    reason: "InsufficientData",
+  },
+  {
     name: "Prometheus down: the step holds, no failure",
     in: { status: running(2), now: at(1), canaryMeasurement: { error: "connection refused", slos: [] } },
     status: { weight: 20, step: 2, failedChecks: 0 },
@@ -226,7 +236,7 @@ const cases: Case[] = [
     in: { status: running(3, { phase: "Failed", failedChecks: 3 }), now: at(1.2) },
     status: { phase: "Failed", weight: 0, failedChecks: 3 },
     actions: ["scalePrimary 3", "weights 100/0", "scaleCanary 0", "event CanaryRolledBack"],
-    reason: "CanaryFailed",
+    reason: "Failed",
   },
   {
     name: "failureLimit reached while warming up: no traffic to move",

@@ -275,25 +275,22 @@ function progressing(ctx: Ctx, prev: CanaryStatus): Step {
         summary: { active: true, reason: "WaitingForCanaryPods", message: `${t.readyReplicas}/${t.desiredReplicas} canary pods of ${rev(prev)} ready.` },
       };
     }
-    return failCheck(ctx, prev, `${t.readyReplicas}/${t.desiredReplicas} canary pods of ${rev(prev)} ready after ${c.interval}`);
+    return failCheck(ctx, prev, "PodsNotReady", `${t.readyReplicas}/${t.desiredReplicas} canary pods of ${rev(prev)} ready after ${c.interval}`);
   }
 
   if (dueIn > 0) return { status: prev, cluster: level, requeueAfterMs: dueIn, summary: running(ctx, prev, "Progressing") };
 
   // The canary's own metrics cannot see requests Istio could not deliver to it, so a canary without
   // ready pods is a failure here, not the silence of a hold.
-  if (t.readyReplicas < 1) return failCheck(ctx, prev, `no ready canary pods of ${rev(prev)} while it takes ${prev.weight} % of traffic`);
+  if (t.readyReplicas < 1) return failCheck(ctx, prev, "PodsNotReady", `no ready canary pods of ${rev(prev)} while it takes ${prev.weight} % of traffic`);
   const verdict = judgeCheck(c, gatingSlos(ctx.input.spec), minEvents(ctx.input.spec), ctx.input.canaryMeasurement);
-  const checked: CanaryStatus = { ...prev, lastCheck: ctx.now };
-  if (verdict.kind === "fail") return failCheck(ctx, prev, verdict.message);
+  if (verdict.kind === "fail") return failCheck(ctx, prev, verdict.reason, verdict.message);
   if (verdict.kind === "hold") {
-    return {
-      status: checked,
-      cluster: level,
-      requeueAfterMs: ctx.intervalMs,
-      summary: { active: true, reason: verdict.reason, message: `Step ${prev.step} of ${rev(prev)} at ${prev.weight} % holds: ${verdict.message}.` },
-    };
+    const message = `Step ${prev.step} of ${rev(prev)} at ${prev.weight} % holds: ${verdict.message}.`;
+    const held: CanaryStatus = { ...prev, lastCheck: ctx.now, lastVerdict: { verdict: verdict.reason, message } };
+    return { status: held, cluster: level, requeueAfterMs: ctx.intervalMs, summary: running(ctx, held, "Progressing") };
   }
+  const checked: CanaryStatus = { ...prev, lastCheck: ctx.now, lastVerdict: { verdict: "Passed", message: verdict.message } };
   if (prev.weight >= c.maxWeight) {
     const frozen = ctx.input.frozen;
     if (frozen) {
@@ -320,6 +317,9 @@ function progressing(ctx: Ctx, prev: CanaryStatus): Step {
 
 function running(ctx: Ctx, s: CanaryStatus, reason: string): CanarySummary {
   const next = s.lastCheck ? new Date(Date.parse(s.lastCheck) + ctx.intervalMs).toISOString() : "now";
+  // A held step says why until the next check, not only on the reconcile that held it.
+  const held = s.lastVerdict?.verdict === "NoData" || s.lastVerdict?.verdict === "InsufficientData" ? s.lastVerdict : undefined;
+  if (held && reason === "Progressing") return { active: true, reason: held.verdict, message: `${held.message} Next check at ${next}.` };
   return {
     active: true,
     reason,
@@ -327,9 +327,9 @@ function running(ctx: Ctx, s: CanaryStatus, reason: string): CanarySummary {
   };
 }
 
-function failCheck(ctx: Ctx, prev: CanaryStatus, why: string): Step {
+function failCheck(ctx: Ctx, prev: CanaryStatus, verdict: "BurnRateExceeded" | "PodsNotReady", why: string): Step {
   const limit = ctx.canary.failureLimit;
-  const status: CanaryStatus = { ...prev, failedChecks: prev.failedChecks + 1, lastCheck: ctx.now };
+  const status: CanaryStatus = { ...prev, failedChecks: prev.failedChecks + 1, lastCheck: ctx.now, lastVerdict: { verdict, message: why } };
   if (status.failedChecks >= limit) return abort(ctx, status, why);
   return {
     status,
@@ -363,7 +363,7 @@ function abort(ctx: Ctx, s: CanaryStatus, why: string): Step {
  */
 function drain(ctx: Ctx, s: CanaryStatus, edge: CanaryAction[]): Step {
   const p = ctx.primary;
-  const reason = s.phase === "Failed" ? "CanaryFailed" : s.phase;
+  const reason = s.phase;
   if (s.weight > 0 && p.readyReplicas < ctx.full) {
     return {
       status: s,
