@@ -23,6 +23,7 @@ import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionConfig } fro
 import { Manager } from "./runtime/manager.ts";
 import { MANAGED_BY_TOLLGATE, primaryName, type DestinationRule, type HorizontalPodAutoscaler, type VirtualService } from "./traffic/index.ts";
 import { ApiError } from "./kube/errors.ts";
+import { DriftApplier } from "./kube/owned.ts";
 import { RuntimeMetrics } from "./runtime/metrics.ts";
 
 export interface OperatorConfig {
@@ -162,7 +163,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
             recorded,
             rulesFile,
             prometheusRules: new PrometheusRuleApplier(client),
-            traffic: { client, deployments, replicaSets, virtualServices, destinationRules, hpas, events, notifier, metrics: sloMetrics },
+            traffic: { client, applier: new DriftApplier(client), deployments, replicaSets, virtualServices, destinationRules, hpas, events, notifier, metrics: sloMetrics },
           }),
           workers: config.workers,
           sources: [

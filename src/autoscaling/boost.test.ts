@@ -111,6 +111,23 @@ describe("boost", () => {
     expect(r.message).not.toBe("");
   });
 
+  it("steps at most once per evaluation interval, however often it is asked", () => {
+    const ask = (minutes: number, previous: AutoscalingStatus) =>
+      boost({ autoscaling: seed, slos: spec.slos, measurements: measure(minutes, BURNING), previous, stepEveryMs: 30_000 });
+    const early = ask(0.25, { cpuTarget: 60, boostedSince: iso(0) });
+    expect({ cpuTarget: early.cpuTarget, boostedSince: early.boostedSince, reason: early.reason, changed: early.changed }).toEqual({
+      cpuTarget: 60,
+      boostedSince: iso(0),
+      reason: "AlreadyApplied",
+      changed: false,
+    });
+    const due = ask(0.5, { cpuTarget: 60, boostedSince: iso(0) });
+    expect([due.cpuTarget, due.reason]).toEqual([50, "Lowered"]);
+    // At the floor every burning measurement restarts the cool-down, paced or not.
+    const floor = ask(0.6, { cpuTarget: 50, boostedSince: iso(0.5) });
+    expect([floor.cpuTarget, floor.boostedSince, floor.reason]).toEqual([50, iso(0.6), "AtFloor"]);
+  });
+
   it("no latency SLO: nothing to boost on", () => {
     const slos = spec.slos.filter((s) => s.name === "availability");
     const r = boost({ autoscaling: seed, slos, measurements: measure(0, BURNING, BURNING), previous: { cpuTarget: 60, boostedSince: iso(0) } });

@@ -19,6 +19,11 @@ export interface BoostInput {
   measurements: Measurements;
   /** status.autoscaling as stored. */
   previous: AutoscalingStatus | undefined;
+  /**
+   * policy.evaluationInterval: the target drops at most one step per interval, however often the
+   * profile is reconciled (applying the HPA brings the profile back at once, through its informer).
+   */
+  stepEveryMs?: number;
 }
 
 export type BoostReason = "Disabled" | "NoLatencySlo" | "Lowered" | "AtFloor" | "AlreadyApplied" | "NoData" | "CoolingDown" | "Restored" | "NotBoosted";
@@ -71,8 +76,8 @@ const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x
  * window and its gradual scale-down already pace how fast replicas go, and stepping up would keep
  * extra replicas for several cool-downs after the need has passed, with more state than status holds.
  *
- * "Per evaluation" is per measurement: a measurement at or before boostedSince has been acted on, so
- * reconciling twice on the same numbers lowers the target once. No data holds the target as it is.
+ * "Per evaluation" is one step per stepEveryMs (the evaluation interval) and never twice on the same
+ * measurement, however often the profile is reconciled. No data holds the target as it is.
  */
 export function boost(input: BoostInput): BoostResult {
   const { autoscaling, measurements: m, previous } = input;
@@ -100,7 +105,9 @@ export function boost(input: BoostInput): BoostResult {
   const burning = readings.filter((r) => r.state === "burning");
   if (burning.length > 0) {
     const what = burning.map((r) => ("short" in r ? `${r.slo} burns ${r.short.toFixed(1)}x (5m) / ${r.confirm.toFixed(1)}x (1h)` : r.slo)).join(", ");
-    if (Number.isFinite(sinceMs) && at <= sinceMs) return result(current, since, "AlreadyApplied", `CPU target ${current} %: ${what}; this measurement was already acted on.`);
+    if (Number.isFinite(sinceMs) && current > floor && (at <= sinceMs || at - sinceMs < (input.stepEveryMs ?? 0))) {
+      return result(current, since, "AlreadyApplied", `CPU target ${current} %: ${what}; the last step was at ${since}, one step per evaluation.`);
+    }
     const next = Math.max(floor, current - b.step);
     const reason = next < current ? "Lowered" : "AtFloor";
     const message = next < current ? `CPU target lowered to ${next} % from ${current} %: ${what}.` : `CPU target held at the floor of ${floor} %: ${what}.`;

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { parseDuration } from "../api/duration.ts";
 import type { ProfileSpec } from "../api/profile.ts";
 import type { ProfileStatus } from "../api/status.ts";
 import type { PerformanceProfile } from "../api/types.ts";
@@ -8,7 +9,7 @@ import { checkDue, hasCanaryTrack, primaryFacts, targetFacts } from "../canary/f
 import { createPrimary, labelCanaryTrack, promotePrimary, scaleDeployment } from "../kube/canary.ts";
 import type { KubeClient } from "../kube/client.ts";
 import type { Deployment, ReplicaSet } from "../kube/deployments.ts";
-import { applyIfDrifted, deleteIfOwned } from "../kube/owned.ts";
+import type { DriftApplier } from "../kube/owned.ts";
 import { Resources } from "../kube/resources.ts";
 import type { SloMetrics } from "../metrics/slo-metrics.ts";
 import type { Notifier } from "../notify/notifier.ts";
@@ -35,6 +36,8 @@ export const CANARY_PROGRESSING = "CanaryProgressing";
 
 export interface TrafficDeps {
   client: KubeClient;
+  /** Applies the VirtualService, DestinationRule and HPA only when they drifted or the spec changed. */
+  applier: DriftApplier;
   deployments: Informer<Deployment>;
   replicaSets: Informer<ReplicaSet>;
   /** Undefined where Istio's networking CRDs are not served: canaries and traffic policy cannot run. */
@@ -80,7 +83,7 @@ export async function reconcileTraffic(deps: TrafficDeps, input: TrafficInput): 
   const istio = deps.destinationRules && deps.virtualServices ? { dr: deps.destinationRules, vs: deps.virtualServices } : undefined;
   if (istio) {
     await syncDestinationRule(deps, istio.dr, input, namespace, uid);
-    if (!spec.canary) await deleteIfOwned(deps.client, Resources.VirtualService, istio.vs.get(`${namespace}/${serviceHost(spec)}`), uid);
+    if (!spec.canary) await deps.applier.deleteIfOwned(Resources.VirtualService, istio.vs.get(`${namespace}/${serviceHost(spec)}`), uid);
   }
 
   if (spec.canary && istio) {
@@ -115,11 +118,11 @@ async function syncDestinationRule(
   const host = serviceHost(spec);
   const current = informer.get(`${namespace}/${host}`);
   if (!spec.canary && !spec.trafficPolicy) {
-    if (await deleteIfOwned(deps.client, Resources.DestinationRule, current, uid)) input.log.info({ host }, "DestinationRule deleted: no canary or trafficPolicy");
+    if (await deps.applier.deleteIfOwned(Resources.DestinationRule, current, uid)) input.log.info({ host }, "DestinationRule deleted: no canary or trafficPolicy");
     return;
   }
   const desired = destinationRule(namespace, profile.metadata?.name ?? "", spec.trafficPolicy, { subsets: spec.canary !== undefined, host, ownerUid: uid });
-  if (await applyIfDrifted(deps.client, Resources.DestinationRule, current, desired)) {
+  if (await deps.applier.ensure(Resources.DestinationRule, current, desired)) {
     input.log.info({ host, created: current === undefined }, "DestinationRule applied");
   }
 }
@@ -214,7 +217,7 @@ async function carryOut(deps: TrafficDeps, vsInformer: Informer<VirtualService>,
     case "setWeights": {
       const desired = virtualService(w.namespace, name, spec.canary!, { primary: action.primary, canary: action.canary }, w.uid);
       const current = vsInformer.get(`${w.namespace}/${desired.metadata.name}`);
-      if (await applyIfDrifted(deps.client, Resources.VirtualService, current, desired)) {
+      if (await deps.applier.ensure(Resources.VirtualService, current, desired)) {
         count();
         log.info({ primary: action.primary, canary: action.canary }, "canary weights applied");
       }
@@ -267,21 +270,27 @@ async function syncAutoscaler(deps: TrafficDeps, input: TrafficInput, status: Pr
   const current = deps.hpas.get(`${namespace}/${scaled}`);
   // After a switch between guard and canary mode, the HPA of the other Deployment is no longer wanted.
   const other = spec.canary ? spec.targetRef.name : primaryName(spec.targetRef.name);
-  await deleteIfOwned(deps.client, Resources.HorizontalPodAutoscaler, deps.hpas.get(`${namespace}/${other}`), uid);
+  await deps.applier.deleteIfOwned(Resources.HorizontalPodAutoscaler, deps.hpas.get(`${namespace}/${other}`), uid);
   if (!spec.autoscaling) {
-    await deleteIfOwned(deps.client, Resources.HorizontalPodAutoscaler, current, uid);
+    await deps.applier.deleteIfOwned(Resources.HorizontalPodAutoscaler, current, uid);
     if (!status.autoscaling) return status;
     const { autoscaling: _, ...rest } = status;
     return rest;
   }
-  const b = boost({ autoscaling: spec.autoscaling, slos: spec.slos, measurements: input.measurements, previous: status.autoscaling });
+  const b = boost({
+    autoscaling: spec.autoscaling,
+    slos: spec.slos,
+    measurements: input.measurements,
+    previous: status.autoscaling,
+    stepEveryMs: parseDuration(spec.policy.evaluationInterval),
+  });
   if (b.reason === "Lowered" || b.reason === "Restored") log.info({ cpuTarget: b.cpuTarget, reason: b.reason }, b.message);
   if (b.changed && (b.reason === "Lowered" || b.reason === "Restored")) {
     await deps.events.record(profile, "Normal", b.reason === "Lowered" ? "AutoscalingBoosted" : "AutoscalingRestored", b.message);
   }
   if (deps.deployments.get(`${namespace}/${scaled}`)) {
     const desired = hpaSpec({ namespace, name: profile.metadata?.name ?? "", uid }, spec.autoscaling, scaled, b.cpuTarget);
-    if (await applyIfDrifted(deps.client, Resources.HorizontalPodAutoscaler, current, desired)) log.info({ hpa: scaled, cpuTarget: b.cpuTarget }, "HorizontalPodAutoscaler applied");
+    if (await deps.applier.ensure(Resources.HorizontalPodAutoscaler, current, desired)) log.info({ hpa: scaled, cpuTarget: b.cpuTarget }, "HorizontalPodAutoscaler applied");
   }
   return { ...status, autoscaling: { cpuTarget: b.cpuTarget, ...(b.boostedSince ? { boostedSince: b.boostedSince } : {}) } };
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { KubeClient } from "./client.ts";
 import type { ResourceType } from "./resources.ts";
 import type { KubeObject } from "./types.ts";
@@ -23,31 +24,43 @@ export function covers(actual: unknown, desired: unknown): boolean {
 type WithSpec = KubeObject & { spec?: unknown };
 
 /**
- * Server-side applies `desired` (forced, as `tollgate`) unless `current`, from an informer, already
- * holds it: a drifted field, by hand or by another manager, is put back; an object in step costs no
- * request. Returns whether it applied.
+ * Server-side applies (forced, as `tollgate`) the objects Tollgate owns outright, only when needed:
+ * when `current` (from an informer) is missing or no longer holds what Tollgate wants (a hand edit,
+ * another manager), or when what Tollgate wants changed since its last apply. The second covers a
+ * field the spec dropped, which `current` would still hold and which only a new apply removes. What
+ * was last applied is remembered as a digest per object; after a restart every object is applied once.
  */
-export async function applyIfDrifted<T extends WithSpec>(
-  client: KubeClient,
-  type: ResourceType,
-  current: T | undefined,
-  desired: T,
-): Promise<boolean> {
-  if (
-    current &&
+export class DriftApplier {
+  private readonly client: KubeClient;
+  private readonly applied = new Map<string, string>();
+
+  constructor(client: KubeClient) {
+    this.client = client;
+  }
+
+  /** Returns whether it applied. */
+  async ensure<T extends WithSpec>(type: ResourceType, current: T | undefined, desired: T): Promise<boolean> {
+    const key = `${type.plural}/${desired.metadata?.namespace}/${desired.metadata?.name}`;
+    const digest = createHash("sha256").update(JSON.stringify(desired)).digest("base64");
+    if (current && this.applied.get(key) === digest && holds(current, desired)) return false;
+    await this.client.apply(type, desired, { force: true });
+    this.applied.set(key, digest);
+    return true;
+  }
+
+  /** Deletes `current` if the profile with `ownerUid` owns it: what the spec no longer asks for goes. */
+  async deleteIfOwned(type: ResourceType, current: KubeObject | undefined, ownerUid: string): Promise<boolean> {
+    if (!current?.metadata?.name || !(current.metadata.ownerReferences ?? []).some((o) => o.uid === ownerUid)) return false;
+    await this.client.delete(type, current.metadata.namespace, current.metadata.name);
+    this.applied.delete(`${type.plural}/${current.metadata.namespace}/${current.metadata.name}`);
+    return true;
+  }
+}
+
+function holds(current: WithSpec, desired: WithSpec): boolean {
+  return (
     covers(current.metadata?.labels, desired.metadata?.labels) &&
     covers(current.metadata?.ownerReferences, desired.metadata?.ownerReferences) &&
     covers(current.spec, desired.spec)
-  ) {
-    return false;
-  }
-  await client.apply(type, desired, { force: true });
-  return true;
-}
-
-/** Deletes `current` if the profile with `ownerUid` owns it: what the spec no longer asks for goes. */
-export async function deleteIfOwned(client: KubeClient, type: ResourceType, current: KubeObject | undefined, ownerUid: string): Promise<boolean> {
-  if (!current?.metadata?.name || !(current.metadata.ownerReferences ?? []).some((o) => o.uid === ownerUid)) return false;
-  await client.delete(type, current.metadata.namespace, current.metadata.name);
-  return true;
+  );
 }
