@@ -210,8 +210,21 @@ const brokenProfiles: Broken[] = [
   { name: "canary gated by an unknown SLO", mutate: (p) => Object.assign(p.spec.canary, { slos: ["throughput"] }), stderr: "canary.slos must name SLOs defined in slos." },
   {
     name: "canary gated by a latency SLO",
-    mutate: (p) => Object.assign(slo(p, 1), { indicator: { latency: { metric: "http_request_duration_seconds", selector: '{job="game"}', threshold: "500ms" } } }, p.spec.canary.slos = ["latency"]),
+    mutate: (p) => {
+      slo(p, 1).indicator = { latency: { metric: "http_request_duration_seconds", selector: '{job="game"}', threshold: "500ms" } };
+      p.spec.canary.slos = ["latency"];
+    },
     stderr: "canary.slos must name SLOs with an istio indicator: the canary is judged on Istio's metrics of its own pods.",
+  },
+  {
+    name: "canary without any Istio SLO",
+    mutate: (p) => {
+      const ratio = { ratio: { errors: "sum(rate(errors_total[{{window}}]))", total: "sum(rate(requests_total[{{window}}]))" } };
+      slo(p, 0).indicator = ratio;
+      slo(p, 1).indicator = ratio;
+      delete p.spec.canary.slos;
+    },
+    stderr: "canary needs at least one SLO with an istio indicator: the canary is judged on Istio's metrics of its own pods.",
   },
   {
     name: "minReplicas above maxReplicas",

@@ -257,6 +257,8 @@ spec:
     const done = await s.canary((c) => c.phase === "Succeeded", "the canary to be promoted", 120_000);
     expect(done.canary).toMatchObject({ weight: 0, failedChecks: 0 });
     expect(done.phase).toBe("Healthy");
+    await waitFor("the VirtualService back at 0 %", async () => ((await s.weights())?.canary === 0 ? true : undefined));
+    await sleep(500); // one more sample for the recorder
     const seen = recorder.stop();
     expect(seen).toEqual([0, 10, 20, 30, 40, 50, 0]);
     const primary = await s.deployment("game-service-primary");
