@@ -379,3 +379,57 @@ describe("a frozen target", () => {
     expect(push.stderr).toContain("tollgate-freeze");
   }, 150_000);
 });
+
+describe("a promoted revision that burns the budget", () => {
+  const s = new Scenario();
+  const image = async (name: string) => (await s.deployment(name)).spec.template.spec.containers[0]?.image;
+  beforeAll(async () => {
+    await s.setUp(
+      "e2e-canary-rollback",
+      `apiVersion: tollgate.dev/v1alpha1
+kind: PerformanceProfile
+metadata: {name: game-service}
+spec:
+  targetRef: {name: game-service}
+  slos:
+    - {name: availability, objective: 99.5, window: 1m, indicator: {istio: {kind: availability}}}
+  policy: {evaluationInterval: 2s, minEvents: 20, stableAfter: 10s}
+  canary:
+    service: {name: game-service, port: 8080}
+    stepWeight: 50
+    maxWeight: 50
+    interval: 5s
+`,
+      { primary: 200, canary: 20 },
+    );
+  }, 120_000);
+  afterAll(() => s.tearDown());
+
+  it("is rolled back on primary, where the traffic is, not through a canary", async () => {
+    await s.initialized();
+    const lkg = await waitFor("a last known good revision", async () => {
+      const st = (await kubectlJson<{ status?: { lastKnownGood?: { revision: number; templateHash: string } } }>(["-n", s.ns, "get", "pp", "game-service"])).status;
+      return st?.lastKnownGood;
+    }, { timeoutMs: 60_000 });
+    await s.setImage("registry.example/game-service:2.0.0");
+    await s.canary((c) => c.phase === "Succeeded", "the canary promoted", 90_000);
+    expect(await image("game-service-primary")).toBe("registry.example/game-service:2.0.0");
+
+    // The promoted revision fails 5 % of requests: burn rate 10, past rollbackAt (150 %) in seconds.
+    await s.sim.setWorkload(s.ns, "game-service-primary", { rate: 200, errorRatio: 0.05 });
+    const rolled = await waitFor("the rollback", async () => {
+      const st = (await kubectlJson<{ status?: { rollback?: { revision: number; from: number } } }>(["-n", s.ns, "get", "pp", "game-service"])).status;
+      return st?.rollback;
+    }, { timeoutMs: 90_000 });
+    expect(rolled.revision).toBe(lkg.revision);
+    await waitFor("primary back on 1.0.0", async () => ((await image("game-service-primary")) === "registry.example/game-service:1.0.0" ? true : undefined));
+    expect(await image("game-service")).toBe("registry.example/game-service:1.0.0");
+    const primary = await s.deployment("game-service-primary");
+    expect(primary.metadata.annotations?.["tollgate.dev/source-template-hash"]).toBe(lkg.templateHash);
+    // Target and primary agree again: no canary of the old template, traffic stays on primary.
+    await sleep(6_000);
+    const st = await s.status();
+    expect(st.canary?.phase).not.toBe("Progressing");
+    expect(await s.weights()).toEqual({ primary: 100, canary: 0 });
+  }, 240_000);
+});

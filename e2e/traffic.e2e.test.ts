@@ -144,4 +144,11 @@ spec:
     const reasons = (await kubectlJson<{ items: Array<{ reason: string }> }>(["-n", ns, "get", "events"])).items.map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(["AutoscalingBoosted", "AutoscalingRestored"]));
   }, 120_000);
+
+  it("deletes the DestinationRule and the HPA when the profile drops them", async () => {
+    await kubectlOk(["-n", ns, "patch", "pp", "game-service", "--type", "merge", "-p", JSON.stringify({ spec: { trafficPolicy: null, autoscaling: null } })]);
+    await waitFor("the DestinationRule gone", async () => ((await kubectl(["-n", ns, "get", "destinationrule", "game-service"])).code !== 0 ? true : undefined));
+    await waitFor("the HPA gone", async () => ((await kubectl(["-n", ns, "get", "hpa", "game-service"])).code !== 0 ? true : undefined));
+    expect(await waitFor("status.autoscaling cleared", async () => ((await cpuTarget()) === undefined ? true : undefined))).toBe(true);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Deployment, ReplicaSet } from "../kube/deployments.ts";
 import { canarySpec, iso, at } from "./test-builders.ts";
-import { checkDue, hasCanaryTrack, primaryFacts, targetFacts } from "./facts.ts";
+import { checkDue, hasCanaryTrack, primaryFacts, servingState, targetFacts } from "./facts.ts";
 
 const uid = "u-target";
 function target(over: { generation?: number; observed?: number; replicas?: number; ready?: number; updated?: number; revision?: string; labelled?: boolean; paused?: boolean } = {}): Deployment {
@@ -79,5 +79,27 @@ describe("checkDue", () => {
     expect(checkDue(spec.canary!, running, "ccc", at(5))).toBe(false);
     expect(checkDue(spec.canary!, { ...running, step: 0, weight: 0 }, "bbb", at(5))).toBe(false);
     expect(checkDue(spec.canary!, undefined, "bbb", at(5))).toBe(false);
+  });
+});
+
+describe("servingState", () => {
+  const state = { name: "game-service", revision: 5, templateHash: "new", rolloutComplete: true, paused: true, frozen: true, revisions: [{ revision: 5, templateHash: "new", replicaSet: "rs5" }] };
+  const primary = (annotations: Record<string, string> | undefined): Deployment => ({
+    metadata: { name: "game-service-primary", generation: 3, annotations },
+    spec: { replicas: 2 },
+    status: { observedGeneration: 3, replicas: 2, updatedReplicas: 1, availableReplicas: 2 },
+  });
+
+  it("judges primary's revision, keeping the target's freeze and rollback targets", () => {
+    expect(servingState(state, primary({ "tollgate.dev/source-template-hash": "old", "tollgate.dev/source-revision": "4" }))).toEqual({
+      ...state,
+      revision: 4,
+      templateHash: "old",
+      rolloutComplete: false,
+    });
+  });
+  it("is the target's own state until primary exists", () => {
+    expect(servingState(state, undefined)).toBe(state);
+    expect(servingState(state, primary(undefined))).toBe(state);
   });
 });

@@ -1,5 +1,5 @@
-import { deploymentState, rolloutComplete, type Deployment, type ReplicaSet } from "../kube/deployments.ts";
-import { CANARY, SOURCE_HASH_ANNOTATION, TRACK_LABEL } from "../traffic/labels.ts";
+import { deploymentState, rolloutComplete, type Deployment, type DeploymentState, type ReplicaSet } from "../kube/deployments.ts";
+import { CANARY, SOURCE_HASH_ANNOTATION, SOURCE_REVISION_ANNOTATION, TRACK_LABEL } from "../traffic/labels.ts";
 import type { CanaryStatus, WorkloadFacts } from "./types.ts";
 import { parseDuration } from "../api/duration.ts";
 import type { CanarySpec } from "./types.ts";
@@ -52,4 +52,24 @@ export function checkDue(canary: CanarySpec, status: CanaryStatus | undefined, t
   if (status?.phase !== "Progressing" || status.templateHash !== targetHash || status.step < 1) return false;
   const last = status.lastCheck === undefined ? Number.NaN : Date.parse(status.lastCheck);
   return Number.isFinite(last) && last + parseDuration(canary.interval) <= now.getTime();
+}
+
+/**
+ * What the budget policy should see as live in canary mode: the revision primary serves (every request
+ * but the canary's share), not the target's newest template, which is only a canary until promoted.
+ * Otherwise a revision would become last known good while still a canary, and a rollback of a promoted
+ * revision would find nothing to return to. Paused, frozen and the revisions to roll back to stay the
+ * target's: it is the Deployment the freeze and a rollback write to. Without primary yet, the target
+ * serves everything.
+ */
+export function servingState(target: DeploymentState, primary: Deployment | undefined): DeploymentState {
+  const hash = primary?.metadata?.annotations?.[SOURCE_HASH_ANNOTATION];
+  if (!primary || !hash) return target;
+  const revision = Number(primary.metadata?.annotations?.[SOURCE_REVISION_ANNOTATION]);
+  return {
+    ...target,
+    revision: Number.isInteger(revision) ? revision : target.revision,
+    templateHash: hash,
+    rolloutComplete: rolloutComplete(primary),
+  };
 }

@@ -35,6 +35,9 @@ import type { Result } from "../runtime/controller.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import type { Informer } from "../runtime/informer.ts";
 import { invalidSpecStatus, type SpecProblem } from "./profile-status.ts";
+import { servingState } from "../canary/facts.ts";
+import { promotePrimary } from "../kube/canary.ts";
+import { primaryName, SOURCE_HASH_ANNOTATION } from "../traffic/index.ts";
 import { reconcileTraffic, type TrafficDeps } from "./traffic.ts";
 
 export interface ProfileReconcilerDeps {
@@ -114,7 +117,9 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
 
     const deployment = deps.deployments.get(`${namespace}/${spec.targetRef.name}`);
     const replicaSets = deployment ? deps.replicaSets.list().filter((rs) => rs.metadata?.namespace === namespace) : [];
-    const state = deployment ? deploymentState(deployment, replicaSets) : undefined;
+    // In canary mode primary serves the traffic, so its revision is the one the policy judges.
+    const primary = spec.canary ? deps.deployments.get(`${namespace}/${primaryName(spec.targetRef.name)}`) : undefined;
+    const state = deployment ? servingState(deploymentState(deployment, replicaSets), primary) : undefined;
     const decision = decide({
       profile: { namespace, name },
       spec,
@@ -275,10 +280,17 @@ async function act(
     case "unfreeze":
       await unfreezeDeployment(deps.client, namespace, target);
       break;
-    case "rollback":
+    case "rollback": {
       if (!deployment) return;
       await rollBackDeployment(deps.client, deployment, replicaSets, action.toTemplateHash);
+      // In canary mode the pods serving traffic are primary's: the last known good template goes to
+      // them directly, not through a canary (which the rollback's freeze would not start anyway).
+      const primary = spec.canary ? deps.deployments.get(`${namespace}/${primaryName(target)}`) : undefined;
+      if (primary && primary.metadata?.annotations?.[SOURCE_HASH_ANNOTATION] !== action.toTemplateHash) {
+        await promotePrimary(deps.client, primary, replicaSets, action.toTemplateHash, action.toRevision);
+      }
       break;
+    }
     case "event":
       await deps.events.record(profile, action.type, action.reason, action.message);
       return;

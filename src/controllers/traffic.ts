@@ -10,7 +10,7 @@ import { createPrimary, labelCanaryTrack, promotePrimary, scaleDeployment } from
 import type { KubeClient } from "../kube/client.ts";
 import type { Deployment, ReplicaSet } from "../kube/deployments.ts";
 import type { DriftApplier } from "../kube/owned.ts";
-import { Resources } from "../kube/resources.ts";
+import { Resources, type ResourceType } from "../kube/resources.ts";
 import type { SloMetrics } from "../metrics/slo-metrics.ts";
 import type { Notifier } from "../notify/notifier.ts";
 import { withCanary } from "../policy/index.ts";
@@ -83,7 +83,13 @@ export async function reconcileTraffic(deps: TrafficDeps, input: TrafficInput): 
   const istio = deps.destinationRules && deps.virtualServices ? { dr: deps.destinationRules, vs: deps.virtualServices } : undefined;
   if (istio) {
     await syncDestinationRule(deps, istio.dr, input, namespace, uid);
-    if (!spec.canary) await deps.applier.deleteIfOwned(Resources.VirtualService, istio.vs.get(`${namespace}/${serviceHost(spec)}`), uid);
+    // A spec change may rename the Service (guard mode names it after the target) or drop the canary:
+    // Tollgate's objects under another name would route the same host twice.
+    if (profile.status?.observedGeneration !== profile.metadata?.generation) {
+      const host = serviceHost(spec);
+      await deleteStale(deps, Resources.DestinationRule, istio.dr, namespace, uid, spec.canary || spec.trafficPolicy ? host : undefined);
+      await deleteStale(deps, Resources.VirtualService, istio.vs, namespace, uid, spec.canary ? host : undefined);
+    }
   }
 
   if (spec.canary && istio) {
@@ -107,6 +113,19 @@ export async function reconcileTraffic(deps: TrafficDeps, input: TrafficInput): 
   return { status, requeueAfterMs };
 }
 
+async function deleteStale(
+  deps: TrafficDeps,
+  type: ResourceType,
+  informer: Informer<DestinationRule> | Informer<VirtualService>,
+  namespace: string,
+  uid: string,
+  keep: string | undefined,
+): Promise<void> {
+  for (const obj of informer.list()) {
+    if (obj.metadata?.namespace === namespace && obj.metadata.name !== keep) await deps.applier.deleteIfOwned(type, obj, uid);
+  }
+}
+
 async function syncDestinationRule(
   deps: TrafficDeps,
   informer: Informer<DestinationRule>,
@@ -117,10 +136,7 @@ async function syncDestinationRule(
   const { spec, profile } = input;
   const host = serviceHost(spec);
   const current = informer.get(`${namespace}/${host}`);
-  if (!spec.canary && !spec.trafficPolicy) {
-    if (await deps.applier.deleteIfOwned(Resources.DestinationRule, current, uid)) input.log.info({ host }, "DestinationRule deleted: no canary or trafficPolicy");
-    return;
-  }
+  if (!spec.canary && !spec.trafficPolicy) return;
   const desired = destinationRule(namespace, profile.metadata?.name ?? "", spec.trafficPolicy, { subsets: spec.canary !== undefined, host, ownerUid: uid });
   if (await deps.applier.ensure(Resources.DestinationRule, current, desired)) {
     input.log.info({ host, created: current === undefined }, "DestinationRule applied");
