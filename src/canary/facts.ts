@@ -1,8 +1,7 @@
 import { deploymentState, rolloutComplete, type Deployment, type DeploymentState, type ReplicaSet } from "../kube/deployments.ts";
 import { CANARY, SOURCE_HASH_ANNOTATION, SOURCE_REVISION_ANNOTATION, TRACK_LABEL } from "../traffic/labels.ts";
-import type { CanaryStatus, WorkloadFacts } from "./types.ts";
 import { parseDuration } from "../api/duration.ts";
-import type { CanarySpec } from "./types.ts";
+import type { CanarySpec, CanaryStatus, WorkloadFacts } from "./types.ts";
 
 /** Ready pods of the Deployment's current template: none until the controller has seen the spec. */
 function readyOfCurrent(d: Deployment): number {

@@ -134,9 +134,9 @@ async function syncDestinationRule(
   uid: string,
 ): Promise<void> {
   const { spec, profile } = input;
+  if (!spec.canary && !spec.trafficPolicy) return;
   const host = serviceHost(spec);
   const current = informer.get(`${namespace}/${host}`);
-  if (!spec.canary && !spec.trafficPolicy) return;
   const desired = destinationRule(namespace, profile.metadata?.name ?? "", spec.trafficPolicy, { subsets: spec.canary !== undefined, host, ownerUid: uid });
   if (await deps.applier.ensure(Resources.DestinationRule, current, desired)) {
     input.log.info({ host, created: current === undefined }, "DestinationRule applied");
@@ -300,8 +300,8 @@ async function syncAutoscaler(deps: TrafficDeps, input: TrafficInput, status: Pr
     previous: status.autoscaling,
     stepEveryMs: parseDuration(spec.policy.evaluationInterval),
   });
-  if (b.reason === "Lowered" || b.reason === "Restored") log.info({ cpuTarget: b.cpuTarget, reason: b.reason }, b.message);
-  if (b.changed && (b.reason === "Lowered" || b.reason === "Restored")) {
+  if (b.reason === "Lowered" || b.reason === "Restored") {
+    log.info({ cpuTarget: b.cpuTarget, reason: b.reason }, b.message);
     await deps.events.record(profile, "Normal", b.reason === "Lowered" ? "AutoscalingBoosted" : "AutoscalingRestored", b.message);
   }
   if (deps.deployments.get(`${namespace}/${scaled}`)) {
