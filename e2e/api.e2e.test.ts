@@ -206,6 +206,7 @@ const brokenProfiles: Broken[] = [
     mutate: (p) => Object.assign(p.spec.canary, { stepWeight: 60, maxWeight: 50 }),
     stderr: "spec.canary.stepWeight: Invalid value: \"object\": canary.stepWeight must not exceed canary.maxWeight.",
   },
+  { name: "canary interval below 10s", mutate: (p) => Object.assign(p.spec.canary, { interval: "5s" }), stderr: "canary.interval must be a duration in h, m and s (such as 30s, 5m or 1h) between 10s and 24h." },
   { name: "maxWeight above 100", mutate: (p) => Object.assign(p.spec.canary, { maxWeight: 120 }), stderr: "canary.maxWeight must be at most 100 (percent of traffic)." },
   { name: "canary gated by an unknown SLO", mutate: (p) => Object.assign(p.spec.canary, { slos: ["throughput"] }), stderr: "canary.slos must name SLOs defined in slos." },
   {

@@ -12,7 +12,7 @@ import { deploymentYaml } from "./support/workloads.ts";
 // game-service-primary; the simulator serves each workload's requests at the rates a test sets, as the
 // sidecars would report them.
 
-const INTERVAL_S = 8;
+const INTERVAL_S = 10;
 
 interface Condition {
   type: string;
@@ -127,9 +127,9 @@ class Scenario {
       return s.canary && want(s.canary, s) ? s : undefined;
     }, { timeoutMs, intervalMs: 300 });
   }
-  /** Initialized: primary runs the first template with all traffic, the target is scaled to 0. */
+  /** Initialized: primary runs the first template with all traffic, the target is scaled to 0, the budget has data. */
   async initialized(): Promise<void> {
-    await this.canary((c) => c.phase === "Waiting", "the canary to be initialized");
+    await this.canary((c, st) => c.phase === "Waiting" && st.phase === "Healthy", "the canary to be initialized and the budget measured");
     await waitFor("all traffic on primary and the target at 0", async () => {
       const [w, target] = await Promise.all([this.weights(), this.deployment("game-service")]);
       return w?.primary === 100 && target.spec.replicas === 0 ? true : undefined;
@@ -398,7 +398,7 @@ spec:
     service: {name: game-service, port: 8080}
     stepWeight: 50
     maxWeight: 50
-    interval: 5s
+    interval: 10s
 `,
       { primary: 200, canary: 20 },
     );

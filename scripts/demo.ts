@@ -1,8 +1,9 @@
 // `npm run demo`: Tollgate's main job on an embedded default. Brings up the local control plane with
-// Prometheus, a simulated mesh, and the operator; applies the seed's game-service profile with a
-// one-minute SLO window so an incident plays out in minutes; then drives the simulated error rate so the
-// budget walks Healthy → Warning (90 %) → Frozen (100 %) → rolled back (150 %) → recovery → unfrozen
-// (< 70 %), printing the timeline as Tollgate reports it.
+// Prometheus, a simulated mesh, and the operator; applies the seed's game-service profile (canary,
+// circuit breaker, HPA) with a one-minute SLO window and a 10 s canary interval so everything plays out in
+// minutes; then ships releases: a good one walks the canary 10 → 50 % and is promoted, a broken one fails
+// its canary, and one whose slow burn passes the canary's gate walks the budget Warning (90 %) → Frozen
+// (100 %) → rolled back (150 %) → unfrozen (< 70 %). It prints the timeline as Tollgate reports it.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
@@ -22,6 +23,7 @@ interface Status {
   budget?: { consumedPercent: number; worstSlo: string; worstBurnRate?: number };
   lastKnownGood?: { revision: number };
   rollback?: { revision: number; from: number };
+  canary?: { phase: string; weight: number };
   conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
 }
 
@@ -48,8 +50,36 @@ function demoManifests(): string {
     stableAfter: "10s",
     notifications: profile.spec.policy.notifications.map((n) => ({ ...n, secretRef: { name: "demo-alerting", key: n.type } })),
   } as Doc["spec"]["policy"];
-  delete profile.spec.canary; // the demo shows the budget policy; canaries have their own
+  profile.spec.canary = { ...(profile.spec.canary as object), interval: "10s" };
   return docs.map((d) => JSON.stringify(d)).join("\n---\n");
+}
+
+const RATE = 1000;
+const MIX = { latencies: [{ ms: 80, weight: 97 }, { ms: 700, weight: 3 }] }; // P95 well under 500 ms
+
+/**
+ * The simulated mesh: 1000 req/s split between primary and the canary by the VirtualService's weights,
+ * each pod failing the error ratio of the image it runs, as Istio's sidecars would report it.
+ */
+class Mesh {
+  readonly errors = new Map<string, number>();
+  private readonly sim: Awaited<ReturnType<typeof startSimulator>>;
+  constructor(sim: Awaited<ReturnType<typeof startSimulator>>) {
+    this.sim = sim;
+  }
+  async sync(): Promise<void> {
+    const image = async (name: string) => {
+      const d = await kubectl(["-n", NS, "get", "deployment", name, "-o", "jsonpath={.spec.template.spec.containers[0].image}"]);
+      return d.code === 0 ? d.stdout.trim() : undefined;
+    };
+    const vs = await kubectl(["-n", NS, "get", "virtualservice", "game-service", "-o", "jsonpath={.spec.http[0].route[1].weight}"]);
+    const canaryShare = vs.code === 0 && vs.stdout.trim() !== "" ? Number(vs.stdout) / 100 : 0;
+    const [primary, canary] = await Promise.all([image("game-service-primary"), image("game-service")]);
+    // Before primary exists the target serves everything.
+    const share = primary ? canaryShare : 1;
+    await this.sim.setWorkload(NS, "game-service-primary", { rate: Math.round(RATE * (1 - share)), errorRatio: this.errors.get(primary ?? "") ?? 0.001, ...MIX });
+    await this.sim.setWorkload(NS, "game-service", { rate: Math.round(RATE * share), errorRatio: this.errors.get(canary ?? "") ?? 0.001, ...MIX });
+  }
 }
 
 async function main(): Promise<void> {
@@ -64,8 +94,9 @@ async function main(): Promise<void> {
   const receiver = await startReceiver();
   await kubectlOk(["-n", NS, "create", "secret", "generic", "demo-alerting", `--from-literal=slack=${receiver.url}/slack`, "--from-literal=pagerduty=demo-routing-key"]);
   const sim = await startSimulator({ targetsDir: env.PROMETHEUS_TARGETS_DIR });
-  const mix = { latencies: [{ ms: 80, weight: 97 }, { ms: 700, weight: 3 }] }; // P95 well under 500 ms
-  await sim.setWorkload(NS, "game-service", { rate: 1000, errorRatio: 0.001, ...mix });
+  const mesh = new Mesh(sim);
+  await mesh.sync();
+  const meshTimer = setInterval(() => void mesh.sync().catch(() => undefined), 500);
   const operator = startOperator(["--namespace", NS, "--prometheus-url", env.PROMETHEUS_URL, "--pagerduty-url", `${receiver.url}/pd`]);
   await applyYaml(demoManifests(), NS);
   await kubectlOk(["-n", NS, "rollout", "status", "deployment/game-service", "--timeout=60s"]);
@@ -80,7 +111,8 @@ async function main(): Promise<void> {
     void (async () => {
       const s = await status();
       const b = s.budget;
-      const line = `phase ${(s.phase ?? "-").padEnd(11)} budget ${b ? `${b.consumedPercent.toFixed(1).padStart(5)} % (${b.worstSlo})` : "   -"}`;
+      const c = s.canary && (s.canary.weight > 0 || s.canary.phase === "Progressing") ? `  canary ${s.canary.weight} %` : "";
+      const line = `phase ${(s.phase ?? "-").padEnd(11)} budget ${b ? `${b.consumedPercent.toFixed(1).padStart(5)} % (${b.worstSlo})` : "   -"}${c}`;
       if (line !== last) say(line);
       last = line;
       const evs = await kubectlJson<{ items: Array<{ metadata: { name: string }; reason: string; message: string; involvedObject: { kind: string } }> }>(["-n", NS, "get", "events"]);
@@ -98,24 +130,43 @@ async function main(): Promise<void> {
   }, 1_000);
 
   const phase = (want: string) => waitFor(`phase ${want}`, async () => ((await status()).phase === want ? true : undefined), { timeoutMs: 180_000, intervalMs: 500 });
-  await phase("Healthy");
+  const canaryOver = (image: string, want: string) =>
+    waitFor(`the canary of ${image} ${want}`, async () => {
+      const s = await status();
+      return s.canary?.phase === want && s.canary.weight === 0 ? true : undefined;
+    }, { timeoutMs: 180_000, intervalMs: 500 });
+  const ship = (image: string) => kubectlOk(["-n", NS, "set", "image", "deployment/game-service", `game=registry.example/game-service:${image}`]);
+  await waitFor("game-service-primary to take the traffic", async () => ((await status()).canary?.phase === "Waiting" ? true : undefined), { timeoutMs: 90_000 });
+  say("Tollgate created game-service-primary and routes 100 % to it; game-service itself is the canary slot, scaled to 0");
   await waitFor("a last known good revision", async () => (await status()).lastKnownGood, { timeoutMs: 90_000 });
-  say("revision 1 ran healthy for stableAfter (10s): it is the last known good");
+  say("1.0.0 ran healthy for stableAfter (10s): it is the last known good");
 
-  say("ship 2.0.0, which fails 0.6 % of requests (1.2× the budget rate)");
-  await kubectlOk(["-n", NS, "set", "image", "deployment/game-service", "game=registry.example/game-service:2.0.0"]);
-  await sim.setWorkload(NS, "game-service", { errorRatio: 0.006 });
+  say("ship 1.1.0, a good release: it goes out as a canary, +10 % every 10 s while it burns at most 2× the budget rate");
+  mesh.errors.set("registry.example/game-service:1.1.0", 0.001);
+  await ship("1.1.0");
+  await canaryOver("1.1.0", "Succeeded");
+  say("1.1.0 passed at 50 % and was promoted: game-service-primary runs it");
+
+  say("ship 1.2.0, which fails 5 % of requests (10× the budget rate)");
+  mesh.errors.set("registry.example/game-service:1.2.0", 0.05);
+  await ship("1.2.0");
+  await canaryOver("1.2.0", "Failed");
+  say("1.2.0 failed its canary; only its share of the traffic ever saw it");
+
+  say("ship 2.0.0, which fails 0.6 % of requests (1.2× the budget rate: under the canary's gate of 2×, a slow burn)");
+  mesh.errors.set("registry.example/game-service:2.0.0", 0.006);
+  await ship("2.0.0");
+  await canaryOver("2.0.0", "Succeeded");
   await phase("Frozen");
   const refused = await kubectl(["-n", NS, "set", "image", "deployment/game-service", "game=registry.example/game-service:2.0.1"]);
   say(`kubectl set image game-service:2.0.1 → refused:\n        ${refused.stderr.trim().split("\n").pop()}`);
 
   say("2.0.0 gets worse: 1 % errors (2× the budget rate)");
-  await sim.setWorkload(NS, "game-service", { errorRatio: 0.01 });
+  mesh.errors.set("registry.example/game-service:2.0.0", 0.01);
   await waitFor("the rollback", async () => (await status()).rollback, { timeoutMs: 180_000, intervalMs: 500 });
-  await kubectlOk(["-n", NS, "rollout", "status", "deployment/game-service", "--timeout=90s"]);
-  const image = (await kubectlJson<{ spec: { template: { spec: { containers: Array<{ image: string }> } } } }>(["-n", NS, "get", "deployment", "game-service"])).spec.template.spec.containers[0]?.image;
-  say(`rolled back: game-service runs ${image} again; the errors stop`);
-  await sim.setWorkload(NS, "game-service", { errorRatio: 0.0005 });
+  await kubectlOk(["-n", NS, "rollout", "status", "deployment/game-service-primary", "--timeout=90s"]);
+  const image = (await kubectlJson<{ spec: { template: { spec: { containers: Array<{ image: string }> } } } }>(["-n", NS, "get", "deployment", "game-service-primary"])).spec.template.spec.containers[0]?.image;
+  say(`rolled back: game-service-primary runs ${image} again; the errors stop`);
 
   await waitFor("the freeze to lift", async () => {
     const c = (await status()).conditions?.find((x) => x.type === "DeploymentsFrozen");
@@ -123,6 +174,7 @@ async function main(): Promise<void> {
   }, { timeoutMs: 180_000, intervalMs: 500 });
   await sleep(2_000);
   clearInterval(watcher);
+  clearInterval(meshTimer);
   say("the budget recovered below 70 %: rollouts are open again");
   process.stdout.write(`\n${await kubectlOk(["-n", NS, "get", "pp"])}`);
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { withRules } from "./cel.ts";
-import { duration } from "./duration.ts";
+import { boundedDuration } from "./duration.ts";
 import { dnsLabel } from "./names.ts";
 
 export const CANARY_DEFAULTS = {
@@ -72,9 +72,10 @@ export const canarySchema = withRules(
       .describe(
         "Canary traffic percent at which the canary is promoted (its template copied to primary and traffic returned to primary), at most 100. Defaults to 50.",
       ),
-    interval: duration(
+    interval: boundedDuration(
       "canary.interval",
-      "Time between canary steps; each step checks the canary's burn rate over this interval, e.g. 1m. Defaults to 1m.",
+      "Time between canary steps; each step checks the canary's burn rate over this interval, e.g. 1m. h, m and s units, 10s to 24h; make it at least four Prometheus scrape intervals, or a check reads too few samples. Defaults to 1m.",
+      { min: "10s", max: "24h" },
     ).default(CANARY_DEFAULTS.interval),
     maxBurnRate: z
       .number()

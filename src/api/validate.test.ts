@@ -167,7 +167,7 @@ const celCases: Case[] = [
     name: "bad canary interval",
     mutate: (s) => ((s.canary as Loose).interval = "1 m"),
     field: "spec.canary.interval",
-    message: "canary.interval must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).",
+    message: "canary.interval must be a duration in h, m and s (such as 30s, 5m or 1h) between 10s and 24h.",
   },
   {
     name: "bad circuit breaker interval",
@@ -210,6 +210,12 @@ const celCases: Case[] = [
     mutate: (s) => Object.assign(s.canary as Loose, { stepWeight: 60, maxWeight: 50 }),
     field: "spec.canary.stepWeight",
     message: "canary.stepWeight must not exceed canary.maxWeight.",
+  },
+  {
+    name: "canary interval below 10s",
+    mutate: (s) => Object.assign(s.canary as Loose, { interval: "5s" }),
+    field: "spec.canary.interval",
+    message: "canary.interval must be a duration in h, m and s (such as 30s, 5m or 1h) between 10s and 24h.",
   },
   {
     name: "maxWeight above 100",

@@ -47,7 +47,7 @@ export function judgeCheck(canary: CanarySpec, gating: readonly string[], min: n
   const readings = gating.map((slo) => read(m, slo, min));
   const over = readings.filter((r) => "burn" in r && r.burn > canary.maxBurnRate);
   if (over.length > 0) {
-    const what = over.map((r) => ("burn" in r ? `${r.slo} burns ${rate(r.burn)} over ${r.events} requests` : "")).join(", ");
+    const what = over.map((r) => ("burn" in r ? `${r.slo} burns ${rate(r.burn)} over ${Math.round(r.events)} requests` : "")).join(", ");
     return { kind: "fail", reason: "BurnRateExceeded", message: `${what} (maxBurnRate ${canary.maxBurnRate}x)` };
   }
   const missing = readings.filter((r) => "missing" in r);
@@ -57,7 +57,7 @@ export function judgeCheck(canary: CanarySpec, gating: readonly string[], min: n
   }
   if (m?.error !== undefined) return { kind: "hold", reason: "NoData", message: `no canary data: ${m.error}` };
   const noData = missing.some((r) => "missing" in r && r.missing === "NoData");
-  const what = missing.map((r) => `${r.slo} ${r.events} requests`).join(", ");
+  const what = missing.map((r) => `${r.slo} ${Math.round(r.events)} requests`).join(", ");
   return {
     kind: "hold",
     reason: noData ? "NoData" : "InsufficientData",

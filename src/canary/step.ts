@@ -341,7 +341,6 @@ function failCheck(ctx: Ctx, prev: CanaryStatus, verdict: "BurnRateExceeded" | "
 }
 
 function abort(ctx: Ctx, s: CanaryStatus, why: string): Step {
-  const { profile } = ctx.input;
   const failed: CanaryStatus = { ...s, phase: "Failed" };
   const message = `The canary of ${rev(s)} failed ${s.failedChecks} checks (failureLimit ${ctx.canary.failureLimit}), the last: ${why}. ${ctx.primaryName} is scaled to ${ctx.full} replicas before all traffic returns to it.`;
   return drain(ctx, failed, [
@@ -350,7 +349,7 @@ function abort(ctx: Ctx, s: CanaryStatus, why: string): Step {
       action: "notify",
       event: "CanaryFailed",
       severity: "warning",
-      summary: `${profile.namespace}/${profile.name}: ${message}`,
+      summary: message,
       dedupKey: dedupKey(ctx, s),
       details: details(s),
     },
@@ -395,7 +394,6 @@ function promoting(ctx: Ctx, s: CanaryStatus, edge: CanaryAction[]): Step {
   const copied = p.templateHash === hash;
   const cluster: CanaryAction[] = [...(copied ? [] : [{ action: "promote", templateHash: hash, revision } as const]), scalePrimary(ctx.full)];
   if (copied && p.rolloutComplete && p.readyReplicas >= ctx.full) {
-    const { profile } = ctx.input;
     const message = `${rev(s)} is promoted: ${ctx.primaryName} runs it with ${p.readyReplicas} ready replicas and takes all traffic; the canary is scaled to 0.`;
     return {
       status: { ...s, phase: "Succeeded", weight: 0 },
@@ -403,7 +401,7 @@ function promoting(ctx: Ctx, s: CanaryStatus, edge: CanaryAction[]): Step {
       edge: [
         ...edge,
         normal("CanaryPromoted", message),
-        { action: "notify", event: "CanaryPromoted", severity: "info", summary: `${profile.namespace}/${profile.name}: ${message}`, dedupKey: dedupKey(ctx, s), details: details(s) },
+        { action: "notify", event: "CanaryPromoted", severity: "info", summary: message, dedupKey: dedupKey(ctx, s), details: details(s) },
       ],
       requeueAfterMs: ctx.intervalMs,
       summary: { active: false, reason: "Succeeded", message },

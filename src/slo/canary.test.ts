@@ -17,8 +17,8 @@ describe("canaryPlan", () => {
   });
 
   it("never reads a window shorter than the burn-window floor", () => {
-    expect(canaryPlan("games", canarySpec({ interval: "2s" }))?.window).toBe("10s");
-    expect(canaryPlan("games", canarySpec({ interval: "2s" }), { minBurnWindowMs: 1000 })?.window).toBe("2s");
+    expect(canaryPlan("games", canarySpec({ interval: "10s" }))?.window).toBe("10s");
+    expect(canaryPlan("games", canarySpec({ interval: "10s" }), { minBurnWindowMs: 60_000 })?.window).toBe("1m");
   });
 
   it("gates on every Istio SLO when canary.slos is unset, and on nothing without a canary", () => {
