@@ -173,7 +173,11 @@ const brokenProfiles: Broken[] = [
     stderr: durationMessage("latency.threshold"),
   },
   { name: "prometheus timeout without unit", mutate: (p) => Object.assign(p.spec.prometheus, { timeout: "10" }), stderr: durationMessage("prometheus.timeout") },
-  { name: "canary interval with a space", mutate: (p) => Object.assign(p.spec.canary, { interval: "1 m" }), stderr: durationMessage("canary.interval") },
+  {
+    name: "canary interval with a space",
+    mutate: (p) => Object.assign(p.spec.canary, { interval: "1 m" }),
+    stderr: "canary.interval must be a duration in h, m and s (such as 30s, 5m or 1h) between 10s and 24h.",
+  },
   {
     name: "zero circuit breaker interval",
     mutate: (p) => (p.spec.trafficPolicy.circuitBreaker = { interval: "0s" }),
