@@ -50,7 +50,15 @@ interface KubeEvent {
   involvedObject: { kind: string };
 }
 
-function profileYaml(canary: Record<string, string | number>, extra = ""): string {
+/**
+ * The game service's profile with `canary` settings. By default a 1h SLO window and no budget
+ * rollback, so only the canary acts; `budget` swaps both for a suite about the budget policy.
+ */
+function profileYaml(
+  canary: Record<string, string | number>,
+  extra = "",
+  budget = { window: "1h", policy: "{evaluationInterval: 2s, minEvents: 20, rollback: {enabled: false}}" },
+): string {
   const fields = Object.entries(canary)
     .map(([k, v]) => `    ${k}: ${v}`)
     .join("\n");
@@ -60,8 +68,8 @@ metadata: {name: game-service}
 spec:
   targetRef: {name: game-service}
   slos:
-    - {name: availability, objective: 99.5, window: 1h, indicator: {istio: {kind: availability}}}
-  policy: {evaluationInterval: 2s, minEvents: 20, rollback: {enabled: false}}
+    - {name: availability, objective: 99.5, window: ${budget.window}, indicator: {istio: {kind: availability}}}
+  policy: ${budget.policy}
   canary:
     service: {name: game-service, port: 8080}
 ${fields}
@@ -386,20 +394,7 @@ describe("a promoted revision that burns the budget", () => {
   beforeAll(async () => {
     await s.setUp(
       "e2e-canary-rollback",
-      `apiVersion: tollgate.dev/v1alpha1
-kind: PerformanceProfile
-metadata: {name: game-service}
-spec:
-  targetRef: {name: game-service}
-  slos:
-    - {name: availability, objective: 99.5, window: 1m, indicator: {istio: {kind: availability}}}
-  policy: {evaluationInterval: 2s, minEvents: 20, stableAfter: 10s}
-  canary:
-    service: {name: game-service, port: 8080}
-    stepWeight: 50
-    maxWeight: 50
-    interval: 10s
-`,
+      profileYaml({ stepWeight: 50, maxWeight: 50, interval: "10s" }, "", { window: "1m", policy: "{evaluationInterval: 2s, minEvents: 20, stableAfter: 10s}" }),
       { primary: 200, canary: 20 },
     );
   }, 120_000);

@@ -163,7 +163,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
             recorded,
             rulesFile,
             prometheusRules: new PrometheusRuleApplier(client),
-            traffic: { client, applier: new DriftApplier(client), deployments, replicaSets, virtualServices, destinationRules, hpas, events, notifier, metrics: sloMetrics },
+            traffic: { client, applier: new DriftApplier(client), deployments, virtualServices, destinationRules, hpas, events, notifier, metrics: sloMetrics },
           }),
           workers: config.workers,
           sources: [

@@ -16,6 +16,7 @@ import {
 import { Resources } from "../kube/resources.ts";
 import { splitKey } from "../kube/types.ts";
 import type { SloMetrics } from "../metrics/slo-metrics.ts";
+import { notificationFor } from "../notify/messages.ts";
 import type { Notifier } from "../notify/notifier.ts";
 import { decide, type PolicyAction } from "../policy/index.ts";
 import { overrideFromAnnotations } from "../policy/override.ts";
@@ -139,7 +140,7 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
     if (deps.traffic) {
       try {
         const prometheus = resolved.ok ? countingQuerier(resolved.client, () => deps.metrics.queries.inc({ mode: "Canary" })) : undefined;
-        const traffic = await reconcileTraffic(deps.traffic, { profile, spec, status, measurements: reading.measurements, prometheus, now: now(), log });
+        const traffic = await reconcileTraffic(deps.traffic, { profile, spec, status, replicaSets, measurements: reading.measurements, prometheus, now: now(), log });
         status = traffic.status;
         requeueAfterMs = Math.min(interval, traffic.requeueAfterMs ?? interval);
       } catch (err) {
@@ -295,16 +296,7 @@ async function act(
       await deps.events.record(profile, action.type, action.reason, action.message);
       return;
     case "notify":
-      deps.notifier.send(spec.policy.notifications ?? [], {
-        namespace,
-        profile: name,
-        event: action.event,
-        summary: action.summary,
-        severity: action.severity,
-        dedupKey: action.dedupKey,
-        details: action.details,
-        at: new Date(),
-      });
+      deps.notifier.send(spec.policy.notifications ?? [], notificationFor({ namespace, name }, action, new Date()));
       return;
   }
   deps.metrics.actions.inc({ namespace, profile: name, action: action.action });

@@ -12,6 +12,7 @@ import type { Deployment, ReplicaSet } from "../kube/deployments.ts";
 import type { DriftApplier } from "../kube/owned.ts";
 import { Resources, type ResourceType } from "../kube/resources.ts";
 import type { SloMetrics } from "../metrics/slo-metrics.ts";
+import { notificationFor } from "../notify/messages.ts";
 import type { Notifier } from "../notify/notifier.ts";
 import { withCanary } from "../policy/index.ts";
 import { readCanary } from "../prometheus/canary-reader.ts";
@@ -39,7 +40,6 @@ export interface TrafficDeps {
   /** Applies the VirtualService, DestinationRule and HPA only when they drifted or the spec changed. */
   applier: DriftApplier;
   deployments: Informer<Deployment>;
-  replicaSets: Informer<ReplicaSet>;
   /** Undefined where Istio's networking CRDs are not served: canaries and traffic policy cannot run. */
   virtualServices?: Informer<VirtualService>;
   destinationRules?: Informer<DestinationRule>;
@@ -54,6 +54,8 @@ export interface TrafficInput {
   spec: ProfileSpec;
   /** The policy's next status: its freeze decides whether a canary may start or promote. */
   status: ProfileStatus;
+  /** The namespace's ReplicaSets, as the policy read them: the target's revisions and templates. */
+  replicaSets: ReplicaSet[];
   measurements: Measurements;
   /** The profile's Prometheus, for canary checks; undefined when it could not be resolved. */
   prometheus: InstantQuerier | undefined;
@@ -170,7 +172,7 @@ async function runCanary(deps: TrafficDeps, vsInformer: Informer<VirtualService>
     log.info({ target: targetName }, "target's pod template labelled as the canary track");
     return waiting("Initializing", `Labelling ${targetName}'s pod template as the canary track.`);
   }
-  const replicaSets = deps.replicaSets.list().filter((rs) => rs.metadata?.namespace === namespace);
+  const { replicaSets } = input;
   const facts = targetFacts(target, replicaSets);
   if (!facts.ok) return waiting("Initializing", `Waiting: ${facts.message}.`);
   const primary = deps.deployments.get(`${namespace}/${primaryName(targetName)}`);
@@ -262,16 +264,7 @@ async function carryOut(deps: TrafficDeps, vsInformer: Informer<VirtualService>,
       await deps.events.record(profile, action.type, action.reason, action.message);
       return;
     case "notify":
-      deps.notifier.send(spec.policy.notifications ?? [], {
-        namespace: w.namespace,
-        profile: name,
-        event: action.event,
-        summary: action.summary,
-        severity: action.severity,
-        dedupKey: action.dedupKey,
-        details: action.details,
-        at: input.now,
-      });
+      deps.notifier.send(spec.policy.notifications ?? [], notificationFor({ namespace: w.namespace, name }, action, input.now));
       return;
   }
 }

@@ -14,6 +14,16 @@ export interface Notification {
   at: Date;
 }
 
+/** The notification of a notify action (the policy's or the canary's) on one profile. */
+export function notificationFor(
+  profile: { namespace: string; name: string },
+  action: Pick<Notification, "event" | "summary" | "severity" | "dedupKey" | "details">,
+  at: Date,
+): Notification {
+  const { event, summary, severity, dedupKey, details } = action;
+  return { namespace: profile.namespace, profile: profile.name, event, summary, severity, dedupKey, ...(details ? { details } : {}), at };
+}
+
 /** Unfrozen and Recovered close the incident the earlier events opened. */
 export function resolves(event: NotificationEvent): boolean {
   return event === "Unfrozen" || event === "Recovered";

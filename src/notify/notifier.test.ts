@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Notification as Receiver } from "../api/notifications.ts";
 import { silentLogger } from "../log.ts";
-import type { Notification } from "./messages.ts";
+import { notificationFor, type Notification } from "./messages.ts";
 import { Notifier, type DeliveryResult } from "./notifier.ts";
 
 // A local HTTP receiver stands in for Slack, PagerDuty and a webhook: it records exactly what arrives.
@@ -109,5 +109,15 @@ describe("Notifier", () => {
     n.send([{ name: "slack", type: "slack", events: ["Warning"], secretRef: { name: "missing", key: "url" } }], note("Warning"));
     await n.drain();
     expect(results).toEqual([expect.objectContaining({ ok: false, attempts: 0, error: "secret shop/missing has no key url" })]);
+  });
+});
+
+describe("notificationFor", () => {
+  it("addresses a notify action to its profile", () => {
+    const at = new Date("2026-11-22T08:00:00Z");
+    const action = { event: "CanaryFailed" as const, severity: "warning" as const, summary: "The canary failed.", dedupKey: "k", details: { step: 2 } };
+    expect(notificationFor({ namespace: "games", name: "game" }, action, at)).toEqual({ namespace: "games", profile: "game", ...action, at });
+    const { details: _, ...bare } = action;
+    expect(notificationFor({ namespace: "games", name: "game" }, bare, at)).not.toHaveProperty("details");
   });
 });
