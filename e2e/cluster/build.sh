@@ -86,6 +86,6 @@ case "${1:-all}" in
   kubernetes) build_kubernetes ;;
   kwok) build_kwok ;;
   helm) build_helm ;;
-  all) build_kubernetes; build_kwok ;;
+  all) build_kubernetes; build_kwok; build_helm ;;
   *) echo "usage: $0 [all|kubernetes|kwok|helm]" >&2; exit 2 ;;
 esac

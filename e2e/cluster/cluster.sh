@@ -7,7 +7,7 @@
 #   cluster.sh status   what runs, and where
 #   cluster.sh stop C   stop one component (tests use it for outages); `up` starts it again
 #
-# After `up`, e2e/.run/env sets KUBECONFIG, KUBECTL, PROMETHEUS_URL, PROMETHEUS_TARGETS_DIR and
+# After `up`, e2e/.run/env sets KUBECONFIG, KUBECTL, HELM, PROMETHEUS_URL, PROMETHEUS_TARGETS_DIR and
 # PROMETHEUS_RULES_DIR. With TOLLGATE_CLUSTER=kind the API server comes from a kind cluster instead
 # (for machines with Docker); everything else, and the env file, stay the same.
 set -euo pipefail
@@ -18,7 +18,6 @@ root=$(cd "$here/../.." && pwd)
 . "$here/versions.sh"
 
 RUN_DIR=${TOLLGATE_RUN_DIR:-$root/e2e/.run}
-SHARED_DIR=${TOLLGATE_SHARED_DIR:-$root/../shared}
 MODE=${TOLLGATE_CLUSTER:-local}
 # Data on tmpfs: etcd fsyncs on every write, and the cluster is disposable anyway.
 if [ -z "${TOLLGATE_DATA_DIR:-}" ]; then
@@ -274,15 +273,29 @@ EOF
   wait_for kwok 60 node_ready
 }
 
+# module_dir MODULE@VERSION: where the Go module cache holds that module, downloading it on first use.
+module_dir() {
+  local dir
+  dir=$(cd /tmp && GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [ -n "$dir" ] && [ -d "$dir" ] || die "could not download Go module $1 (go mod download -json $1)"
+  printf '%s\n' "$dir"
+}
+
+# The CRDs of the APIs Tollgate writes besides its own, exactly as their projects publish them: Istio's
+# (the VirtualService and DestinationRule of canaries and traffic policy) and prometheus-operator's
+# (PrometheusRule for recording rules; ServiceMonitor and PodMonitor for the chart's monitors).
 install_crds() {
-  local files=()
-  [ -f "$SHARED_DIR/istio/networking-crds-v1.30.3.yaml" ] && files+=("$SHARED_DIR/istio/networking-crds-v1.30.3.yaml")
-  local f
-  for f in "$SHARED_DIR"/prometheus-operator/*.yaml; do [ -f "$f" ] && files+=("$f"); done
-  if [ ${#files[@]} -eq 0 ]; then log "no Istio or prometheus-operator CRDs under $SHARED_DIR"; return; fi
+  local istio prom files=() f
+  istio=$(module_dir "istio.io/api@$ISTIO_API_VERSION")
+  prom=$(module_dir "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")
+  files+=("$istio/kubernetes/customresourcedefinitions.gen.yaml")
+  for f in prometheusrules servicemonitors podmonitors; do
+    files+=("$prom/example/prometheus-operator-crd/monitoring.coreos.com_$f.yaml")
+  done
   for f in "${files[@]}"; do
+    [ -f "$f" ] || die "CRD file $f not found"
     kubectl apply --server-side --force-conflicts --field-manager=tollgate-e2e -f "$f" >/dev/null
-    log "applied $(basename "$f")"
+    log "applied ${f#"$(go env GOMODCACHE)/"}"
   done
   kubectl wait --for=condition=Established --timeout=60s crd --all >/dev/null
 }
@@ -324,6 +337,7 @@ export KUBECTL=$KUBECTL_BIN
 export PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT
 export PROMETHEUS_TARGETS_DIR=$TARGETS_DIR
 export PROMETHEUS_RULES_DIR=$RULES_DIR
+export HELM=$HELM_BIN_DIR/helm
 export TOLLGATE_CLUSTER_MODE=$MODE
 EOF
 }
@@ -342,6 +356,7 @@ up_local() {
 up_kind() {
   command -v kind >/dev/null || die "TOLLGATE_CLUSTER=kind needs kind on the PATH"
   [ -x "$KUBECTL_BIN" ] || KUBECTL_BIN=$(command -v kubectl) || die "kind mode needs kubectl"
+  bash "$here/build.sh" helm
   if ! kind get clusters 2>/dev/null | grep -qx tollgate-e2e; then
     kind create cluster --name tollgate-e2e --wait 120s
   fi

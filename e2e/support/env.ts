@@ -7,6 +7,8 @@ export interface ClusterEnv {
   PROMETHEUS_URL: string;
   PROMETHEUS_TARGETS_DIR: string;
   PROMETHEUS_RULES_DIR: string;
+  /** helm, built with the control plane, for installing the chart. */
+  HELM: string;
 }
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -20,7 +22,7 @@ export function loadClusterEnv(file = ENV_FILE): ClusterEnv {
     const m = /^export ([A-Z_]+)=(.*)$/.exec(line.trim());
     if (m?.[1] && m[2] !== undefined) values[m[1]] = m[2];
   }
-  const keys = ["KUBECONFIG", "KUBECTL", "PROMETHEUS_URL", "PROMETHEUS_TARGETS_DIR", "PROMETHEUS_RULES_DIR"] as const;
+  const keys = ["KUBECONFIG", "KUBECTL", "PROMETHEUS_URL", "PROMETHEUS_TARGETS_DIR", "PROMETHEUS_RULES_DIR", "HELM"] as const;
   for (const k of keys) if (!values[k]) throw new Error(`${file} does not set ${k}`);
   return values as unknown as ClusterEnv;
 }
