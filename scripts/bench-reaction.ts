@@ -14,6 +14,7 @@ import { startSimulator } from "../e2e/simulator/client.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
 import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectlOk } from "../e2e/support/kubectl.ts";
 import { startOperator } from "../e2e/support/operator.ts";
+import { exitOnSignals } from "../e2e/support/processes.ts";
 import { sleep } from "../e2e/support/wait.ts";
 import { deploymentYaml } from "../e2e/support/workloads.ts";
 
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
   }
 }
 
+exitOnSignals();
 main().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

@@ -10,6 +10,7 @@ import type { KubeObject } from "../src/kube/types.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
 import { createNamespace, deleteNamespace, installCrds } from "../e2e/support/kubectl.ts";
 import { startOperator } from "../e2e/support/operator.ts";
+import { exitOnSignals } from "../e2e/support/processes.ts";
 import { sleep, waitFor } from "../e2e/support/wait.ts";
 
 const PROFILES = Number(process.env.BENCH_PROFILES ?? 2000);
@@ -157,6 +158,7 @@ async function main(): Promise<void> {
   }
 }
 
+exitOnSignals();
 main().catch((err: unknown) => {
   process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

@@ -11,6 +11,7 @@ import { startSimulator } from "../e2e/simulator/client.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
 import { applyYaml, installCrds, kubectl, kubectlJson, kubectlOk } from "../e2e/support/kubectl.ts";
 import { startOperator } from "../e2e/support/operator.ts";
+import { exitOnSignals } from "../e2e/support/processes.ts";
 import { startReceiver } from "../e2e/support/receiver.ts";
 import { sleep, waitFor } from "../e2e/support/wait.ts";
 
@@ -185,9 +186,10 @@ async function main(): Promise<void> {
   await operator.stop();
   await sim.stop();
   await receiver.close();
-  say("done; the cluster stays up (npm run cluster:down stops it)");
+  say("done");
 }
 
+exitOnSignals();
 main().catch((err: unknown) => {
   process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

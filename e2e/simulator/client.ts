@@ -2,6 +2,7 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { track } from "../support/processes.ts";
 import type { WorkloadView } from "./mesh.ts";
 import type { WorkloadInput } from "./workload.ts";
 
@@ -51,7 +52,7 @@ export async function startSimulator(opts: StartSimulatorOptions = {}): Promise<
   const args = [MAIN, "--port", "0", "--exit-with-stdin"];
   if (opts.targetsDir !== undefined) args.push("--targets-dir", opts.targetsDir);
   if (opts.job !== undefined) args.push("--job", opts.job);
-  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
+  const child = track(spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] }));
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_KEPT);

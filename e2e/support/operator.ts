@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { loadClusterEnv } from "./env.ts";
+import { track } from "./processes.ts";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
@@ -21,10 +22,10 @@ export interface OperatorProcess {
 export function startOperator(args: string[] = [], env: Record<string, string> = {}): OperatorProcess {
   const cluster = loadClusterEnv();
   const withDefaults = args.includes("--metrics-addr") ? args : [...args, "--metrics-addr", "127.0.0.1:0"];
-  const child: ChildProcess = spawn(process.execPath, [CLI, "controller", ...withDefaults], {
+  const child: ChildProcess = track(spawn(process.execPath, [CLI, "controller", ...withDefaults], {
     env: { ...process.env, KUBECONFIG: cluster.KUBECONFIG, TOLLGATE_LOG_LEVEL: "debug", ...env },
     stdio: ["ignore", "pipe", "pipe"],
-  });
+  }));
   const lines: Array<Record<string, unknown>> = [];
   let buffer = "";
   child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
