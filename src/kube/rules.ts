@@ -30,15 +30,16 @@ export class PrometheusRuleApplier {
 
   /**
    * Whether the API serves PrometheusRule v1. Asked once: installing prometheus-operator later takes
-   * an operator restart. A failed lookup (API unreachable) is not cached, so the next call asks again.
+   * an operator restart. A failed lookup (API unreachable) is not cached, so the next call asks again;
+   * a refusal is (the chart's namespaced mode grants no CRD read), so it is asked once, not per reconcile.
    */
   crdServed(): Promise<boolean> {
     this.served ??= this.client.find<Crd>(Resources.CustomResourceDefinition, undefined, PROMETHEUS_RULE_CRD).then(
       (crd) => crd?.spec?.versions?.some((v) => v.name === Resources.PrometheusRule.version && v.served !== false) ?? false,
       (err: unknown) => {
-        this.served = undefined;
         // Forbidden to read CRDs: assume absent rather than fail every reconcile.
         if (err instanceof ApiError && err.status === 403) return false;
+        this.served = undefined;
         throw err;
       },
     );
