@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator, type WorkloadView } from "./simulator/client.ts";
 import { loadClusterEnv, ROOT } from "./support/env.ts";
-import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
+import { applyYaml, installCrds, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
+import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { startReceiver, type Receiver } from "./support/receiver.ts";
 import { sleep, waitFor } from "./support/wait.ts";
@@ -91,7 +92,7 @@ describe("the error-budget policy on a real Deployment", () => {
   beforeAll(async () => {
     await installCrds();
     const env = loadClusterEnv();
-    ns = await createNamespace("e2e-budget");
+    ns = await createOperatorNamespace("e2e-budget");
     receiver = await startReceiver();
     await kubectlOk([
       "-n", ns, "create", "secret", "generic", "alerting",
@@ -115,7 +116,7 @@ describe("the error-budget policy on a real Deployment", () => {
     await operator?.stop();
     await sim?.stop();
     await receiver?.close();
-    await deleteNamespace(ns);
+    await deleteOperatorNamespace(ns);
   });
 
   it("is Healthy at 20 % and makes the running revision last known good after stableAfter", async () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "./simulator/client.ts";
 import { loadClusterEnv } from "./support/env.ts";
-import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
+import { applyYaml, installCrds, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
+import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
 import { owns } from "./support/managed-fields.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { sleep, waitFor } from "./support/wait.ts";
@@ -85,7 +86,7 @@ class Scenario {
 
   async setUp(prefix: string, profile: string, rates: { primary: number; canary: number; canaryErrors?: number }): Promise<void> {
     await installCrds();
-    this.ns = await createNamespace(prefix);
+    this.ns = await createOperatorNamespace(prefix);
     this.sim = await startSimulator({ targetsDir: this.env.PROMETHEUS_TARGETS_DIR });
     await this.sim.setWorkload(this.ns, "game-service-primary", { rate: rates.primary, errorRatio: 0 });
     await this.sim.setWorkload(this.ns, "game-service", { rate: rates.canary, errorRatio: rates.canaryErrors ?? 0 });
@@ -103,7 +104,7 @@ class Scenario {
   async tearDown(): Promise<void> {
     await this.operator?.stop();
     await this.sim?.stop();
-    if (this.ns) await deleteNamespace(this.ns);
+    if (this.ns) await deleteOperatorNamespace(this.ns);
   }
 
   async status(): Promise<ProfileStatus> {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectlJson, kubectlOk } from "./support/kubectl.ts";
+import { applyYaml, installCrds, kubectlJson, kubectlOk } from "./support/kubectl.ts";
+import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { waitFor } from "./support/wait.ts";
 import { loadClusterEnv } from "./support/env.ts";
@@ -34,7 +35,7 @@ describe("tollgate controller", () => {
   let sim: Simulator;
   beforeAll(async () => {
     await installCrds();
-    ns = await createNamespace("e2e-controller");
+    ns = await createOperatorNamespace("e2e-controller");
     sim = await startSimulator({ targetsDir: loadClusterEnv().PROMETHEUS_TARGETS_DIR });
     for (const name of ["game-service", "other"]) {
       await applyYaml(deploymentYaml(name, "registry.example/app:1"), ns);
@@ -45,7 +46,7 @@ describe("tollgate controller", () => {
   afterAll(async () => {
     const code = await operator?.stop();
     await sim?.stop();
-    await deleteNamespace(ns);
+    await deleteOperatorNamespace(ns);
     expect(code).toBe(0);
   });
 
@@ -82,7 +83,7 @@ describe("a profile the API server admits but Prometheus cannot parse", () => {
   let sim: Simulator;
   beforeAll(async () => {
     await installCrds();
-    ns = await createNamespace("e2e-invalid");
+    ns = await createOperatorNamespace("e2e-invalid");
     sim = await startSimulator({ targetsDir: loadClusterEnv().PROMETHEUS_TARGETS_DIR });
     for (const name of ["checkout", "cart"]) await applyYaml(deploymentYaml(name, "registry.example/app:1"), ns);
     await sim.setWorkload(ns, "cart", { rate: 100, errorRatio: 0.001 });
@@ -91,7 +92,7 @@ describe("a profile the API server admits but Prometheus cannot parse", () => {
   afterAll(async () => {
     await operator?.stop();
     await sim?.stop();
-    await deleteNamespace(ns);
+    await deleteOperatorNamespace(ns);
   });
 
   it("is reported Ready=False with the field and Prometheus's parse error, while other profiles are served", async () => {

@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "./support/env.ts";
-import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectlJson, kubectlOk } from "./support/kubectl.ts";
+import { applyYaml, installCrds, kubectlJson, kubectlOk } from "./support/kubectl.ts";
+import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { sleep, waitFor } from "./support/wait.ts";
 
@@ -41,13 +42,13 @@ describe("leader election between two operator replicas", () => {
   const ops: Record<string, OperatorProcess> = {};
   beforeAll(async () => {
     await installCrds();
-    ns = await createNamespace("e2e-leader");
+    ns = await createOperatorNamespace("e2e-leader");
     ops.a = startOperator(["--namespace", ns], { POD_NAME: "replica-a" });
     ops.b = startOperator(["--namespace", ns], { POD_NAME: "replica-b" });
   });
   afterAll(async () => {
     await Promise.all(Object.values(ops).map((o) => o.stop()));
-    await deleteNamespace(ns);
+    await deleteOperatorNamespace(ns);
   });
 
   it("lets exactly one replica reconcile", async () => {
@@ -133,14 +134,14 @@ describe("an API server restart under a running operator", () => {
   let op: OperatorProcess;
   beforeAll(async () => {
     await installCrds();
-    ns = await createNamespace("e2e-apiserver");
+    ns = await createOperatorNamespace("e2e-apiserver");
     op = startOperator(["--namespace", ns], { POD_NAME: "survivor" });
     await applyYaml(profileYaml("steady"), ns);
     await waitFor("the profile reconciled", () => allReconciled(ns));
   });
   afterAll(async () => {
     await op?.stop();
-    await deleteNamespace(ns);
+    await deleteOperatorNamespace(ns);
   });
 
   it("loses no update: a profile changed while the operator's watch is down is reconciled after it", async () => {

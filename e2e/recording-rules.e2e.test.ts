@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "./simulator/client.ts";
 import { loadClusterEnv } from "./support/env.ts";
-import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectlJson, kubectlOk } from "./support/kubectl.ts";
+import { applyYaml, installCrds, kubectlJson, kubectlOk } from "./support/kubectl.ts";
+import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { sleep, waitFor } from "./support/wait.ts";
 import { deploymentYaml } from "./support/workloads.ts";
@@ -60,7 +61,7 @@ describe("recording-rule mode with a rules directory", () => {
 
   beforeAll(async () => {
     await installCrds();
-    ns = await createNamespace("e2e-rules");
+    ns = await createOperatorNamespace("e2e-rules");
     files.push(join(env.PROMETHEUS_RULES_DIR, `tollgate_${ns}_steady.yaml`), join(env.PROMETHEUS_RULES_DIR, `tollgate_${ns}_burning.yaml`));
     sim = await startSimulator({ targetsDir: env.PROMETHEUS_TARGETS_DIR });
     await sim.setWorkload(ns, "steady", { rate: RATE, errorRatio: 0.001 });
@@ -79,7 +80,7 @@ describe("recording-rule mode with a rules directory", () => {
   afterAll(async () => {
     await operator?.stop();
     await sim?.stop();
-    await deleteNamespace(ns);
+    await deleteOperatorNamespace(ns);
     for (const f of files) rmSync(f, { force: true });
     // Let Prometheus drop the deleted groups; best effort.
     await fetch(`${env.PROMETHEUS_URL}/-/reload`, { method: "POST" }).catch(() => undefined);
@@ -138,14 +139,14 @@ describe("recording-rule mode without a rules directory", () => {
 
   beforeAll(async () => {
     await installCrds();
-    ns = await createNamespace("e2e-prule");
+    ns = await createOperatorNamespace("e2e-prule");
     await applyYaml(deploymentYaml("svc", "registry.example/svc:1.0.0"), ns);
     operator = startOperator(["--namespace", ns, "--prometheus-url", env.PROMETHEUS_URL, "--read-mode", "RecordingRules"]);
     await applyYaml(profileYaml("svc"), ns);
   });
   afterAll(async () => {
     await operator?.stop();
-    await deleteNamespace(ns);
+    await deleteOperatorNamespace(ns);
   });
 
   it("applies a PrometheusRule owned by the profile", async () => {

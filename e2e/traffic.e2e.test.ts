@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "./simulator/client.ts";
 import { loadClusterEnv } from "./support/env.ts";
-import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
+import { applyYaml, installCrds, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
+import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { waitFor } from "./support/wait.ts";
 import { deploymentYaml } from "./support/workloads.ts";
@@ -55,7 +56,7 @@ describe("traffic policy and autoscaling from the profile, without a canary", ()
   beforeAll(async () => {
     await installCrds();
     const env = loadClusterEnv();
-    ns = await createNamespace("e2e-traffic");
+    ns = await createOperatorNamespace("e2e-traffic");
     sim = await startSimulator({ targetsDir: env.PROMETHEUS_TARGETS_DIR });
     await sim.setWorkload(ns, "game-service", { rate: 200, latencies: [{ ms: 50, weight: 1 }] });
     await applyYaml(deploymentYaml("game-service", "registry.example/game-service:1.0.0"), ns);
@@ -65,7 +66,7 @@ describe("traffic policy and autoscaling from the profile, without a canary", ()
   afterAll(async () => {
     await operator?.stop();
     await sim?.stop();
-    await deleteNamespace(ns);
+    await deleteOperatorNamespace(ns);
   });
 
   it("writes the DestinationRule and the HPA the profile describes", async () => {

@@ -12,7 +12,8 @@ import { PrometheusClient } from "../src/prometheus/client.ts";
 import { isPlanError, planSlo } from "../src/slo/plan.ts";
 import { startSimulator } from "../e2e/simulator/client.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
-import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectlOk } from "../e2e/support/kubectl.ts";
+import { applyYaml, installCrds, kubectlOk } from "../e2e/support/kubectl.ts";
+import { createOperatorNamespace, deleteOperatorNamespace } from "../e2e/support/identity.ts";
 import { startOperator } from "../e2e/support/operator.ts";
 import { exitOnSignals } from "../e2e/support/processes.ts";
 import { sleep } from "../e2e/support/wait.ts";
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   try {
     const runs = [];
     for (let i = 0; i < RUNS; i++) {
-      const ns = await createNamespace("bench-reaction");
+      const ns = await createOperatorNamespace("bench-reaction");
       namespaces.push(ns);
       const name = `svc-${i}`;
       await applyYaml(deploymentYaml(name, "registry.example/svc:1"), ns);
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(operators.map((o) => o.stop()));
     await sim.stop();
-    for (const ns of namespaces) await deleteNamespace(ns);
+    for (const ns of namespaces) await deleteOperatorNamespace(ns);
   }
 }
 

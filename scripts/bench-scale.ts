@@ -8,7 +8,8 @@ import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
 import { Resources } from "../src/kube/resources.ts";
 import type { KubeObject } from "../src/kube/types.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
-import { createNamespace, deleteNamespace, installCrds } from "../e2e/support/kubectl.ts";
+import { installCrds } from "../e2e/support/kubectl.ts";
+import { createOperatorNamespace, deleteOperatorNamespace } from "../e2e/support/identity.ts";
 import { startOperator } from "../e2e/support/operator.ts";
 import { exitOnSignals } from "../e2e/support/processes.ts";
 import { sleep, waitFor } from "../e2e/support/wait.ts";
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
   const env = loadClusterEnv();
   await installCrds();
   const kube = new KubeClient(loadKubeConfig(env.KUBECONFIG));
-  const ns = await createNamespace("bench-scale");
+  const ns = await createOperatorNamespace("bench-scale");
   const t0 = Date.now();
   const names = Array.from({ length: PROFILES }, (_, i) => `svc-${String(i).padStart(4, "0")}`);
   try {
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
       await op.stop();
     }
   } finally {
-    await deleteNamespace(ns);
+    await deleteOperatorNamespace(ns);
     spawnSync("bash", ["-c", `rm -f ${env.PROMETHEUS_RULES_DIR}/tollgate_${ns}_*.yaml && curl -s -X POST ${env.PROMETHEUS_URL}/-/reload`]);
   }
 }

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { startSimulator } from "../e2e/simulator/client.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
+import { installOperatorIdentity, uninstallOperatorIdentity } from "../e2e/support/identity.ts";
 import { applyYaml, installCrds, kubectl, kubectlJson, kubectlOk } from "../e2e/support/kubectl.ts";
 import { startOperator } from "../e2e/support/operator.ts";
 import { exitOnSignals } from "../e2e/support/processes.ts";
@@ -88,8 +89,11 @@ async function main(): Promise<void> {
   if (spawnSync("bash", [`${ROOT}/e2e/cluster/cluster.sh`, "up"], { stdio: "inherit" }).status !== 0) throw new Error("cluster up failed");
   const env = loadClusterEnv();
   await installCrds();
+  await uninstallOperatorIdentity(NS);
   await kubectl(["delete", "namespace", NS, "--ignore-not-found", "--wait=true", "--timeout=60s"]);
   await kubectlOk(["create", "namespace", NS]);
+  // The operator runs as the Helm chart installs it: its ServiceAccount, its RBAC.
+  await installOperatorIdentity(NS);
 
   // Slack and PagerDuty, played by a local receiver: every notification Tollgate sends shows up below.
   const receiver = await startReceiver();

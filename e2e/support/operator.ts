@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { loadClusterEnv } from "./env.ts";
+import { existsSync } from "node:fs";
+import { kubeconfigFor } from "./identity.ts";
 import { track } from "./processes.ts";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
@@ -13,17 +14,30 @@ export interface OperatorProcess {
   http(path: string): Promise<{ status: number; body: string }>;
   /** Every JSON log line so far. */
   logs(): Array<Record<string, unknown>>;
-  /** SIGTERM, wait for exit; resolves to the exit code. */
+  /** Log lines that show the API server refusing the operator (HTTP 403): its RBAC lacks a rule. */
+  forbidden(): Array<Record<string, unknown>>;
+  /**
+   * SIGTERM (or the signal given), wait for exit; resolves to the exit code. Rejects when the operator
+   * was refused anything by RBAC, so a missing rule in the chart fails the suite that met it.
+   */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   readonly exited: Promise<number | null>;
 }
 
-/** Runs `tollgate controller` as its own process against the test cluster, as it runs in production. */
-export function startOperator(args: string[] = [], env: Record<string, string> = {}): OperatorProcess {
-  const cluster = loadClusterEnv();
+const FORBIDDEN = /"(status|statusCode|code)":403\b|\bforbidden\b/i;
+
+/**
+ * Runs `tollgate controller --namespace NS` as its own process against the test cluster, as it runs in
+ * production: under the Helm chart's ServiceAccount, installed in NS by createOperatorNamespace.
+ */
+export function startOperator(args: string[], env: Record<string, string> = {}): OperatorProcess {
+  const ns = args[args.indexOf("--namespace") + 1];
+  if (!args.includes("--namespace") || ns === undefined) throw new Error("startOperator needs --namespace NS: the operator's identity is installed per namespace");
+  const kubeconfig = kubeconfigFor(ns);
+  if (!existsSync(kubeconfig)) throw new Error(`no operator identity for namespace ${ns}: create the namespace with createOperatorNamespace`);
   const withDefaults = args.includes("--metrics-addr") ? args : [...args, "--metrics-addr", "127.0.0.1:0"];
   const child: ChildProcess = track(spawn(process.execPath, [CLI, "controller", ...withDefaults], {
-    env: { ...process.env, KUBECONFIG: cluster.KUBECONFIG, TOLLGATE_LOG_LEVEL: "debug", ...env },
+    env: { ...process.env, KUBECONFIG: kubeconfig, TOLLGATE_LOG_LEVEL: "debug", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   }));
   const lines: Array<Record<string, unknown>> = [];
@@ -71,11 +85,17 @@ export function startOperator(args: string[] = [], env: Record<string, string> =
       return { status: res.status, body: await res.text() };
     },
     logs: () => lines,
+    forbidden: () => lines.filter((l) => FORBIDDEN.test(JSON.stringify(l))),
     exited,
     async stop(signal = "SIGTERM") {
       stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      const code = await exited;
+      const refused = lines.filter((l) => FORBIDDEN.test(JSON.stringify(l)));
+      if (refused.length > 0) {
+        throw new Error(`the operator was refused by RBAC ${refused.length} time(s); first: ${JSON.stringify(refused[0])}`);
+      }
+      return code;
     },
   };
 }
