@@ -78,7 +78,19 @@ build_helm() {
   mkdir -p "$HELM_BIN_DIR"
   log "helm $HELM_VERSION: building"
   local t0=$SECONDS
-  GOBIN="$HELM_BIN_DIR" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  # What helm's own release build sets: its version, and the Kubernetes version it assumes when no
+  # cluster is asked (helm template, helm lint), read from the client-go it is built with. Without them a
+  # chart's kubeVersion constraint is checked against Kubernetes 1.20.
+  local gomod minor
+  gomod=$(cd /tmp && go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  minor=$(sed -n 's/^\s*k8s.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "$gomod" | head -n1)
+  [ -n "$minor" ] || { log "cannot read helm's client-go version from $gomod"; exit 1; }
+  local ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  local pkg
+  for pkg in pkg/lint/rules pkg/chartutil; do
+    ldflags+=" -X helm.sh/helm/v3/$pkg.k8sVersionMajor=1 -X helm.sh/helm/v3/$pkg.k8sVersionMinor=$minor"
+  done
+  GOBIN="$HELM_BIN_DIR" CGO_ENABLED=0 go install -trimpath -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
   log "helm $HELM_VERSION: built in $((SECONDS - t0))s"
 }
 
