@@ -245,16 +245,22 @@ func runActionTests(t *testing.T, dir string, used map[string]bool) int {
 	return len(file.DiscoveryTests) + len(file.ActionTests)
 }
 
-// discover is Argo CD's reading of discovery.lua: a table of action name to its settings.
-func discover(script string, obj map[string]any) ([]resourceAction, error) {
-	value, err := sandbox{now: func() time.Time { return defaultNow }}.execute(script, obj)
+// tableOutput runs a script that must return a table, as discovery and action scripts do, and gives
+// that table as JSON.
+func tableOutput(sb sandbox, script string, obj map[string]any) ([]byte, error) {
+	value, err := sb.execute(script, obj)
 	if err != nil {
 		return nil, err
 	}
 	if value.Type() != lua.LTTable {
 		return nil, fmt.Errorf("expect table output from Lua script, not %s", value.Type())
 	}
-	data, err := fromLua(value)
+	return fromLua(value)
+}
+
+// discover is Argo CD's reading of discovery.lua: a table of action name to its settings.
+func discover(script string, obj map[string]any) ([]resourceAction, error) {
+	data, err := tableOutput(sandbox{now: func() time.Time { return defaultNow }}, script, obj)
 	if err != nil {
 		return nil, err
 	}
@@ -290,14 +296,7 @@ func discover(script string, obj map[string]any) ([]resourceAction, error) {
 // runAction is Argo CD's handling of an action that returns the changed object, which Argo CD then
 // turns into a merge patch of the live one.
 func runAction(script string, obj map[string]any, params map[string]string, now time.Time) (map[string]any, error) {
-	value, err := sandbox{now: func() time.Time { return now }, params: params}.execute(script, obj)
-	if err != nil {
-		return nil, err
-	}
-	if value.Type() != lua.LTTable {
-		return nil, fmt.Errorf("expect table output from Lua script, not %s", value.Type())
-	}
-	data, err := fromLua(value)
+	data, err := tableOutput(sandbox{now: func() time.Time { return now }, params: params}, script, obj)
 	if err != nil {
 		return nil, err
 	}
