@@ -11,12 +11,14 @@ import { startSimulator } from "../e2e/simulator/client.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
 import { installOperatorIdentity, uninstallOperatorIdentity } from "../e2e/support/identity.ts";
 import { applyYaml, installCrds, kubectl, kubectlJson, kubectlOk } from "../e2e/support/kubectl.ts";
-import { startOperator } from "../e2e/support/operator.ts";
+import { startOperator, type OperatorProcess } from "../e2e/support/operator.ts";
 import { exitOnSignals } from "../e2e/support/processes.ts";
 import { startReceiver } from "../e2e/support/receiver.ts";
 import { sleep, waitFor } from "../e2e/support/wait.ts";
 
 const NS = "tollgate-demo";
+/** The operator, so a failure can show what it last complained about. */
+let running: OperatorProcess | undefined;
 const keep = process.argv.includes("--keep");
 const t0 = Date.now();
 
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
   const mesh = new Mesh(sim);
   await mesh.sync();
   const meshTimer = setInterval(() => void mesh.sync().catch(() => undefined), 500);
-  const operator = startOperator(["--namespace", NS, "--prometheus-url", env.PROMETHEUS_URL, "--pagerduty-url", `${receiver.url}/pd`]);
+  const operator = (running = startOperator(["--namespace", NS, "--prometheus-url", env.PROMETHEUS_URL, "--pagerduty-url", `${receiver.url}/pd`]));
   await applyYaml(demoManifests(), NS);
   await kubectlOk(["-n", NS, "rollout", "status", "deployment/game-service", "--timeout=60s"]);
   say("game-service 1.0.0 runs on the kwok node; 1000 req/s, 0.1 % errors, 3 % slower than 500 ms");
@@ -196,5 +198,8 @@ async function main(): Promise<void> {
 exitOnSignals();
 main().catch((err: unknown) => {
   process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  // pino's levels: 40 warn, 50 error.
+  const complaints = (running?.logs() ?? []).filter((l) => typeof l.level === "number" && l.level >= 40).slice(-15);
+  if (complaints.length > 0) process.stderr.write(`the operator's last warnings and errors:\n${complaints.map((l) => JSON.stringify(l)).join("\n")}\n`);
   process.exit(1);
 });
