@@ -1,6 +1,22 @@
-import { describe, expect, it } from "vitest";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Registry } from "prom-client";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ProfileSpecInput } from "../api/profile.ts";
+import type { ProfileStatus } from "../api/status.ts";
+import type { PerformanceProfile } from "../api/types.ts";
+import type { KubeClient } from "../kube/client.ts";
+import type { Deployment, ReplicaSet } from "../kube/deployments.ts";
+import type { KubeObject } from "../kube/types.ts";
+import { silentLogger } from "../log.ts";
+import { SloMetrics } from "../metrics/slo-metrics.ts";
+import { Notifier } from "../notify/notifier.ts";
 import { PrometheusClient, PrometheusError } from "../prometheus/client.ts";
-import { errorKind } from "./profile.ts";
+import { PrometheusConnections } from "../prometheus/connections.ts";
+import { SyntaxChecker } from "../prometheus/syntax-check.ts";
+import { EventRecorder } from "../runtime/events.ts";
+import type { Informer } from "../runtime/informer.ts";
+import { errorKind, profileReconciler } from "./profile.ts";
 
 describe("errorKind", () => {
   it("labels the client's own failure messages by kind", async () => {
@@ -8,5 +24,141 @@ describe("errorKind", () => {
     expect(errorKind((unreachable as PrometheusError).message)).toBe("unreachable");
     expect(errorKind(new PrometheusError("timeout", "Prometheus at http://p:9090 did not answer within 10000 ms").message)).toBe("timeout");
     expect(errorKind("Prometheus at http://p:9090 answered 500: boom")).toBe("server");
+    expect(errorKind("Prometheus at http://p:9090 sent a malformed answer: the body is not JSON")).toBe("bad_response");
+  });
+});
+
+// The reconciler with everything around it faked in memory except the Prometheus HTTP API, which a
+// local server plays: what it answers is the subject of these tests.
+
+let server: Server | undefined;
+afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+/** A Prometheus whose /api/v1/query answers `answer(query)` as the HTTP body; format_query accepts everything. */
+async function prometheus(answer: (query: string) => string): Promise<string> {
+  server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const query = new URLSearchParams(body).get("query") ?? "";
+      const text = req.url === "/api/v1/format_query" ? JSON.stringify({ status: "success", data: query }) : answer(query);
+      res.writeHead(200, { "Content-Type": "application/json" }).end(text);
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", () => r()));
+  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+}
+
+const vector = (value: string) => JSON.stringify({ status: "success", data: { resultType: "vector", result: [{ metric: {}, value: [1, value] }] } });
+
+function informer<T extends KubeObject>(objects: T[]): Informer<T> {
+  const byKey = new Map(objects.map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o]));
+  const fake: Pick<Informer<T>, "get" | "list"> = { get: (key) => byKey.get(key), list: () => [...byKey.values()] };
+  return fake as Informer<T>;
+}
+
+interface Call {
+  verb: "apply" | "patch" | "create";
+  kind: string;
+  obj: unknown;
+  subresource?: string;
+}
+
+/** Reconciles `spec` on Deployment game-service once per call, against the Prometheus at `url`; records every write. */
+function harness(url: string, spec: ProfileSpecInput) {
+  const calls: Call[] = [];
+  let resourceVersion = 1;
+  const client: Pick<KubeClient, "apply" | "patch" | "create"> = {
+    apply: async <T extends KubeObject>(type: { kind: string }, obj: T, opts: { subresource?: "status" } = {}) => {
+      calls.push({ verb: "apply", kind: type.kind, obj, subresource: opts.subresource });
+      // As the API server does: a status write returns the whole object, at a new resourceVersion.
+      const stored = type.kind === "PerformanceProfile" ? { ...profile, status: (obj as PerformanceProfile).status } : obj;
+      return { ...stored, metadata: { ...stored.metadata, resourceVersion: String(++resourceVersion) } } as T;
+    },
+    patch: async <T extends KubeObject>(type: { kind: string }, _ns: string | undefined, _name: string, patch: unknown) => {
+      calls.push({ verb: "patch", kind: type.kind, obj: patch });
+      return patch as T;
+    },
+    create: async <T extends KubeObject>(type: { kind: string }, obj: T) => {
+      calls.push({ verb: "create", kind: type.kind, obj });
+      return obj;
+    },
+  };
+  const kube = client as KubeClient;
+  const profile: PerformanceProfile = {
+    apiVersion: "tollgate.dev/v1alpha1",
+    kind: "PerformanceProfile",
+    metadata: { name: "game", namespace: "games", uid: "uid-1", generation: 1, resourceVersion: "1" },
+    spec,
+  };
+  const deployment: Deployment = {
+    metadata: { name: "game-service", namespace: "games", uid: "uid-d", generation: 1, annotations: { "deployment.kubernetes.io/revision": "1" } },
+    spec: { replicas: 2, selector: { matchLabels: { app: "game-service" } }, template: { metadata: { labels: { app: "game-service" } } } },
+    status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
+  };
+  const logger = silentLogger();
+  const reconcile = profileReconciler({
+    client: kube,
+    profiles: informer([profile]),
+    deployments: informer([deployment]),
+    replicaSets: informer<ReplicaSet>([]),
+    events: new EventRecorder({ client: kube, instance: "test", logger }),
+    notifier: new Notifier({ readSecret: async () => undefined, logger }),
+    prometheus: new PrometheusConnections(async () => undefined, { url, timeoutMs: 2_000 }),
+    syntax: new SyntaxChecker(),
+    metrics: new SloMetrics(new Registry()),
+    logger,
+    now: () => new Date("2025-06-01T12:00:00Z"),
+  });
+  const statuses = () => calls.filter((c) => c.kind === "PerformanceProfile" && c.subresource === "status").map((c) => (c.obj as PerformanceProfile).status as ProfileStatus);
+  const condition = (type: string) => statuses().at(-1)?.conditions?.find((c) => c.type === type);
+  /** Writes to the Deployment: a freeze, an unfreeze or a rollback. */
+  const deploymentWrites = () => calls.filter((c) => c.kind === "Deployment");
+  const events = () => calls.filter((c) => c.kind === "Event").map((c) => c.obj as { reason: string; type: string; message: string });
+  return { reconcile: () => reconcile("games/game"), calls, statuses, condition, deploymentWrites, events };
+}
+
+const availability: ProfileSpecInput = {
+  targetRef: { name: "game-service" },
+  policy: { evaluationInterval: "30s", minEvents: 10 },
+  slos: [{ name: "availability", objective: 99.5, window: "1h", indicator: { istio: { kind: "availability" } } }],
+};
+
+describe("profileReconciler against a malformed Prometheus answer", () => {
+  it("writes MetricsAvailable=False naming what was wrong, takes no action, and measures again next cycle", async () => {
+    let malformed = true;
+    const url = await prometheus((query) => {
+      if (malformed) return JSON.stringify({ status: "success", data: { resultType: "vector", result: { oops: true } } });
+      return vector(query.startsWith("sum(increase") ? "100000" : "0.001");
+    });
+    const h = harness(url, availability);
+
+    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: 30_000 });
+    const metrics = h.condition("MetricsAvailable");
+    expect(metrics).toMatchObject({ status: "False", reason: "PrometheusUnavailable" });
+    expect(metrics?.message).toContain("data.result is not an array");
+    expect(metrics?.message).not.toContain("oops");
+    expect(h.condition("Ready")).toMatchObject({ status: "False", reason: "MetricsUnavailable" });
+    expect(h.deploymentWrites()).toEqual([]);
+
+    malformed = false;
+    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: 30_000 });
+    expect(h.condition("MetricsAvailable")).toMatchObject({ status: "True", reason: "Measured" });
+    expect(h.condition("Ready")).toMatchObject({ status: "True", reason: "Reconciled" });
+    expect(h.deploymentWrites()).toEqual([]);
+  });
+
+  it.each([
+    ["an HTML page", "<html><body>Sign in to continue</body></html>", /not JSON/],
+    ["an empty object", "{}", /status/],
+    ["a value that is not a number", vector("abc"), /value\[1\] is not a number/],
+    ["a matrix", JSON.stringify({ status: "success", data: { resultType: "matrix", result: [] } }), /matrix/],
+  ])("never throws on %s: the condition says what was wrong", async (_name, body, says) => {
+    const url = await prometheus(() => body);
+    const h = harness(url, availability);
+    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: 30_000 });
+    expect(h.condition("MetricsAvailable")?.status).toBe("False");
+    expect(h.condition("MetricsAvailable")?.message).toMatch(says);
+    expect(h.deploymentWrites()).toEqual([]);
   });
 });

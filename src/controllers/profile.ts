@@ -247,8 +247,9 @@ async function measure(
 }
 
 /** The kind of a Prometheus failure, from the wording PrometheusClient gives each kind. */
-export function errorKind(message: string): "unreachable" | "timeout" | "server" {
+export function errorKind(message: string): "unreachable" | "timeout" | "server" | "bad_response" {
   if (message.includes("is unreachable")) return "unreachable";
+  if (message.includes("sent a malformed answer")) return "bad_response";
   if (message.includes("did not answer within") || message.includes("timeout")) return "timeout";
   return "server";
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { PrometheusClient, PrometheusError, sampleValue } from "./client.ts";
+import { instantSamples, PrometheusClient, PrometheusError } from "./client.ts";
 
 // Protocol edge cases real Prometheus rarely produces on demand (503s, a proxy's HTML page): a local
 // HTTP server plays the API. The client against the real Prometheus is covered end to end.
@@ -24,12 +24,11 @@ async function serve(handler: (req: IncomingMessage, body: string) => { status: 
 const vector = (...values: string[]) =>
   JSON.stringify({ status: "success", data: { resultType: "vector", result: values.map((v, i) => ({ metric: { i: String(i) }, value: [1, v] })) } });
 
-describe("sampleValue", () => {
+describe("instantSamples", () => {
   it("turns NaN and infinities into no data", () => {
-    expect(sampleValue("0.25")).toBe(0.25);
-    expect(sampleValue("NaN")).toBeUndefined();
-    expect(sampleValue("+Inf")).toBeUndefined();
-    expect(sampleValue("-Inf")).toBeUndefined();
+    const values = (...raw: string[]) =>
+      instantSamples("http://p:9090", { resultType: "vector", result: raw.map((v) => ({ metric: {}, value: [1, v] })) }).map((s) => s.value);
+    expect(values("0.25", "NaN", "+Inf", "-Inf")).toEqual([0.25, undefined, undefined, undefined]);
   });
 });
 
@@ -95,5 +94,105 @@ describe("PrometheusClient", () => {
     const err = await new PrometheusClient({ url, retries: 0 }).query("up").catch((e: unknown) => e);
     expect((err as PrometheusError).kind).toBe("server");
     expect((err as PrometheusError).message).toContain("502");
+    expect((err as PrometheusError).message).not.toContain("<html>");
+  });
+});
+
+// Defect 7: an answer that is not the API's JSON, or not the shape asked for, used to reach
+// `data.result.map` and throw a TypeError that no condition ever reported. Every body below must come
+// back as the classified error, naming what was wrong without copying the body.
+describe("PrometheusClient against malformed answers", () => {
+  const ok = (data: unknown) => JSON.stringify({ status: "success", data });
+  const vectorOf = (...elements: unknown[]) => ok({ resultType: "vector", result: elements });
+  const sample = (value: unknown, ts: unknown = 1) => ({ metric: { job: "api" }, value: [ts, value] });
+  const cases: Array<{ name: string; status?: number; body: string; says: RegExp }> = [
+    { name: "a body that is not JSON", body: "upstream connect error", says: /not JSON/ },
+    { name: "an HTML page with 200", body: "<html><body>Sign in</body></html>", says: /not JSON/ },
+    { name: "an empty body", body: "", says: /not JSON/ },
+    { name: "{}", body: "{}", says: /status/ },
+    { name: "null", body: "null", says: /status/ },
+    { name: "a JSON array", body: "[1,2]", says: /status/ },
+    { name: "an unknown status", body: JSON.stringify({ status: "ok", data: {} }), says: /status/ },
+    { name: "success without data", body: JSON.stringify({ status: "success" }), says: /no data/ },
+    { name: "success with data null", body: ok(null), says: /no data/ },
+    { name: "data that is not an object", body: ok("vector"), says: /data is not an object/ },
+    { name: "no resultType", body: ok({ result: [] }), says: /resultType/ },
+    { name: "an unknown resultType", body: ok({ resultType: "vectors", result: [] }), says: /resultType/ },
+    { name: "a vector without result", body: ok({ resultType: "vector" }), says: /data\.result is not an array/ },
+    { name: "a vector whose result is an object", body: ok({ resultType: "vector", result: {} }), says: /data\.result is not an array/ },
+    { name: "a sample that is not an object", body: vectorOf(1), says: /data\.result\[0\] is not an object/ },
+    { name: "a sample without metric", body: vectorOf({ value: [1, "1"] }), says: /data\.result\[0\]\.metric/ },
+    { name: "a label value that is not a string", body: vectorOf({ metric: { code: 500 }, value: [1, "1"] }), says: /data\.result\[0\]\.metric/ },
+    { name: "a sample without value", body: vectorOf({ metric: {} }), says: /data\.result\[0\]\.value/ },
+    { name: "a value that is not a pair", body: vectorOf({ metric: {}, value: "1" }), says: /data\.result\[0\]\.value/ },
+    { name: "a value pair of three", body: vectorOf({ metric: {}, value: [1, "1", "2"] }), says: /data\.result\[0\]\.value/ },
+    { name: "a value that is a JSON number", body: vectorOf(sample(0.5)), says: /data\.result\[0\]\.value\[1\] is not a string/ },
+    { name: "a value that is null", body: vectorOf(sample(null)), says: /data\.result\[0\]\.value\[1\] is not a string/ },
+    { name: "a value that is not a number", body: vectorOf(sample("abc")), says: /data\.result\[0\]\.value\[1\] is not a number/ },
+    { name: "an empty value", body: vectorOf(sample("")), says: /data\.result\[0\]\.value\[1\] is not a number/ },
+    { name: "a value with spaces", body: vectorOf(sample(" 1 ")), says: /data\.result\[0\]\.value\[1\] is not a number/ },
+    { name: "a hexadecimal value", body: vectorOf(sample("0x10")), says: /data\.result\[0\]\.value\[1\] is not a number/ },
+    { name: "a lower-case nan", body: vectorOf(sample("nan")), says: /data\.result\[0\]\.value\[1\] is not a number/ },
+    { name: "a signed NaN", body: vectorOf(sample("-NaN")), says: /data\.result\[0\]\.value\[1\] is not a number/ },
+    { name: "NaN with trailing text", body: vectorOf(sample("NaNa")), says: /data\.result\[0\]\.value\[1\] is not a number/ },
+    { name: "JavaScript's Infinity", body: vectorOf(sample("Infinity")), says: /data\.result\[0\]\.value\[1\] is not a number/ },
+    { name: "a value beyond float64", body: vectorOf(sample("1e999")), says: /data\.result\[0\]\.value\[1\] is beyond float64/ },
+    { name: "a 400-digit value", body: vectorOf(sample("9".repeat(400))), says: /data\.result\[0\]\.value\[1\] is beyond float64/ },
+    { name: "a timestamp that is a string", body: vectorOf(sample("1", "1700000000")), says: /data\.result\[0\]\.value\[0\]/ },
+    // JSON.parse reads 1e999 as Infinity: not a time.
+    { name: "a timestamp beyond float64", body: vectorOf({ metric: {}, value: [1, "1"] }).replace('"value":[1,', '"value":[1e999,'), says: /data\.result\[0\]\.value\[0\]/ },
+    { name: "the bad sample after good ones", body: vectorOf(sample("1"), sample("2"), sample(true)), says: /data\.result\[2\]\.value\[1\] is not a string/ },
+    {
+      name: "a native histogram where a float was asked",
+      body: vectorOf({ metric: {}, histogram: [1, { count: "2", sum: "3", buckets: [] }] }),
+      says: /data\.result\[0\] is a native histogram/,
+    },
+    { name: "a matrix where a vector was asked", body: ok({ resultType: "matrix", result: [{ metric: {}, values: [[1, "1"]] }] }), says: /matrix/ },
+    { name: "a string result", body: ok({ resultType: "string", result: [1, "up"] }), says: /string/ },
+    { name: "a scalar without a pair", body: ok({ resultType: "scalar", result: "1" }), says: /data\.result is not a \[time, "value"\] pair/ },
+    { name: "a scalar whose value is a number", body: ok({ resultType: "scalar", result: [1, 1] }), says: /data\.result\[1\] is not a string/ },
+  ];
+
+  it.each(cases)("classifies $name as bad_response, naming what was wrong", async ({ status, body, says }) => {
+    const url = await serve(() => ({ status: status ?? 200, body }));
+    const err = await new PrometheusClient({ url, retries: 0 }).query("sum(up)").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PrometheusError);
+    expect((err as PrometheusError).kind).toBe("bad_response");
+    expect((err as PrometheusError).message).toMatch(says);
+    expect((err as PrometheusError).message).toContain(url);
+    // What was wrong, not what was sent: a proxy's page never reaches a tenant's status.
+    if (body.length > 20) expect((err as PrometheusError).message).not.toContain(body.slice(0, 20));
+  });
+
+  it("still reads Prometheus's own spellings of NaN and the infinities as no data", async () => {
+    const url = await serve(() => ({ status: 200, body: vectorOf(sample("NaN"), sample("+Inf"), sample("-Inf"), sample("1e+06"), sample("-0.25")) }));
+    const samples = await new PrometheusClient({ url, retries: 0 }).query("sum(up)");
+    expect(samples.map((s) => s.value)).toEqual([undefined, undefined, undefined, 1e6, -0.25]);
+  });
+
+  it("asks again on the next call, not within this one: a malformed answer is not retried", async () => {
+    let calls = 0;
+    const url = await serve(() => {
+      calls++;
+      return { status: 200, body: "{}" };
+    });
+    const err = await new PrometheusClient({ url, retries: 3, retryBaseMs: 1 }).query("sum(up)").catch((e: unknown) => e);
+    expect((err as PrometheusError).kind).toBe("bad_response");
+    expect(calls).toBe(1);
+  });
+
+  it("classifies a format_query answer without its string as bad_response, so a syntax check says unknown", async () => {
+    const url = await serve(() => ({ status: 200, body: ok({ formatted: "sum(up)" }) }));
+    const err = await new PrometheusClient({ url, retries: 0 }).checkSyntax("sum(up)").catch((e: unknown) => e);
+    expect((err as PrometheusError).kind).toBe("bad_response");
+    expect((err as PrometheusError).message).toMatch(/data is not a string/);
+  });
+
+  it("keeps a status code and a fixed reason for a server error, never the body", async () => {
+    const body = JSON.stringify({ status: "error", errorType: "internal", error: "storage at 10.1.2.3:9000: connection refused" });
+    const url = await serve(() => ({ status: 500, body }));
+    const err = await new PrometheusClient({ url, retries: 0 }).query("sum(up)").catch((e: unknown) => e);
+    expect((err as PrometheusError).kind).toBe("server");
+    expect((err as PrometheusError).message).toBe(`Prometheus at ${url} answered 500 (internal)`);
   });
 });
