@@ -127,7 +127,7 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
       status: profile.status,
       measurements: reading.measurements,
       deployment: state,
-      override: overrideFromAnnotations(profile.metadata?.annotations),
+      override: overrideFromAnnotations(profile.metadata?.annotations, now()),
       generation: profile.metadata?.generation,
       now: now(),
     });

@@ -107,6 +107,24 @@ describe("the break-glass override", () => {
     expect(deploymentActions(sim.step(at(3), measure(at(3), { consumed: 120 })).actions)).toEqual(["unfreeze"]);
   });
 
+  it("further than 7d ahead, is refused with the cap in the condition and event, and the freeze stays", () => {
+    const sim = frozen();
+    const week = 7 * 24 * 60;
+    sim.annotation = annotation(1 + week + 1);
+    const d = sim.step(at(1), measure(at(1), { consumed: 120 }));
+    expect(kinds(d.actions)).toEqual(["event:OverrideInvalid"]);
+    expect(deploymentActions(d.actions)).toEqual([]);
+    const told = `The tollgate.dev/override-freeze annotation is ignored: "expires" ${at(1 + week + 1).toISOString()} is more than 7d after ${at(1).toISOString()}; an override lasts at most 7d`;
+    expect(condition(d.status, "DeploymentsFrozen")).toMatchObject({ status: "True", reason: "OverrideInvalid" });
+    expect(condition(d.status, "DeploymentsFrozen")?.message).toContain(told);
+    expect(d.actions.find((a) => a.action === "event")).toMatchObject({ reason: "OverrideInvalid" });
+    expect(JSON.stringify(d.actions.find((a) => a.action === "event"))).toContain("an override lasts at most 7d");
+    expect(d.status.freeze?.override).toBeUndefined();
+    // Exactly a week ahead of the evaluation is within the cap.
+    sim.annotation = annotation(2 + week);
+    expect(deploymentActions(sim.step(at(2), measure(at(2), { consumed: 120 })).actions)).toEqual(["unfreeze"]);
+  });
+
   it("a malformed annotation on a profile that is not frozen changes nothing", () => {
     const sim = new Sim({ deployment: v1(), annotation: "{" });
     const d = sim.step(at(0), measure(at(0), { consumed: 40 }));

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { OVERRIDE_ANNOTATION, overrideActive, overrideFromAnnotations, parseOverride } from "./override.ts";
+import { OVERRIDE_ANNOTATION, OVERRIDE_MAX, overrideActive, overrideFromAnnotations, parseOverride } from "./override.ts";
 
 const valid = { by: "alice", reason: "hotfix INC-123", expires: "2026-11-22T12:00:00Z" };
+// The morning the override is written: its expiry is that noon.
+const now = new Date("2026-11-22T08:00:00Z");
 
 describe("parseOverride", () => {
   it.each([
@@ -9,7 +11,7 @@ describe("parseOverride", () => {
     ["an offset, normalised to UTC", JSON.stringify({ ...valid, expires: "2026-11-22T14:00:00+02:00" }), { ...valid, expires: "2026-11-22T12:00:00.000Z" }],
     ["fractional seconds and spaces around values", `{ "by": " bob ", "reason": "rollback v2", "expires": "2026-11-22T12:00:00.5Z" }`, { by: "bob", reason: "rollback v2", expires: "2026-11-22T12:00:00.500Z" }],
   ])("accepts %s", (_name, value, override) => {
-    expect(parseOverride(value)).toEqual({ ok: true, override });
+    expect(parseOverride(value, now)).toEqual({ ok: true, override });
   });
 
   it.each([
@@ -28,7 +30,7 @@ describe("parseOverride", () => {
     ["an hour that does not exist", JSON.stringify({ ...valid, expires: "2026-11-22T25:00:00Z" }), '"expires" must be an RFC 3339 time'],
     ["a reason that is too long", JSON.stringify({ ...valid, reason: "x".repeat(1025) }), '"reason" is longer than 1024'],
   ])("reports %s as a problem, never an exception", (_name, value, problem) => {
-    const got = parseOverride(value);
+    const got = parseOverride(value, now);
     expect(got?.ok).toBe(false);
     if (got?.ok === false) {
       expect(got.problem).toContain(problem);
@@ -37,15 +39,50 @@ describe("parseOverride", () => {
   });
 
   it("is undefined when the annotation is absent", () => {
-    expect(parseOverride(undefined)).toBeUndefined();
-    expect(overrideFromAnnotations(undefined)).toBeUndefined();
-    expect(overrideFromAnnotations({ other: "x" })).toBeUndefined();
-    expect(overrideFromAnnotations({ [OVERRIDE_ANNOTATION]: JSON.stringify(valid) })?.ok).toBe(true);
+    expect(parseOverride(undefined, now)).toBeUndefined();
+    expect(overrideFromAnnotations(undefined, now)).toBeUndefined();
+    expect(overrideFromAnnotations({ other: "x" }, now)).toBeUndefined();
+    expect(overrideFromAnnotations({ [OVERRIDE_ANNOTATION]: JSON.stringify(valid) }, now)?.ok).toBe(true);
+  });
+});
+
+describe("the override's cap", () => {
+  const expiring = (expires: string) => JSON.stringify({ ...valid, expires });
+
+  it("is a week", () => {
+    expect(OVERRIDE_MAX).toBe("7d");
+  });
+
+  it.each([
+    ["exactly a week ahead", "2026-11-29T08:00:00Z"],
+    ["a week ahead, given with an offset", "2026-11-29T10:00:00+02:00"],
+    ["already past, which is an expired override, not a problem", "2026-11-21T12:00:00Z"],
+  ])("accepts an expiry %s", (_name, expires) => {
+    expect(parseOverride(expiring(expires), now)?.ok).toBe(true);
+  });
+
+  it.each([
+    ["a millisecond past the week", "2026-11-29T08:00:00.001Z"],
+    ["a typo of 2036 for 2026", "2036-11-22T12:00:00Z"],
+    ["the end of time", "9999-12-31T23:59:59Z"],
+  ])("refuses %s, naming the cap and both times", (_name, expires) => {
+    const got = parseOverride(expiring(expires), now);
+    expect(got).toEqual({
+      ok: false,
+      problem: `"expires" ${new Date(expires).toISOString()} is more than 7d after 2026-11-22T08:00:00.000Z; an override lasts at most 7d: set an earlier expiry, and renew it if the fix takes longer`,
+    });
+  });
+
+  it("is measured from the evaluation's time, so an override accepted once stays accepted until it expires", () => {
+    const value = expiring("2026-11-29T08:00:00Z");
+    for (const at of ["2026-11-22T08:00:00Z", "2026-11-25T00:00:00Z", "2026-11-29T07:59:59Z"]) expect(parseOverride(value, new Date(at))?.ok, at).toBe(true);
+    // Written a minute too early for its expiry, it is refused; a minute later it would be taken.
+    expect(parseOverride(value, new Date("2026-11-22T07:59:00Z"))?.ok).toBe(false);
   });
 });
 
 describe("overrideActive", () => {
-  const parsed = parseOverride(JSON.stringify(valid));
+  const parsed = parseOverride(JSON.stringify(valid), now);
   it.each([
     ["before the expiry", "2026-11-22T11:59:59Z", true],
     ["at the expiry", "2026-11-22T12:00:00Z", false],
@@ -55,7 +92,7 @@ describe("overrideActive", () => {
   });
 
   it("is never active when malformed or absent", () => {
-    expect(overrideActive(parseOverride("nope"), new Date("2020-01-01T00:00:00Z"))).toBe(false);
+    expect(overrideActive(parseOverride("nope", now), new Date("2020-01-01T00:00:00Z"))).toBe(false);
     expect(overrideActive(undefined, new Date("2020-01-01T00:00:00Z"))).toBe(false);
   });
 });

@@ -130,7 +130,7 @@ export class Sim {
       status: this.status,
       measurements,
       deployment: this.deployment,
-      override: parseOverride(this.annotation),
+      override: parseOverride(this.annotation, now),
       generation: 1,
       now,
     };
