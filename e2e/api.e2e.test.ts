@@ -54,8 +54,8 @@ interface Broken {
   stderr: string;
 }
 
-const durationMessage = (field: string) =>
-  `${field} must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).`;
+const durationMessage = (field: string, min: string, max: string) =>
+  `${field} must be a duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first) between ${min} and ${max}.`;
 
 const brokenProfiles: Broken[] = [
   // The policy's threshold order.
@@ -162,17 +162,56 @@ const brokenProfiles: Broken[] = [
     stderr: 'spec.targetRef.kind: Unsupported value: "StatefulSet"',
   },
   // Durations.
-  { name: "SLO window in words", mutate: (p) => (slo(p).window = "30 days"), stderr: durationMessage("slos[].window") },
-  { name: "zero SLO window", mutate: (p) => (slo(p).window = "0d"), stderr: durationMessage("slos[].window") },
-  { name: "fractional evaluationInterval", mutate: (p) => Object.assign(p.spec.policy, { evaluationInterval: "1.5m" }), stderr: durationMessage("policy.evaluationInterval") },
-  { name: "stableAfter without unit", mutate: (p) => Object.assign(p.spec.policy, { stableAfter: "600" }), stderr: durationMessage("policy.stableAfter") },
-  { name: "units out of order", mutate: (p) => (slo(p, 1).indicator = { istio: { kind: "latency", threshold: "1s1m" } }), stderr: durationMessage("istio.threshold") },
+  { name: "SLO window in words", mutate: (p) => (slo(p).window = "30 days"), stderr: durationMessage("slos[].window", "1m", "90d") },
+  { name: "zero SLO window", mutate: (p) => (slo(p).window = "0d"), stderr: durationMessage("slos[].window", "1m", "90d") },
+  { name: "fractional evaluationInterval", mutate: (p) => Object.assign(p.spec.policy, { evaluationInterval: "1.5m" }), stderr: durationMessage("policy.evaluationInterval", "1s", "1h") },
+  { name: "stableAfter without unit", mutate: (p) => Object.assign(p.spec.policy, { stableAfter: "600" }), stderr: durationMessage("policy.stableAfter", "1s", "7d") },
+  { name: "units out of order", mutate: (p) => (slo(p, 1).indicator = { istio: { kind: "latency", threshold: "1s1m" } }), stderr: durationMessage("istio.threshold", "1ms", "1h") },
   {
     name: "latency threshold in seconds with a decimal",
     mutate: (p) => (slo(p).indicator = { latency: { metric: "rq_seconds", selector: "{}", threshold: "0.5s" } }),
-    stderr: durationMessage("latency.threshold"),
+    stderr: durationMessage("latency.threshold", "1ms", "1h"),
   },
-  { name: "prometheus timeout without unit", mutate: (p) => Object.assign(p.spec.prometheus, { timeout: "10" }), stderr: durationMessage("prometheus.timeout") },
+  { name: "prometheus timeout without unit", mutate: (p) => Object.assign(p.spec.prometheus, { timeout: "10" }), stderr: durationMessage("prometheus.timeout", "1s", "2m") },
+  // Bounds: the values the issue found accepted, and each bounded duration past either end.
+  { name: "evaluationInterval of 1ms", mutate: (p) => Object.assign(p.spec.policy, { evaluationInterval: "1ms" }), stderr: durationMessage("policy.evaluationInterval", "1s", "1h") },
+  { name: "evaluationInterval of 25d", mutate: (p) => Object.assign(p.spec.policy, { evaluationInterval: "25d" }), stderr: durationMessage("policy.evaluationInterval", "1s", "1h") },
+  { name: "evaluationInterval of 100y", mutate: (p) => Object.assign(p.spec.policy, { evaluationInterval: "100y" }), stderr: durationMessage("policy.evaluationInterval", "1s", "1h") },
+  { name: "prometheus timeout of 24h", mutate: (p) => Object.assign(p.spec.prometheus, { timeout: "24h" }), stderr: durationMessage("prometheus.timeout", "1s", "2m") },
+  {
+    name: "prometheus timeout longer than evaluationInterval",
+    mutate: (p) => {
+      Object.assign(p.spec.prometheus, { timeout: "1m" });
+      Object.assign(p.spec.policy, { evaluationInterval: "30s" });
+    },
+    stderr:
+      'spec.prometheus.timeout: Invalid value: "object": prometheus.timeout must not exceed policy.evaluationInterval: a query that outlasts the interval holds up every evaluation after it.',
+  },
+  { name: "SLO window under a minute", mutate: (p) => (slo(p).window = "59s"), stderr: durationMessage("slos[].window", "1m", "90d") },
+  { name: "SLO window of 13 weeks", mutate: (p) => (slo(p).window = "13w"), stderr: durationMessage("slos[].window", "1m", "90d") },
+  { name: "stableAfter over a week", mutate: (p) => Object.assign(p.spec.policy, { stableAfter: "8d" }), stderr: durationMessage("policy.stableAfter", "1s", "7d") },
+  {
+    name: "latency threshold of 2h",
+    mutate: (p) => (slo(p, 1).indicator = { latency: { metric: "rq_seconds", selector: "{}", threshold: "2h" } }),
+    stderr: durationMessage("latency.threshold", "1ms", "1h"),
+  },
+  { name: "istio threshold of 0ms", mutate: (p) => (slo(p, 1).indicator = { istio: { kind: "latency", threshold: "0ms" } }), stderr: durationMessage("istio.threshold", "1ms", "1h") },
+  {
+    name: "circuit breaker interval under a second",
+    mutate: (p) => (p.spec.trafficPolicy.circuitBreaker = { interval: "500ms" }),
+    stderr: durationMessage("trafficPolicy.circuitBreaker.interval", "1s", "1h"),
+  },
+  {
+    name: "baseEjectionTime over a day",
+    mutate: (p) => (p.spec.trafficPolicy.circuitBreaker = { baseEjectionTime: "1d1s" }),
+    stderr: durationMessage("trafficPolicy.circuitBreaker.baseEjectionTime", "1s", "24h"),
+  },
+  {
+    name: "connectTimeout of 2m",
+    mutate: (p) => (p.spec.trafficPolicy.connectionPool = { connectTimeout: "2m" }),
+    stderr: durationMessage("trafficPolicy.connectionPool.connectTimeout", "1ms", "1m"),
+  },
+  { name: "coolDown of a week", mutate: (p) => (p.spec.autoscaling.sloBoost = { coolDown: "7d" }), stderr: durationMessage("autoscaling.sloBoost.coolDown", "1s", "24h") },
   {
     name: "canary interval with a space",
     mutate: (p) => Object.assign(p.spec.canary, { interval: "1 m" }),
@@ -181,19 +220,19 @@ const brokenProfiles: Broken[] = [
   {
     name: "zero circuit breaker interval",
     mutate: (p) => (p.spec.trafficPolicy.circuitBreaker = { interval: "0s" }),
-    stderr: durationMessage("trafficPolicy.circuitBreaker.interval"),
+    stderr: durationMessage("trafficPolicy.circuitBreaker.interval", "1s", "1h"),
   },
   {
     name: "baseEjectionTime without unit",
     mutate: (p) => (p.spec.trafficPolicy.circuitBreaker = { baseEjectionTime: "30" }),
-    stderr: durationMessage("trafficPolicy.circuitBreaker.baseEjectionTime"),
+    stderr: durationMessage("trafficPolicy.circuitBreaker.baseEjectionTime", "1s", "24h"),
   },
   {
     name: "connectTimeout spelled out",
     mutate: (p) => (p.spec.trafficPolicy.connectionPool = { connectTimeout: "10sec" }),
-    stderr: durationMessage("trafficPolicy.connectionPool.connectTimeout"),
+    stderr: durationMessage("trafficPolicy.connectionPool.connectTimeout", "1ms", "1m"),
   },
-  { name: "negative coolDown", mutate: (p) => (p.spec.autoscaling.sloBoost = { coolDown: "-10m" }), stderr: durationMessage("autoscaling.sloBoost.coolDown") },
+  { name: "negative coolDown", mutate: (p) => (p.spec.autoscaling.sloBoost = { coolDown: "-10m" }), stderr: durationMessage("autoscaling.sloBoost.coolDown", "1s", "24h") },
   {
     name: "scale-down stabilization over an hour",
     mutate: (p) => (p.spec.autoscaling.behavior = { scaleDownStabilization: "2h" }),
@@ -203,6 +242,47 @@ const brokenProfiles: Broken[] = [
     name: "scale-up stabilization in days",
     mutate: (p) => (p.spec.autoscaling.behavior = { scaleUpStabilization: "1d" }),
     stderr: "autoscaling.behavior.scaleUpStabilization must be a duration in h, m and s (such as 30s, 5m or 1h) between 0s and 1h.",
+  },
+  // Counts and sizes.
+  {
+    name: "minEvents over a million",
+    mutate: (p) => Object.assign(p.spec.policy, { minEvents: 1_000_001 }),
+    stderr: "spec.policy.minEvents: Invalid value: 1000001: spec.policy.minEvents in body should be less than or equal to 1000000",
+  },
+  {
+    name: "canary minEvents 0",
+    mutate: (p) => Object.assign(p.spec.canary, { minEvents: 0 }),
+    stderr: "spec.canary.minEvents: Invalid value: 0: spec.canary.minEvents in body should be greater than or equal to 1",
+  },
+  {
+    name: "consecutiveErrors over 1000",
+    mutate: (p) => (p.spec.trafficPolicy.circuitBreaker = { consecutiveErrors: 1001 }),
+    stderr: "spec.trafficPolicy.circuitBreaker.consecutiveErrors in body should be less than or equal to 1000",
+  },
+  {
+    name: "maxConnections past Istio's int32",
+    mutate: (p) => (p.spec.trafficPolicy.connectionPool = { maxConnections: 2 ** 31 }),
+    stderr: "spec.trafficPolicy.connectionPool.maxConnections in body should be less than or equal to 2147483647",
+  },
+  {
+    name: "eleven SLOs",
+    mutate: (p) => (p.spec.slos = Array.from({ length: 11 }, (_, i) => ({ ...slo(p), name: `slo-${i}` }))),
+    stderr: "spec.slos: Too many: 11: must have at most 10 items",
+  },
+  {
+    name: "eleven notifications",
+    mutate: (p) => (p.spec.policy.notifications = Array.from({ length: 11 }, (_, i) => ({ name: `hook-${i}`, type: "webhook", events: ["Frozen"], url: "https://h.example" }))),
+    stderr: "spec.policy.notifications: Too many: 11: must have at most 10 items",
+  },
+  {
+    name: "seventeen Prometheus headers",
+    mutate: (p) => Object.assign(p.spec.prometheus, { headers: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`X-Header-${i}`, "a"])) }),
+    stderr: "spec.prometheus.headers: Too many: 17: must have at most 16 items",
+  },
+  {
+    name: "PromQL longer than 4096 characters",
+    mutate: (p) => (slo(p, 1).indicator = { ratio: { errors: `sum(rate(e[{{window}}]))${" ".repeat(4096)}`, total: "sum(rate(t[{{window}}]))" } }),
+    stderr: "spec.slos[1].indicator.ratio.errors: Too long: may not be more than 4096 bytes",
   },
   // Canary and autoscaling.
   {

@@ -41,7 +41,8 @@ const sloBoostSchema = z
       .describe("Percentage points the CPU target drops per evaluation while a latency SLO burns faster than 1. Defaults to 10."),
     coolDown: duration(
       "autoscaling.sloBoost.coolDown",
-      "How long latency SLOs must burn slower than 1 before the CPU target goes back to cpuUtilization. Defaults to 10m.",
+      "How long latency SLOs must burn slower than 1 before the CPU target goes back to cpuUtilization. 1s to 24h: a boost held longer than a day is a capacity change, better made in cpuUtilization. Defaults to 10m.",
+      { min: "1s", max: "24h" },
     ).default(AUTOSCALING_DEFAULTS.sloBoost.coolDown),
   })
   .describe(

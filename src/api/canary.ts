@@ -2,6 +2,7 @@ import { z } from "zod";
 import { withRules } from "./cel.ts";
 import { boundedDuration } from "./duration.ts";
 import { dnsLabel } from "./names.ts";
+import { minEvents } from "./policy.ts";
 
 export const CANARY_DEFAULTS = {
   stepWeight: 10,
@@ -93,11 +94,10 @@ export const canarySchema = withRules(
       .describe(
         "Failed checks after which the canary is rolled back: all traffic to primary (after primary has the replicas for it) and the canary scaled down. Steps without data neither pass nor fail. Defaults to 3.",
       ),
-    minEvents: z
-      .int()
-      .min(1)
-      .optional()
-      .describe("Fewest canary events a check needs to reach a verdict; fewer means the step waits. Defaults to policy.minEvents."),
+    minEvents: minEvents(
+      "canary.minEvents",
+      "Fewest canary events a check needs to reach a verdict; fewer means the step waits. 1 to 1000000. Defaults to policy.minEvents.",
+    ).optional(),
     slos: z
       .array(dnsLabel("canary.slos[]", "Name of an SLO in slos."))
       .min(1)

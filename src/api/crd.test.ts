@@ -160,7 +160,8 @@ describe("CRD generation", () => {
     expect(rules("spec.slos.[].indicator.ratio.total")).toEqual(["self.contains('{{window}}')"]);
     expect(rules("spec.canary")).toEqual(["self.stepWeight <= self.maxWeight", "self.maxWeight <= 100"]);
     expect(rules("spec.autoscaling")).toContain("self.minReplicas <= self.maxReplicas");
-    expect(rules("spec")).toHaveLength(3);
+    expect(rules("spec")).toHaveLength(4);
+    expect(rules("spec")[3]).toMatch(/^!has\(self\.prometheus\) \|\| !has\(self\.prometheus\.timeout\) \|\| \[.*self\.prometheus\.timeout.*\]\.all\(t, \[.*self\.policy\.evaluationInterval.*\]\.all\(e, t <= e\)\)$/);
   });
 
   it("gives every duration field a pattern and a CEL rule", () => {
@@ -185,6 +186,50 @@ describe("CRD generation", () => {
     for (const [path, node] of durations) {
       expect(node.maxLength, path).toBe(32);
       expect(node["x-kubernetes-validations"], path).toHaveLength(1);
+    }
+  });
+
+  it("bounds every duration from below and above, in CEL and in the message", () => {
+    const durations = nodes(at("spec"), "spec").filter(([, n]) => typeof n.pattern === "string" && (n.pattern as string).includes("[0-9]+s)"));
+    const bounds = Object.fromEntries(
+      durations.map(([path, node]) => {
+        const [v] = node["x-kubernetes-validations"] as Array<{ rule: string; message: string }>;
+        expect(v?.rule, path).toMatch(/>= .+ && .+ <= /);
+        return [path, / between (\S+) and (\S+)\.$/.exec(v?.message ?? "")?.slice(1)];
+      }),
+    );
+    expect(bounds).toEqual({
+      "spec.autoscaling.behavior.scaleDownStabilization": ["0s", "1h"],
+      "spec.autoscaling.behavior.scaleUpStabilization": ["0s", "1h"],
+      "spec.autoscaling.sloBoost.coolDown": ["1s", "24h"],
+      "spec.canary.interval": ["10s", "24h"],
+      "spec.policy.evaluationInterval": ["1s", "1h"],
+      "spec.policy.stableAfter": ["1s", "7d"],
+      "spec.prometheus.timeout": ["1s", "2m"],
+      "spec.slos.[].indicator.istio.threshold": ["1ms", "1h"],
+      "spec.slos.[].indicator.latency.threshold": ["1ms", "1h"],
+      "spec.slos.[].window": ["1m", "90d"],
+      "spec.trafficPolicy.circuitBreaker.baseEjectionTime": ["1s", "24h"],
+      "spec.trafficPolicy.circuitBreaker.interval": ["1s", "1h"],
+      "spec.trafficPolicy.connectionPool.connectTimeout": ["1ms", "1m"],
+    });
+  });
+
+  it("bounds every number a tenant writes from above", () => {
+    const unbounded = nodes(at("spec"), "spec")
+      .filter(([, n]) => (n.type === "integer" || n.type === "number") && n.maximum === undefined)
+      .map(([path]) => path);
+    // These are bounded by CEL: 0 < objective < 100, stepWeight <= maxWeight <= 100, minReplicas <= maxReplicas <= 1000.
+    expect(unbounded).toEqual(["spec.slos.[].objective", "spec.canary.stepWeight", "spec.canary.maxWeight", "spec.autoscaling.minReplicas"]);
+    expect(rules("spec.slos.[].objective")).toEqual(["self > 0.0 && self < 100.0"]);
+    expect(rules("spec.canary")).toEqual(expect.arrayContaining(["self.stepWeight <= self.maxWeight", "self.maxWeight <= 100"]));
+    expect(rules("spec.autoscaling")).toContain("self.minReplicas <= self.maxReplicas");
+    expect(at("spec.autoscaling.maxReplicas").maximum).toBe(1000);
+    expect(at("spec.policy.minEvents").maximum).toBe(1_000_000);
+    expect(at("spec.canary.minEvents").maximum).toBe(1_000_000);
+    expect(at("spec.trafficPolicy.circuitBreaker.consecutiveErrors").maximum).toBe(1000);
+    for (const f of ["maxConnections", "http1MaxPendingRequests", "http2MaxRequests", "maxRequestsPerConnection", "maxRetries"]) {
+      expect(at(`spec.trafficPolicy.connectionPool.${f}`).maximum, f).toBe(2_147_483_647);
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, isCelDuration, isDuration, parseDuration } from "./duration.ts";
+import { celMillis, durationMillis, durationWithin, formatDuration, isCelDuration, isDuration, parseDuration } from "./duration.ts";
 
 describe("parseDuration", () => {
   it.each([
@@ -62,5 +62,54 @@ describe("isCelDuration", () => {
   it("accepts only the h, m and s units CEL's duration() reads", () => {
     expect(["0s", "30s", "300s", "5m", "1h", "1h30m"].every(isCelDuration)).toBe(true);
     expect(["30d", "500ms", "1w", "", "5"].some(isCelDuration)).toBe(false);
+  });
+});
+
+describe("durationWithin", () => {
+  const [min, max] = [parseDuration("1m"), parseDuration("90d")];
+  it.each([
+    ["1m", true],
+    ["60s", true],
+    ["59s999ms", false],
+    ["90d", true],
+    ["12w6d", true],
+    ["2160h", true],
+    ["90d1ms", false],
+    ["13w", false],
+    ["1y", false],
+  ])("reads %s as %s for 1m..90d, both ends included", (s, within) => {
+    expect(durationWithin(s, min, max)).toBe(within);
+  });
+
+  it("is false for anything that is no duration, and for a sum past safe integers, without throwing", () => {
+    for (const s of ["", "90 d", "1.5h", "99999999999999999999y"]) expect(durationWithin(s, 0, Number.MAX_SAFE_INTEGER)).toBe(false);
+    expect(durationMillis("99999999999999999999y")).toBeGreaterThan(Number.MAX_SAFE_INTEGER);
+    expect(durationMillis("nope")).toBeUndefined();
+  });
+});
+
+describe("celMillis", () => {
+  it("finds one component per unit, minutes apart from milliseconds", () => {
+    const cel = celMillis("self");
+    expect(cel.split(/ \+ (?=double)/)).toHaveLength(7);
+    expect(cel).toContain("self.find('[0-9]+m([0-9]|$)')");
+    expect(cel).toContain("self.find('[0-9]+ms')");
+    expect(cel).toContain("* 31536000000.0");
+  });
+
+  // The API server evaluates the CEL; this replays its finds with JavaScript regular expressions (RE2's
+  // leftmost-first search agrees with them on these patterns), so a wrong pattern fails here first.
+  it.each(["1m", "1m1ms", "5m500ms", "1h30m15s", "500ms", "2w3d4h5m6s7ms", "1y", "12w6d", "0s", "90s", "1m0s"])("sums %s as parseDuration does", (s) => {
+    const sum = celMillis("self")
+      .split(/ \+ (?=double)/)
+      .map((term) => {
+        const m = /^double\('0' \+ self\.find\('(.+)'\)\.find\('\[0-9\]\+'\)\) \* (\d+)\.0$/.exec(term);
+        if (!m) throw new Error(`unexpected term ${term}`);
+        const [, re, unit] = m as unknown as [string, string, string];
+        const component = new RegExp(re).exec(s)?.[0] ?? "";
+        return Number(`0${/[0-9]+/.exec(component)?.[0] ?? ""}`) * Number(unit);
+      })
+      .reduce((a, b) => a + b, 0);
+    expect(sum).toBe(parseDuration(s));
   });
 });

@@ -29,9 +29,9 @@ export function isDuration(s: string): boolean {
   return s.length > 0 && s.length <= DURATION_MAX_LENGTH && durationRe.test(s);
 }
 
-/** Parses a Prometheus-style duration into milliseconds; throws on anything else. */
-export function parseDuration(s: string): number {
-  if (!isDuration(s)) throw new Error(`not a duration: ${JSON.stringify(s)} (use e.g. 30s, 5m, 1h30m, 30d)`);
+/** The sum of a duration's components in milliseconds, however large; undefined when `s` is no duration. Never throws. */
+export function durationMillis(s: string): number | undefined {
+  if (!isDuration(s)) return undefined;
   const m = durationRe.exec(s);
   let ms = 0;
   // Group i+1 holds the component for UNITS_DESCENDING[i], unit suffix included.
@@ -39,8 +39,21 @@ export function parseDuration(s: string): number {
     const part = m?.[i + 1];
     if (part !== undefined) ms += Number(part.slice(0, part.length - unit.length)) * UNIT_MS[unit];
   });
+  return ms;
+}
+
+/** Parses a Prometheus-style duration into milliseconds; throws on anything else. */
+export function parseDuration(s: string): number {
+  const ms = durationMillis(s);
+  if (ms === undefined) throw new Error(`not a duration: ${JSON.stringify(s)} (use e.g. 30s, 5m, 1h30m, 30d)`);
   if (!Number.isSafeInteger(ms)) throw new Error(`duration ${JSON.stringify(s)} is too long`);
   return ms;
+}
+
+/** Whether `s` is a duration from `min` to `max` milliseconds, both included. Never throws. */
+export function durationWithin(s: string, min: number, max: number): boolean {
+  const ms = durationMillis(s);
+  return ms !== undefined && ms >= min && ms <= max;
 }
 
 /**
@@ -70,20 +83,47 @@ export function isCelDuration(s: string): boolean {
   return s.length > 0 && s.length <= DURATION_MAX_LENGTH && celDurationRe.test(s);
 }
 
+// The component of each unit in a duration DURATION_PATTERN has matched. Minutes are followed by a
+// digit (of s or ms) or the end, so the m of ms is never read as minutes; s needs a digit before it,
+// so the s of ms is never read as seconds.
+const CEL_COMPONENT: Record<Unit, string> = {
+  y: "[0-9]+y",
+  w: "[0-9]+w",
+  d: "[0-9]+d",
+  h: "[0-9]+h",
+  m: "[0-9]+m([0-9]|$)",
+  s: "[0-9]+s",
+  ms: "[0-9]+ms",
+};
+
 /**
- * A Prometheus-style duration field. `field` is the path users write (e.g. `policy.evaluationInterval`)
- * so the API server's message and validateSpec's name the field. The pattern documents the syntax; the
- * CEL rule repeats it with a readable sentence and refuses zero, which the pattern cannot express in RE2.
+ * CEL that reads the Prometheus-style duration `expr` (a string DURATION_PATTERN matches) as
+ * milliseconds, a double. CEL's own duration() reads only h, m, s and smaller, not the d, w and y
+ * of SLO windows, so each component is found and summed: `'0' +` makes an absent component 0
+ * without a branch, and a double cannot overflow where an int would fail the rule at run time.
  */
-export function duration(field: string, description: string) {
-  const message = `${field} must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).`;
+export function celMillis(expr: string): string {
+  return UNITS_DESCENDING.map((u) => `double('0' + ${expr}.find('${CEL_COMPONENT[u]}').find('[0-9]+')) * ${UNIT_MS[u]}.0`).join(" + ");
+}
+
+/**
+ * A Prometheus-style duration field from `min` to `max`. `field` is the path users write (e.g.
+ * `policy.evaluationInterval`) so the API server's message and validateSpec's name the field. The
+ * pattern documents the syntax; the CEL rule repeats it with a readable sentence and the bounds,
+ * which RE2 cannot express. Every duration a tenant writes is bounded: a timer set from it must
+ * not overflow, a loop driven by it must not spin, and a range query over it must stay affordable.
+ */
+export function duration(field: string, description: string, bounds: { min: string; max: string }) {
+  const message = `${field} must be a duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first) between ${bounds.min} and ${bounds.max}.`;
+  const [min, max] = [parseDuration(bounds.min), parseDuration(bounds.max)];
   return withRules(
     z.string().max(DURATION_MAX_LENGTH).regex(durationRe, message),
     [
       {
-        rule: `self.matches('${DURATION_PATTERN}') && self.matches('[1-9]')`,
+        // `[x].all(ms, ...)` binds the sum once: the API server's CEL has no cel.bind.
+        rule: `self.matches('${DURATION_PATTERN}') && self != '' && [${celMillis("self")}].all(ms, ms >= ${min}.0 && ms <= ${max}.0)`,
         message,
-        check: (s: string) => isDuration(s) && /[1-9]/.test(s),
+        check: (s: string) => durationWithin(s, min, max),
       },
     ],
     { description },
@@ -103,7 +143,7 @@ export function boundedDuration(field: string, description: string, bounds: { mi
       {
         rule: `self.matches('${CEL_DURATION_PATTERN}') && self != '' && duration(self) >= duration('${bounds.min}') && duration(self) <= duration('${bounds.max}')`,
         message,
-        check: (s: string) => isCelDuration(s) && parseDuration(s) >= min && parseDuration(s) <= max,
+        check: (s: string) => isCelDuration(s) && durationWithin(s, min, max),
       },
     ],
     { description },

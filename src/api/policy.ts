@@ -15,6 +15,20 @@ export const POLICY_DEFAULTS = {
   stableAfter: "10m",
 } as const;
 
+/**
+ * Most events a window may be asked to hold. A million events reads any ratio to well under a tenth
+ * of a percent; a larger floor means short windows of a busy service never reach a verdict.
+ */
+export const MAX_MIN_EVENTS = 1_000_000;
+
+/** A minEvents field, 1 to MAX_MIN_EVENTS. */
+export const minEvents = (field: string, description: string) =>
+  z
+    .int()
+    .min(1, `${field} must be at least 1.`)
+    .max(MAX_MIN_EVENTS, `${field} must be at most ${MAX_MIN_EVENTS}.`)
+    .describe(description);
+
 // Percent of the budget consumed; consumption may exceed 100 %, the bound only catches typos like 9000.
 const percentConsumed = (description: string) => z.number().gt(0).max(1000).describe(description);
 
@@ -45,7 +59,8 @@ export const policySchema = withRules(
     ).default(POLICY_DEFAULTS.unfreezeBelow),
     evaluationInterval: duration(
       "policy.evaluationInterval",
-      "How often Tollgate reads the burn rates and evaluates the policy, e.g. 30s. A budget crossing acts within one interval. Defaults to 30s.",
+      "How often Tollgate reads the burn rates and evaluates the policy, e.g. 30s. A budget crossing acts within one interval. 1s to 1h: faster than 1s outruns any scrape interval and only loads the operator and Prometheus; slower than an hour leaves a burning service unfrozen too long. Defaults to 30s.",
+      { min: "1s", max: "1h" },
     ).default(POLICY_DEFAULTS.evaluationInterval),
     onNoData: z
       .enum(["Hold", "Freeze"])
@@ -53,16 +68,14 @@ export const policySchema = withRules(
       .describe(
         "What to do when Prometheus is unreachable or returns no data: Hold keeps the current state (never unfreezes, never rolls back); Freeze also blocks rollouts until data returns. Missing data never causes a rollback. Defaults to Hold.",
       ),
-    minEvents: z
-      .int()
-      .min(1)
-      .default(POLICY_DEFAULTS.minEvents)
-      .describe(
-        "Fewest events a window must hold for its burn rate to count. With fewer (zero traffic, a quiet night) the SLO's verdict is InsufficientData, never 0 % or 100 %. Defaults to 100.",
-      ),
+    minEvents: minEvents(
+      "policy.minEvents",
+      "Fewest events a window must hold for its burn rate to count. With fewer (zero traffic, a quiet night) the SLO's verdict is InsufficientData, never 0 % or 100 %. 1 to 1000000. Defaults to 100.",
+    ).default(POLICY_DEFAULTS.minEvents),
     stableAfter: duration(
       "policy.stableAfter",
-      "How long a revision must run while consumption is below freezeAt and the short-window burn rate below 1 to become the last known good revision, the rollback target. Defaults to 10m.",
+      "How long a revision must run while consumption is below freezeAt and the short-window burn rate below 1 to become the last known good revision, the rollback target. 1s to 7d: a revision that must run longer than a week would leave no rollback target for most release cycles. Defaults to 10m.",
+      { min: "1s", max: "7d" },
     ).default(POLICY_DEFAULTS.stableAfter),
     rollback: defaulted(rollbackSchema),
     notifications: notificationsSchema.optional(),

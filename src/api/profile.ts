@@ -2,6 +2,7 @@ import { z } from "zod";
 import { autoscalingSchema } from "./autoscaling.ts";
 import { canarySchema } from "./canary.ts";
 import { defaulted, withRules } from "./cel.ts";
+import { celMillis, durationMillis } from "./duration.ts";
 import { policySchema } from "./policy.ts";
 import { prometheusSchema } from "./prometheus.ts";
 import { slosSchema } from "./slo.ts";
@@ -43,6 +44,19 @@ export const profileSpecSchema = withRules(
       message: "canary needs at least one SLO with an istio indicator: the canary is judged on Istio's metrics of its own pods.",
       fieldPath: ".canary",
       check: (s) => s.canary === undefined || s.slos.some((slo) => slo.indicator.istio !== undefined),
+    },
+    // An evaluation waits for its queries, and the next one is scheduled only after it: a timeout
+    // longer than the interval stretches every interval while Prometheus hangs.
+    {
+      rule: `!has(self.prometheus) || !has(self.prometheus.timeout) || [${celMillis("self.prometheus.timeout")}].all(t, [${celMillis("self.policy.evaluationInterval")}].all(e, t <= e))`,
+      message: "prometheus.timeout must not exceed policy.evaluationInterval: a query that outlasts the interval holds up every evaluation after it.",
+      fieldPath: ".prometheus.timeout",
+      check: (s) => {
+        const timeout = s.prometheus?.timeout === undefined ? undefined : durationMillis(s.prometheus.timeout);
+        const interval = durationMillis(s.policy.evaluationInterval);
+        // A malformed duration is its own field's error; this rule compares only two that read.
+        return timeout === undefined || interval === undefined || timeout <= interval;
+      },
     },
   ],
   {

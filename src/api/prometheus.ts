@@ -12,8 +12,13 @@ const address = httpUrl(
 
 const HEADER_NAME = /^[A-Za-z0-9-]+$/;
 
+/** The CRD's maxProperties; the refinement repeats it for profiles the API server did not check. */
+const MAX_HEADERS = 16;
+
 const headers = withRules(
-  z.record(z.string().max(256), z.string().max(4096)),
+  z
+    .record(z.string().max(256), z.string().max(4096))
+    .refine((h) => Object.keys(h).length <= MAX_HEADERS, `prometheus.headers may hold at most ${MAX_HEADERS} headers.`),
   [
     {
       rule: "self.all(k, k.matches('^[A-Za-z0-9-]+$'))",
@@ -24,7 +29,7 @@ const headers = withRules(
   {
     description:
       "Extra HTTP headers sent with every query, e.g. X-Scope-OrgID: tenant-a for a multi-tenant Mimir or Cortex. Values are stored in the profile in plain text: put credentials in bearerTokenSecretRef instead. At most 16 headers.",
-    maxProperties: 16,
+    maxProperties: MAX_HEADERS,
   },
 );
 
@@ -58,7 +63,8 @@ export const prometheusSchema = z
       ),
     timeout: duration(
       "prometheus.timeout",
-      "How long one query may take before it counts as no data (never as a failure of the service), e.g. 10s. Defaults to the operator's query timeout.",
+      "How long one query may take before it counts as no data (never as a failure of the service), e.g. 10s. 1s to 2m, and at most policy.evaluationInterval: a slower query holds up every evaluation after it. Defaults to the operator's query timeout.",
+      { min: "1s", max: "2m" },
     ).optional(),
   })
   .describe(

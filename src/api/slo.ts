@@ -33,6 +33,10 @@ export const ratioIndicatorSchema = z
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
+// A millisecond is the finest unit a duration has; Istio's largest default bucket is an hour, and a
+// request slower than that is a batch job, not a latency objective.
+const LATENCY_THRESHOLD_BOUNDS = { min: "1ms", max: "1h" };
+
 const latencyMetric = withRules(
   z
     .string()
@@ -75,7 +79,8 @@ export const latencyIndicatorSchema = withRules(
     selector: latencySelector,
     threshold: duration(
       "latency.threshold",
-      "Requests that complete within this duration are good, e.g. 500ms. Must equal a bucket boundary of the histogram (Tollgate converts it to the metric's unit to pick the le label).",
+      "Requests that complete within this duration are good, e.g. 500ms. Must equal a bucket boundary of the histogram (Tollgate converts it to the metric's unit to pick the le label). 1ms to 1h.",
+      LATENCY_THRESHOLD_BOUNDS,
     ),
     unit: z
       .enum(["seconds", "milliseconds"])
@@ -108,7 +113,8 @@ export const istioIndicatorSchema = withRules(
       ),
     threshold: duration(
       "istio.threshold",
-      "For kind latency (required there): requests that complete within this duration are good, e.g. 500ms. Must be a bucket boundary of Istio's histogram (e.g. 100ms, 250ms, 500ms, 1s, 2500ms, 5s).",
+      "For kind latency (required there): requests that complete within this duration are good, e.g. 500ms. Must be a bucket boundary of Istio's histogram (e.g. 100ms, 250ms, 500ms, 1s, 2500ms, 5s). 1ms to 1h.",
+      LATENCY_THRESHOLD_BOUNDS,
     ).optional(),
   }),
   [
@@ -193,7 +199,8 @@ export const sloSchema = z
     objective,
     window: duration(
       "slos[].window",
-      "Rolling window of the error budget, e.g. 30d or 4w. Budget consumed is the burn rate over this window. Defaults to 30d.",
+      "Rolling window of the error budget, e.g. 30d or 4w. Budget consumed is the burn rate over this window. 1m to 90d: a shorter window holds too few scrapes for rate() to read, and a longer one is a range query Prometheus must answer every evaluation over more data than its retention usually keeps. Defaults to 30d.",
+      { min: "1m", max: "90d" },
     ).default("30d"),
     indicator: indicatorSchema,
   })

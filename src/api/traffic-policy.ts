@@ -12,20 +12,29 @@ const cp = TRAFFIC_POLICY_DEFAULTS.connectionPool;
 
 const percent = z.int().min(0).max(100);
 
+/** Istio keeps connection-pool sizes as int32: a larger number would make the DestinationRule itself invalid. */
+export const ISTIO_INT32_MAX = 2_147_483_647;
+const int32 = (min: number) => z.int().min(min).max(ISTIO_INT32_MAX);
+
 export const circuitBreakerSchema = z
   .object({
     consecutiveErrors: z
       .int()
       .min(1)
+      .max(1000)
       .default(cb.consecutiveErrors)
-      .describe("Consecutive 5xx responses (or connection failures) after which a pod is ejected from the load-balancing pool (Istio consecutive5xxErrors). Defaults to 5."),
+      .describe(
+        "Consecutive 5xx responses (or connection failures) after which a pod is ejected from the load-balancing pool (Istio consecutive5xxErrors). 1 to 1000: a breaker that waits for more never trips. Defaults to 5.",
+      ),
     interval: duration(
       "trafficPolicy.circuitBreaker.interval",
-      "How often Istio scans the pods for ejection (outlierDetection.interval). Defaults to 30s.",
+      "How often Istio scans the pods for ejection (outlierDetection.interval). 1s to 1h. Defaults to 30s.",
+      { min: "1s", max: "1h" },
     ).default(cb.interval),
     baseEjectionTime: duration(
       "trafficPolicy.circuitBreaker.baseEjectionTime",
-      "Minimum ejection time; a pod ejected again stays out longer, this times the number of ejections. Defaults to 30s.",
+      "Minimum ejection time; a pod ejected again stays out longer, this times the number of ejections. 1s to 24h: a pod that must stay out longer is better replaced. Defaults to 30s.",
+      { min: "1s", max: "24h" },
     ).default(cb.baseEjectionTime),
     maxEjectionPercent: percent
       .default(cb.maxEjectionPercent)
@@ -38,35 +47,26 @@ export const circuitBreakerSchema = z
 
 export const connectionPoolSchema = z
   .object({
-    maxConnections: z
-      .int()
-      .min(1)
+    maxConnections: int32(1)
       .default(cp.maxConnections)
-      .describe("Most TCP connections to the service from each client sidecar (tcp.maxConnections). Defaults to 100."),
+      .describe("Most TCP connections to the service from each client sidecar (tcp.maxConnections). 1 to 2147483647 (Istio's int32). Defaults to 100."),
     connectTimeout: duration(
       "trafficPolicy.connectionPool.connectTimeout",
-      "TCP connect timeout (tcp.connectTimeout), e.g. 10s. Unset leaves Istio's default (10s).",
+      "TCP connect timeout (tcp.connectTimeout), e.g. 10s. 1ms to 1m: a connection that takes longer to open is not coming. Unset leaves Istio's default (10s).",
+      { min: "1ms", max: "1m" },
     ).optional(),
-    http1MaxPendingRequests: z
-      .int()
-      .min(1)
+    http1MaxPendingRequests: int32(1)
       .default(cp.http1MaxPendingRequests)
-      .describe("Most requests queued while waiting for a connection (http.http1MaxPendingRequests); more fail fast with 503. Defaults to 64."),
-    http2MaxRequests: z
-      .int()
-      .min(1)
+      .describe("Most requests queued while waiting for a connection (http.http1MaxPendingRequests); more fail fast with 503. 1 to 2147483647 (Istio's int32). Defaults to 64."),
+    http2MaxRequests: int32(1)
       .default(cp.http2MaxRequests)
-      .describe("Most concurrent requests to the service (http.http2MaxRequests). Defaults to 1000."),
-    maxRequestsPerConnection: z
-      .int()
-      .min(1)
+      .describe("Most concurrent requests to the service (http.http2MaxRequests). 1 to 2147483647 (Istio's int32). Defaults to 1000."),
+    maxRequestsPerConnection: int32(1)
       .default(cp.maxRequestsPerConnection)
-      .describe("Requests per connection before it is closed and reopened (http.maxRequestsPerConnection), which spreads load over new pods. Defaults to 10."),
-    maxRetries: z
-      .int()
-      .min(0)
+      .describe("Requests per connection before it is closed and reopened (http.maxRequestsPerConnection), which spreads load over new pods. 1 to 2147483647 (Istio's int32). Defaults to 10."),
+    maxRetries: int32(0)
       .default(cp.maxRetries)
-      .describe("Most concurrent retries to the service across all its pods (http.maxRetries). Defaults to 3."),
+      .describe("Most concurrent retries to the service across all its pods (http.maxRetries). 0 to 2147483647 (Istio's int32). Defaults to 3."),
   })
   .describe("Connection and request limits of each client sidecar towards the service. Written to the DestinationRule's trafficPolicy.connectionPool.");
 

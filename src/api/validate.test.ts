@@ -27,6 +27,10 @@ type Loose = Record<string, unknown>;
 
 const slo = (s: Spec, i = 0): Loose => (s.slos as Loose[])[i] as Loose;
 
+/** The message of a bounded Prometheus-style duration, as the CRD's CEL rule and validateSpec give it. */
+const durationMessage = (field: string, min: string, max: string) =>
+  `${field} must be a duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first) between ${min} and ${max}.`;
+
 interface Case {
   name: string;
   mutate: (s: Spec) => void;
@@ -125,43 +129,160 @@ const celCases: Case[] = [
     name: "bad SLO window",
     mutate: (s) => (slo(s).window = "30 days"),
     field: "spec.slos[0].window",
-    message: "slos[].window must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).",
+    message: durationMessage("slos[].window", "1m", "90d"),
   },
   {
     name: "zero SLO window",
     mutate: (s) => (slo(s).window = "0d"),
     field: "spec.slos[0].window",
-    message: "slos[].window must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).",
+    message: durationMessage("slos[].window", "1m", "90d"),
   },
   {
     name: "bad evaluationInterval",
     mutate: (s) => Object.assign(s.policy as Loose, { evaluationInterval: "1.5m" }),
     field: "spec.policy.evaluationInterval",
-    message: "policy.evaluationInterval must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).",
+    message: durationMessage("policy.evaluationInterval", "1s", "1h"),
   },
   {
     name: "bad stableAfter",
     mutate: (s) => Object.assign(s.policy as Loose, { stableAfter: "ten minutes" }),
     field: "spec.policy.stableAfter",
-    message: "policy.stableAfter must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).",
+    message: durationMessage("policy.stableAfter", "1s", "7d"),
   },
   {
     name: "bad latency threshold",
     mutate: (s) => (slo(s).indicator = { latency: { metric: "m", selector: "{}", threshold: "0.5s" } }),
     field: "spec.slos[0].indicator.latency.threshold",
-    message: "latency.threshold must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).",
+    message: durationMessage("latency.threshold", "1ms", "1h"),
   },
   {
     name: "bad istio threshold",
     mutate: (s) => (slo(s, 1).indicator = { istio: { kind: "latency", threshold: "500" } }),
     field: "spec.slos[1].indicator.istio.threshold",
-    message: "istio.threshold must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).",
+    message: durationMessage("istio.threshold", "1ms", "1h"),
   },
   {
     name: "bad prometheus timeout",
     mutate: (s) => ((s.prometheus as Loose).timeout = "10"),
     field: "spec.prometheus.timeout",
-    message: "prometheus.timeout must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).",
+    message: durationMessage("prometheus.timeout", "1s", "2m"),
+  },
+  {
+    name: "evaluationInterval of 1ms, a hot loop",
+    mutate: (s) => Object.assign(s.policy as Loose, { evaluationInterval: "1ms" }),
+    field: "spec.policy.evaluationInterval",
+    message: durationMessage("policy.evaluationInterval", "1s", "1h"),
+  },
+  {
+    name: "evaluationInterval of 25d, past setTimeout's limit",
+    mutate: (s) => Object.assign(s.policy as Loose, { evaluationInterval: "25d" }),
+    field: "spec.policy.evaluationInterval",
+    message: durationMessage("policy.evaluationInterval", "1s", "1h"),
+  },
+  {
+    name: "evaluationInterval of 100y",
+    mutate: (s) => Object.assign(s.policy as Loose, { evaluationInterval: "100y" }),
+    field: "spec.policy.evaluationInterval",
+    message: durationMessage("policy.evaluationInterval", "1s", "1h"),
+  },
+  {
+    name: "evaluationInterval a second over 1h",
+    mutate: (s) => Object.assign(s.policy as Loose, { evaluationInterval: "1h1s" }),
+    field: "spec.policy.evaluationInterval",
+    message: durationMessage("policy.evaluationInterval", "1s", "1h"),
+  },
+  {
+    name: "prometheus timeout of 24h",
+    mutate: (s) => Object.assign(s.prometheus as Loose, { timeout: "24h" }),
+    field: "spec.prometheus.timeout",
+    message: durationMessage("prometheus.timeout", "1s", "2m"),
+  },
+  {
+    name: "prometheus timeout under a second",
+    mutate: (s) => Object.assign(s.prometheus as Loose, { timeout: "500ms" }),
+    field: "spec.prometheus.timeout",
+    message: durationMessage("prometheus.timeout", "1s", "2m"),
+  },
+  {
+    name: "prometheus timeout longer than evaluationInterval",
+    mutate: (s) => {
+      Object.assign(s.prometheus as Loose, { timeout: "1m" });
+      Object.assign(s.policy as Loose, { evaluationInterval: "30s" });
+    },
+    field: "spec.prometheus.timeout",
+    message: "prometheus.timeout must not exceed policy.evaluationInterval: a query that outlasts the interval holds up every evaluation after it.",
+  },
+  {
+    name: "prometheus timeout longer than the default evaluationInterval",
+    mutate: (s) => Object.assign(s.prometheus as Loose, { timeout: "31s" }),
+    field: "spec.prometheus.timeout",
+    message: "prometheus.timeout must not exceed policy.evaluationInterval: a query that outlasts the interval holds up every evaluation after it.",
+  },
+  {
+    name: "SLO window under a minute",
+    mutate: (s) => (slo(s).window = "59s"),
+    field: "spec.slos[0].window",
+    message: durationMessage("slos[].window", "1m", "90d"),
+  },
+  {
+    name: "SLO window of a year",
+    mutate: (s) => (slo(s).window = "1y"),
+    field: "spec.slos[0].window",
+    message: durationMessage("slos[].window", "1m", "90d"),
+  },
+  {
+    name: "SLO window a day over 90d, in weeks",
+    mutate: (s) => (slo(s).window = "13w"),
+    field: "spec.slos[0].window",
+    message: durationMessage("slos[].window", "1m", "90d"),
+  },
+  {
+    name: "stableAfter over a week",
+    mutate: (s) => Object.assign(s.policy as Loose, { stableAfter: "1w1ms" }),
+    field: "spec.policy.stableAfter",
+    message: durationMessage("policy.stableAfter", "1s", "7d"),
+  },
+  {
+    name: "zero stableAfter",
+    mutate: (s) => Object.assign(s.policy as Loose, { stableAfter: "0s" }),
+    field: "spec.policy.stableAfter",
+    message: durationMessage("policy.stableAfter", "1s", "7d"),
+  },
+  {
+    name: "latency threshold over an hour",
+    mutate: (s) => (slo(s).indicator = { latency: { metric: "m_seconds", selector: "{}", threshold: "2h" } }),
+    field: "spec.slos[0].indicator.latency.threshold",
+    message: durationMessage("latency.threshold", "1ms", "1h"),
+  },
+  {
+    name: "zero istio threshold",
+    mutate: (s) => (slo(s, 1).indicator = { istio: { kind: "latency", threshold: "0ms" } }),
+    field: "spec.slos[1].indicator.istio.threshold",
+    message: durationMessage("istio.threshold", "1ms", "1h"),
+  },
+  {
+    name: "circuit breaker interval under a second",
+    mutate: (s) => ((s.trafficPolicy as Loose).circuitBreaker = { interval: "500ms" }),
+    field: "spec.trafficPolicy.circuitBreaker.interval",
+    message: durationMessage("trafficPolicy.circuitBreaker.interval", "1s", "1h"),
+  },
+  {
+    name: "baseEjectionTime over a day",
+    mutate: (s) => ((s.trafficPolicy as Loose).circuitBreaker = { baseEjectionTime: "1d1s" }),
+    field: "spec.trafficPolicy.circuitBreaker.baseEjectionTime",
+    message: durationMessage("trafficPolicy.circuitBreaker.baseEjectionTime", "1s", "24h"),
+  },
+  {
+    name: "connectTimeout over a minute",
+    mutate: (s) => ((s.trafficPolicy as Loose).connectionPool = { connectTimeout: "2m" }),
+    field: "spec.trafficPolicy.connectionPool.connectTimeout",
+    message: durationMessage("trafficPolicy.connectionPool.connectTimeout", "1ms", "1m"),
+  },
+  {
+    name: "sloBoost coolDown of a week",
+    mutate: (s) => ((s.autoscaling as Loose).sloBoost = { coolDown: "7d" }),
+    field: "spec.autoscaling.sloBoost.coolDown",
+    message: durationMessage("autoscaling.sloBoost.coolDown", "1s", "24h"),
   },
   {
     name: "bad canary interval",
@@ -173,25 +294,25 @@ const celCases: Case[] = [
     name: "bad circuit breaker interval",
     mutate: (s) => ((s.trafficPolicy as Loose).circuitBreaker = { interval: "0s" }),
     field: "spec.trafficPolicy.circuitBreaker.interval",
-    message: "trafficPolicy.circuitBreaker.interval must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).",
+    message: durationMessage("trafficPolicy.circuitBreaker.interval", "1s", "1h"),
   },
   {
     name: "bad circuit breaker baseEjectionTime",
     mutate: (s) => ((s.trafficPolicy as Loose).circuitBreaker = { baseEjectionTime: "30" }),
     field: "spec.trafficPolicy.circuitBreaker.baseEjectionTime",
-    message: "trafficPolicy.circuitBreaker.baseEjectionTime must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).",
+    message: durationMessage("trafficPolicy.circuitBreaker.baseEjectionTime", "1s", "24h"),
   },
   {
     name: "bad connectTimeout",
     mutate: (s) => ((s.trafficPolicy as Loose).connectionPool = { connectTimeout: "10sec" }),
     field: "spec.trafficPolicy.connectionPool.connectTimeout",
-    message: "trafficPolicy.connectionPool.connectTimeout must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).",
+    message: durationMessage("trafficPolicy.connectionPool.connectTimeout", "1ms", "1m"),
   },
   {
     name: "bad sloBoost coolDown",
     mutate: (s) => ((s.autoscaling as Loose).sloBoost = { coolDown: "-10m" }),
     field: "spec.autoscaling.sloBoost.coolDown",
-    message: "autoscaling.sloBoost.coolDown must be a positive duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first).",
+    message: durationMessage("autoscaling.sloBoost.coolDown", "1s", "24h"),
   },
   {
     name: "scale-down stabilization over 1h",
@@ -327,7 +448,45 @@ const schemaCases: Array<Omit<Case, "message"> & { message: RegExp }> = [
   { name: "targetRef kind StatefulSet", mutate: (s) => ((s.targetRef as Loose).kind = "StatefulSet"), field: "spec.targetRef.kind", message: /Deployment/ },
   { name: "missing targetRef", mutate: (s) => delete (s as Loose).targetRef, field: "spec.targetRef", message: /object/ },
   { name: "onNoData Rollback", mutate: (s) => Object.assign(s.policy as Loose, { onNoData: "Rollback" }), field: "spec.policy.onNoData", message: /Hold|Freeze/ },
-  { name: "minEvents 0", mutate: (s) => Object.assign(s.policy as Loose, { minEvents: 0 }), field: "spec.policy.minEvents", message: />=\s*1/ },
+  { name: "minEvents 0", mutate: (s) => Object.assign(s.policy as Loose, { minEvents: 0 }), field: "spec.policy.minEvents", message: /^spec\.policy\.minEvents: policy\.minEvents must be at least 1\.$/ },
+  {
+    name: "minEvents over a million",
+    mutate: (s) => Object.assign(s.policy as Loose, { minEvents: 1_000_001 }),
+    field: "spec.policy.minEvents",
+    message: /^spec\.policy\.minEvents: policy\.minEvents must be at most 1000000\.$/,
+  },
+  {
+    name: "canary minEvents over a million",
+    mutate: (s) => Object.assign(s.canary as Loose, { minEvents: 1_000_001 }),
+    field: "spec.canary.minEvents",
+    message: /^spec\.canary\.minEvents: canary\.minEvents must be at most 1000000\.$/,
+  },
+  {
+    name: "canary minEvents 0",
+    mutate: (s) => Object.assign(s.canary as Loose, { minEvents: 0 }),
+    field: "spec.canary.minEvents",
+    message: /^spec\.canary\.minEvents: canary\.minEvents must be at least 1\.$/,
+  },
+  {
+    name: "consecutiveErrors over 1000",
+    mutate: (s) => ((s.trafficPolicy as Loose).circuitBreaker = { consecutiveErrors: 1001 }),
+    field: "spec.trafficPolicy.circuitBreaker.consecutiveErrors",
+    message: /<=\s*1000\b/,
+  },
+  ...(["maxConnections", "http1MaxPendingRequests", "http2MaxRequests", "maxRequestsPerConnection", "maxRetries"] as const).map((f) => ({
+    name: `${f} past Istio's int32`,
+    mutate: (s: Spec) => ((s.trafficPolicy as Loose).connectionPool = { [f]: 2 ** 31 }),
+    field: `spec.trafficPolicy.connectionPool.${f}`,
+    message: /<=\s*2147483647\b/,
+  })),
+  {
+    name: "seventeen Prometheus headers",
+    mutate: (s) => ((s.prometheus as Loose).headers = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`X-Header-${i}`, "a"]))),
+    field: "spec.prometheus.headers",
+    message: /^spec\.prometheus\.headers: prometheus\.headers may hold at most 16 headers\.$/,
+  },
+  { name: "PromQL longer than 4096 characters", mutate: (s) => (slo(s).indicator = { ratio: { errors: `e[{{window}}]${" ".repeat(4096)}`, total: "t[{{window}}]" } }), field: "spec.slos[0].indicator.ratio.errors", message: /<=\s*4096/ },
+  { name: "eleven notifications", mutate: (s) => ((s.policy as Loose).notifications = Array.from({ length: 11 }, (_, i) => ({ name: `hook-${i}`, type: "webhook", events: ["Frozen"], url: "https://h.example" }))), field: "spec.policy.notifications", message: /at most 10 receivers/ },
   { name: "fractional stepWeight", mutate: (s) => Object.assign(s.canary as Loose, { stepWeight: 2.5 }), field: "spec.canary.stepWeight", message: /integer|int/ },
   { name: "port 0", mutate: (s) => ((s.canary as Loose).service = { name: "game-service", port: 0 }), field: "spec.canary.service.port", message: />=\s*1/ },
   { name: "cpuUtilization 120", mutate: (s) => Object.assign(s.autoscaling as Loose, { cpuUtilization: 120 }), field: "spec.autoscaling.cpuUtilization", message: /<=\s*100/ },
@@ -364,6 +523,46 @@ describe("validateSpec", () => {
 
   it("never throws, whatever it is given", () => {
     for (const junk of [undefined, null, 42, "spec", [], { slos: "x" }]) expect(validateSpec(junk).ok).toBe(false);
+  });
+
+  it.each([
+    ["canary.interval", (s: Spec) => Object.assign(s.canary as Loose, { interval: "99999999999999999999h" })],
+    ["policy.evaluationInterval", (s: Spec) => Object.assign(s.policy as Loose, { evaluationInterval: "99999999999999999999y" })],
+    ["prometheus.timeout", (s: Spec) => Object.assign(s.prometheus as Loose, { timeout: "99999999999999999999y" })],
+  ])("refuses a %s too long for a safe integer, without throwing", (_field, mutate) => {
+    const spec = fullSpec() as Spec;
+    mutate(spec);
+    expect(validateSpec(spec).ok).toBe(false);
+  });
+
+  /** Each bounded field at its lower and upper bound: the bounds are inclusive, and the values e2e and the demo use pass. */
+  const edges: Array<[string, (s: Spec) => void]> = [
+    ["evaluationInterval 1s, timeout 1s", (s) => (Object.assign(s.policy as Loose, { evaluationInterval: "1s" }), Object.assign(s.prometheus as Loose, { timeout: "1s" }))],
+    ["evaluationInterval 2s without a timeout, as e2e and the demo use", (s) => (Object.assign(s.policy as Loose, { evaluationInterval: "2s" }), delete (s.prometheus as Loose).timeout)],
+    ["evaluationInterval 1h, timeout 2m", (s) => (Object.assign(s.policy as Loose, { evaluationInterval: "1h" }), Object.assign(s.prometheus as Loose, { timeout: "2m" }))],
+    ["timeout 1s", (s) => Object.assign(s.prometheus as Loose, { timeout: "1s" })],
+    ["timeout equal to evaluationInterval", (s) => (Object.assign(s.policy as Loose, { evaluationInterval: "1m" }), Object.assign(s.prometheus as Loose, { timeout: "60s" }))],
+    ["window 1m, as the demo uses", (s) => (slo(s).window = "1m")],
+    ["window 90d", (s) => (slo(s).window = "90d")],
+    ["window 12w6d, which is 90d", (s) => (slo(s).window = "12w6d")],
+    ["window 2160h, which is 90d", (s) => (slo(s).window = "2160h")],
+    ["stableAfter 1s", (s) => Object.assign(s.policy as Loose, { stableAfter: "1s" })],
+    ["stableAfter 1w", (s) => Object.assign(s.policy as Loose, { stableAfter: "1w" })],
+    ["minEvents 1 and 1000000", (s) => (Object.assign(s.policy as Loose, { minEvents: 1 }), Object.assign(s.canary as Loose, { minEvents: 1_000_000 }))],
+    ["latency threshold 1ms", (s) => (slo(s, 1).indicator = { latency: { metric: "m_seconds", selector: "{}", threshold: "1ms" } })],
+    ["istio threshold 1h", (s) => (slo(s, 1).indicator = { istio: { kind: "latency", threshold: "1h" } })],
+    ["circuit breaker interval 1s, baseEjectionTime 1d, 1000 errors", (s) => ((s.trafficPolicy as Loose).circuitBreaker = { interval: "1s", baseEjectionTime: "1d", consecutiveErrors: 1000 })],
+    ["circuit breaker interval 1h, baseEjectionTime 1s", (s) => ((s.trafficPolicy as Loose).circuitBreaker = { interval: "1h", baseEjectionTime: "1s" })],
+    ["connectTimeout 1ms, pool sizes at int32", (s) => ((s.trafficPolicy as Loose).connectionPool = { connectTimeout: "1ms", maxConnections: 2 ** 31 - 1, maxRetries: 2 ** 31 - 1 })],
+    ["connectTimeout 1m", (s) => ((s.trafficPolicy as Loose).connectionPool = { connectTimeout: "1m" })],
+    ["coolDown 1s", (s) => ((s.autoscaling as Loose).sloBoost = { coolDown: "1s" })],
+    ["coolDown 1d", (s) => ((s.autoscaling as Loose).sloBoost = { coolDown: "1d" })],
+  ];
+  it.each(edges)("accepts %s", (_name, mutate) => {
+    const spec = fullSpec() as Spec;
+    mutate(spec);
+    const res = validateSpec(spec);
+    expect(res.ok ? "accepted" : res.message).toBe("accepted");
   });
 
   it("has a case for every CEL rule in the CRD, and every case's message is a CEL message", () => {
