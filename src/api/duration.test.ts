@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { celMillis, durationMillis, durationWithin, formatDuration, isCelDuration, isDuration, parseDuration } from "./duration.ts";
+import { celMillis, durationMillis, durationWithin, formatDuration, isCelDuration, isDuration, MAX_TIMER_DELAY_MS, parseDuration, timerDelay } from "./duration.ts";
 
 describe("parseDuration", () => {
   it.each([
@@ -111,5 +111,45 @@ describe("celMillis", () => {
       })
       .reduce((a, b) => a + b, 0);
     expect(sum).toBe(parseDuration(s));
+  });
+});
+
+describe("timerDelay", () => {
+  it.each([
+    [30_000, 30_000],
+    [0, 0],
+    [-5, 0],
+    [MAX_TIMER_DELAY_MS, MAX_TIMER_DELAY_MS],
+    [parseDuration("25d"), MAX_TIMER_DELAY_MS],
+    [parseDuration("100y"), MAX_TIMER_DELAY_MS],
+    [Number.POSITIVE_INFINITY, MAX_TIMER_DELAY_MS],
+    [Number.NaN, MAX_TIMER_DELAY_MS],
+  ])("gives %d ms as %d ms", (ms, delay) => {
+    expect(timerDelay(ms)).toBe(delay);
+  });
+
+  it("is setTimeout's limit, 2^31 - 1 ms", () => {
+    expect(MAX_TIMER_DELAY_MS).toBe(2_147_483_647);
+  });
+
+  // Why the clamp exists: Node fires a timer set past its limit after 1 ms. A 25d requeue unclamped
+  // comes straight back; clamped, it waits.
+  it("keeps a 25d delay from firing at once", async () => {
+    const firesWithin = (delay: number, ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(true), delay);
+        setTimeout(() => {
+          clearTimeout(timer);
+          resolve(false);
+        }, ms);
+      });
+    const quiet = process.emitWarning;
+    process.emitWarning = () => {}; // the TimeoutOverflowWarning this deliberately provokes
+    try {
+      expect(await firesWithin(parseDuration("25d"), 50)).toBe(true);
+    } finally {
+      process.emitWarning = quiet;
+    }
+    expect(await firesWithin(timerDelay(parseDuration("25d")), 50)).toBe(false);
   });
 });

@@ -149,3 +149,19 @@ export function boundedDuration(field: string, description: string, bounds: { mi
     { description },
   );
 }
+
+/**
+ * The longest delay setTimeout honours, 2^31 - 1 ms (about 24.8 days). Node fires a timer set any
+ * longer after 1 ms, so an unclamped "requeue in 25 days" would come back at once, over and over.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * A delay safe to give setTimeout or a requeue: never negative, never above MAX_TIMER_DELAY_MS.
+ * NaN, which setTimeout also reads as 1 ms, becomes the longest delay: waiting too long on a
+ * broken value is recoverable (any change to the object brings it back), spinning is not.
+ */
+export function timerDelay(ms: number): number {
+  if (Number.isNaN(ms)) return MAX_TIMER_DELAY_MS;
+  return Math.min(Math.max(ms, 0), MAX_TIMER_DELAY_MS);
+}

@@ -162,3 +162,30 @@ describe("profileReconciler against a malformed Prometheus answer", () => {
     expect(h.deploymentWrites()).toEqual([]);
   });
 });
+
+describe("profileReconciler on a spec stored before the CRD bounded it", () => {
+  const healthy = (query: string) => vector(query.startsWith("sum(increase") ? "100000" : "0.001");
+  const withInterval = (evaluationInterval: string): ProfileSpecInput => ({ ...availability, policy: { ...availability.policy, evaluationInterval } });
+
+  it.each([
+    ["1ms", "a hot loop"],
+    ["25d", "past setTimeout's limit, which fires after 1 ms"],
+    ["100y", "past setTimeout's limit, which fires after 1 ms"],
+  ])("refuses evaluationInterval %s (%s): Ready=False InvalidSpec naming the field and the bounds, no requeue, no action", async (interval) => {
+    const h = harness(await prometheus(healthy), withInterval(interval));
+    await expect(h.reconcile()).resolves.toEqual({});
+    expect(h.condition("Ready")).toMatchObject({
+      status: "False",
+      reason: "InvalidSpec",
+      message:
+        "spec.policy.evaluationInterval: policy.evaluationInterval must be a duration such as 30s, 5m, 1h30m or 30d (units ms, s, m, h, d, w, y, largest first) between 1s and 1h.",
+    });
+    expect(h.deploymentWrites()).toEqual([]);
+  });
+
+  it("requeues a profile at its bound after exactly its evaluationInterval", async () => {
+    const h = harness(await prometheus(healthy), withInterval("1h"));
+    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: 3_600_000 });
+    expect(h.condition("Ready")).toMatchObject({ status: "True", reason: "Reconciled" });
+  });
+});

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { parseDuration } from "../api/duration.ts";
+import { parseDuration, timerDelay } from "../api/duration.ts";
 import type { ProfileSpec } from "../api/profile.ts";
 import type { ProfileStatus } from "../api/status.ts";
 import type { PerformanceProfile } from "../api/types.ts";
@@ -101,7 +101,10 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string) =>
       return {};
     }
     const spec = valid.spec;
-    const interval = parseDuration(spec.policy.evaluationInterval);
+    // validateSpec bounds the interval to 1h. Every requeue below is at most this interval, and the
+    // clamp keeps them from overflowing setTimeout (a 25d delay fires after 1 ms, a hot loop) whatever
+    // that bound becomes.
+    const interval = timerDelay(parseDuration(spec.policy.evaluationInterval));
 
     const resolved = await deps.prometheus.resolve(namespace, spec.prometheus);
     // Parse the user's PromQL first: a parse error names the exact field, a failed query only the SLO.
