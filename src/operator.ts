@@ -20,7 +20,7 @@ import { EventRecorder } from "./runtime/events.ts";
 import { startHealthServer, type HealthServer } from "./runtime/health.ts";
 import { Informer } from "./runtime/informer.ts";
 import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionConfig } from "./runtime/leader-election.ts";
-import { Manager } from "./runtime/manager.ts";
+import { leadershipFence, Manager } from "./runtime/manager.ts";
 import { MANAGED_BY_TOLLGATE, primaryName, type DestinationRule, type HorizontalPodAutoscaler, type VirtualService } from "./traffic/index.ts";
 import { ApiError } from "./kube/errors.ts";
 import { DriftApplier } from "./kube/owned.ts";
@@ -70,9 +70,10 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
   const sloMetrics = new SloMetrics(metrics.registry);
 
   let manager: Manager | undefined;
-  // Controllers write through a client fenced on leadership; the elector has its own, unfenced one.
+  // Controllers write through a client fenced on leadership, which aborts their writes in flight when
+  // the term ends; the elector has its own, unfenced one.
   const client = new KubeClient(kubeConfig, {
-    fence: () => (config.leaderElect && !manager?.leading ? "this replica does not hold the leader lease" : undefined),
+    fence: config.leaderElect ? leadershipFence(() => manager) : undefined,
   });
   const elector = config.leaderElect
     ? new LeaderElector({

@@ -25,6 +25,19 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * The write fence: asked before every write. Closed, it refuses the write with its reason. Open, it may
+ * carry the signal of the current leadership term: a write still in flight when the term ends is
+ * aborted, and reported as fenced.
+ */
+export type FenceState = { open: false; reason: string } | { open: true; signal?: AbortSignal };
+export type Fence = () => FenceState;
+
+/** Per-call options of the calls leader election makes: its own, shorter deadline. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
 /** Loads the operator's credentials: in-cluster service account, else KUBECONFIG or ~/.kube/config. */
 export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
   const kc = new KubeConfig();
@@ -42,14 +55,14 @@ export class KubeClient {
   readonly config: KubeConfig;
   private readonly server: string;
   private readonly defaultTimeoutMs: number;
-  private readonly fence: (() => string | undefined) | undefined;
+  private readonly fence: Fence | undefined;
 
   /**
-   * `fence`, when given, is asked before every write; a returned reason refuses the write. The
-   * operator fences its controllers' client on leadership, so a replica that just lost the lease cannot
-   * finish a reconcile's writes after another replica took over.
+   * `fence`, when given, is asked before every write (see FenceState). The operator fences its
+   * controllers' client on leadership, so a replica whose renew deadline passed cannot start a write,
+   * and its writes in flight are aborted.
    */
-  constructor(config: KubeConfig, opts: { timeoutMs?: number; fence?: () => string | undefined } = {}) {
+  constructor(config: KubeConfig, opts: { timeoutMs?: number; fence?: Fence } = {}) {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error("kubeconfig has no current cluster");
     this.config = config;
@@ -65,14 +78,14 @@ export class KubeClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T> {
-    return this.request<T>("GET", objectPath(type, namespace, name));
+  get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, opts: CallOptions = {}): Promise<T> {
+    return this.request<T>("GET", objectPath(type, namespace, name), { signal: opts.signal });
   }
 
   /** Like get, but a missing object is `undefined` rather than an error. */
-  async find<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T | undefined> {
+  async find<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, opts: CallOptions = {}): Promise<T | undefined> {
     try {
-      return await this.get<T>(type, namespace, name);
+      return await this.get<T>(type, namespace, name, opts);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return undefined;
       throw err;
@@ -124,20 +137,22 @@ export class KubeClient {
     });
   }
 
-  create<T extends KubeObject>(type: ResourceType, obj: T, opts: { fieldManager?: string } = {}): Promise<T> {
+  create<T extends KubeObject>(type: ResourceType, obj: T, opts: { fieldManager?: string } & CallOptions = {}): Promise<T> {
     return this.request<T>("POST", objectPath(type, obj.metadata?.namespace), {
       body: { apiVersion: type.apiVersion, kind: type.kind, ...obj },
       query: { fieldManager: opts.fieldManager ?? FIELD_MANAGER },
+      signal: opts.signal,
     });
   }
 
   /** Replace with optimistic concurrency: the object's resourceVersion must still be current (409 otherwise). */
-  replace<T extends KubeObject>(type: ResourceType, obj: T, opts: { fieldManager?: string } = {}): Promise<T> {
+  replace<T extends KubeObject>(type: ResourceType, obj: T, opts: { fieldManager?: string } & CallOptions = {}): Promise<T> {
     const name = obj.metadata?.name;
     if (!name) throw new Error(`replace of ${type.kind} without metadata.name`);
     return this.request<T>("PUT", objectPath(type, obj.metadata?.namespace, name), {
       body: { apiVersion: type.apiVersion, kind: type.kind, ...obj },
       query: { fieldManager: opts.fieldManager ?? FIELD_MANAGER },
+      signal: opts.signal,
     });
   }
 
@@ -191,10 +206,11 @@ export class KubeClient {
   }
 
   private async send(method: string, path: string, opts: RequestOptions) {
-    if (method !== "GET" && this.fence) {
-      const reason = this.fence();
-      if (reason !== undefined) throw new ApiError(method, path, 0, "Fenced", reason);
-    }
+    // Reads are never fenced: a standby keeps warm caches.
+    const fence = method !== "GET" ? this.fence?.() : undefined;
+    if (fence && !fence.open) throw new ApiError(method, path, 0, "Fenced", fence.reason);
+    const term = fence?.open ? fence.signal : undefined;
+    if (term?.aborted) throw new ApiError(method, path, 0, "Fenced", abortReason(term));
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const { headers, dispatcher } = await this.auth(url);
@@ -205,7 +221,10 @@ export class KubeClient {
       headers["Content-Type"] = opts.contentType ?? "application/json";
     }
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
-    const signals = [opts.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter(
+    // Aborting at the term's end closes the socket, but a request already written to it may still be
+    // applied by the API server: the fence narrows the window to requests on the wire at the deadline,
+    // and the lease's margin (leaseDuration − renewDeadline) is what keeps them ahead of a new leader.
+    const signals = [opts.signal, term, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter(
       (s): s is AbortSignal => s !== undefined,
     );
     try {
@@ -217,6 +236,7 @@ export class KubeClient {
         signal: signals.length ? AbortSignal.any(signals) : undefined,
       });
     } catch (err) {
+      if (term?.aborted) throw new ApiError(method, path, 0, "Fenced", `aborted in flight: ${abortReason(term)}`);
       throw ApiError.transport(method, path, err);
     }
   }
@@ -228,4 +248,9 @@ export class KubeClient {
     const headers = { ...ctx.getHeaders() };
     return { headers, dispatcher: ctx.getDispatcher() as Dispatcher | undefined };
   }
+}
+
+function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason.message : String(reason);
 }

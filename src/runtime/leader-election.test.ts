@@ -1,10 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../log.ts";
 import { ApiError } from "../kube/errors.ts";
 import type { ResourceType } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
 import {
   decideLease,
+  defaultRequestTimeoutMs,
   microTime,
   LeaderElector,
   observe,
@@ -172,5 +173,160 @@ describe("LeaderElector", () => {
     expect(acquiredAfter).toBeLessThan(fast.leaseDurationMs + 150);
     expect(store.lease?.spec?.leaseTransitions).toBe(1);
     await b.stop();
+  });
+});
+
+
+/**
+ * A lease store behind an API server that can hang: while `hanging`, every call is accepted and never
+ * answered; it ends only when the caller's signal aborts, as a stalled connection does. `writeDelayMs`
+ * makes answered writes slow instead.
+ */
+class HangingLeases extends MemoryLeases {
+  hanging = false;
+  writeDelayMs = 0;
+  /** Each call that hung: when it started and, once aborted, when and why. */
+  hung: Array<{ startedMs: number; abortedMs?: number; reason?: unknown; signalled: boolean }> = [];
+  private gate<T>(signal: AbortSignal | undefined, answer: () => Promise<T>, delayMs = 0): Promise<T> {
+    if (!this.hanging) {
+      if (delayMs === 0) return answer();
+      return new Promise((resolve, reject) => setTimeout(() => answer().then(resolve, reject), delayMs));
+    }
+    const call: (typeof this.hung)[number] = { startedMs: Date.now(), signalled: signal !== undefined };
+    this.hung.push(call);
+    return new Promise((_resolve, reject) => {
+      signal?.addEventListener(
+        "abort",
+        () => {
+          call.abortedMs = Date.now();
+          call.reason = signal.reason;
+          reject(new ApiError("GET", "/leases", 0, "TransportError", "aborted"));
+        },
+        { once: true },
+      );
+    });
+  }
+  override find<T extends KubeObject>(t: ResourceType, ns: string | undefined, n: string, opts?: { signal?: AbortSignal }): Promise<T | undefined> {
+    return this.gate(opts?.signal, () => super.find<T>(t, ns, n));
+  }
+  override create<T extends KubeObject>(t: ResourceType, obj: T, opts?: { signal?: AbortSignal }): Promise<T> {
+    return this.gate(opts?.signal, () => super.create<T>(t, obj), this.writeDelayMs);
+  }
+  override replace<T extends KubeObject>(t: ResourceType, obj: T, opts?: { signal?: AbortSignal }): Promise<T> {
+    return this.gate(opts?.signal, () => super.replace<T>(t, obj), this.writeDelayMs);
+  }
+}
+
+describe("LeaderElector against a hanging API server (fake clock)", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Starts `a` on a fake clock at T0 and lets it take the empty lease; records when it stops leading. */
+  async function leaderAtT0(config: LeaderElectionConfig = cfg) {
+    vi.useFakeTimers({ now: T0 });
+    const store = new HangingLeases();
+    const events: Array<{ event: "started" | "stopped"; atMs: number }> = [];
+    const a = new LeaderElector({ client: store, namespace: "ops", name: "tollgate", identity: "a", config, logger: silentLogger() });
+    a.start({
+      onStartedLeading: () => events.push({ event: "started", atMs: Date.now() }),
+      onStoppedLeading: () => events.push({ event: "stopped", atMs: Date.now() }),
+    });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.isLeader).toBe(true);
+    expect(store.lease?.spec?.renewTime).toBe(microTime(T0));
+    const stop = async () => {
+      const stopping = a.stop();
+      await vi.advanceTimersByTimeAsync(cfg.leaseDurationMs);
+      await stopping;
+    };
+    return { store, a, events, stop };
+  }
+
+  it("stops leading at the renew deadline while a lease request hangs, without waiting for it to return", async () => {
+    const { store, a, events, stop } = await leaderAtT0();
+    store.hanging = true;
+    await vi.advanceTimersByTimeAsync(cfg.renewDeadlineMs - 1);
+    expect(a.isLeader).toBe(true);
+    expect(store.hung.length).toBeGreaterThan(0);
+    await vi.advanceTimersByTimeAsync(1);
+    // The last renewal was at T0: the deadline is T0 + renewDeadline, to the millisecond.
+    expect(a.isLeader).toBe(false);
+    expect(events).toEqual([
+      { event: "started", atMs: T0 },
+      { event: "stopped", atMs: T0 + cfg.renewDeadlineMs },
+    ]);
+    await stop();
+  });
+
+  it("gives every lease request its own timeout, well inside the renew deadline, and aborts the one in flight at the deadline", async () => {
+    const { store, events, stop } = await leaderAtT0({ ...cfg, requestTimeoutMs: 5_000 });
+    store.hanging = true;
+    await vi.advanceTimersByTimeAsync(cfg.renewDeadlineMs + 500);
+    // Attempt at T0+2s times out at T0+7s; the retry at T0+9s is cut off by the deadline at T0+10s.
+    expect(store.hung.map((c) => [c.startedMs - T0, (c.abortedMs ?? NaN) - T0])).toEqual([
+      [2_000, 7_000],
+      [9_000, 10_000],
+    ]);
+    expect(events.at(-1)).toEqual({ event: "stopped", atMs: T0 + cfg.renewDeadlineMs });
+    await stop();
+  });
+
+  it("times lease requests out by default so that two full attempts fit between a renewal and its deadline", async () => {
+    expect(defaultRequestTimeoutMs(cfg)).toBe(3_000);
+    const { store, stop } = await leaderAtT0();
+    store.hanging = true;
+    await vi.advanceTimersByTimeAsync(cfg.renewDeadlineMs);
+    expect(store.hung.every((c) => c.signalled)).toBe(true);
+    expect(store.hung.map((c) => [c.startedMs - T0, (c.abortedMs ?? NaN) - T0])).toEqual([
+      [2_000, 5_000],
+      [7_000, 10_000],
+    ]);
+    await stop();
+  });
+
+  it("counts the deadline from the renewal it wrote, not from when the slow answer arrived", async () => {
+    const { store, a, events, stop } = await leaderAtT0();
+    // The renewal at T0+2s is answered 1.5 s late; then the API server hangs.
+    store.writeDelayMs = 1_500;
+    await vi.advanceTimersByTimeAsync(2_000 + 1_500);
+    expect(store.lease?.spec?.renewTime).toBe(microTime(T0 + 2_000));
+    store.writeDelayMs = 0;
+    store.hanging = true;
+    await vi.advanceTimersByTimeAsync(2_000 + cfg.renewDeadlineMs - 3_500 - 1);
+    expect(a.isLeader).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(a.isLeader).toBe(false);
+    expect(events.at(-1)).toEqual({ event: "stopped", atMs: T0 + 2_000 + cfg.renewDeadlineMs });
+    await stop();
+  });
+
+  it("is no leader past the deadline even before the deadline's timer has run (a blocked event loop)", async () => {
+    vi.useFakeTimers({ now: T0 });
+    const store = new HangingLeases();
+    let clock = T0;
+    const a = new LeaderElector({ client: store, namespace: "ops", name: "tollgate", identity: "a", config: cfg, logger: silentLogger(), now: () => clock });
+    a.start({ onStartedLeading: () => {}, onStoppedLeading: () => {} });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(a.isLeader).toBe(true);
+    clock = T0 + cfg.renewDeadlineMs - 1;
+    expect(a.isLeader).toBe(true);
+    clock = T0 + cfg.renewDeadlineMs;
+    expect(a.isLeader).toBe(false);
+    clock = T0;
+    await a.stop();
+  });
+
+  it("leads again when the API server answers and the lease is still its own", async () => {
+    const { store, a, events, stop } = await leaderAtT0();
+    store.hanging = true;
+    await vi.advanceTimersByTimeAsync(cfg.renewDeadlineMs);
+    expect(a.isLeader).toBe(false);
+    store.hanging = false;
+    await vi.advanceTimersByTimeAsync(cfg.retryPeriodMs + defaultRequestTimeoutMs(cfg));
+    expect(a.isLeader).toBe(true);
+    expect(events.map((e) => e.event)).toEqual(["started", "stopped", "started"]);
+    expect(store.lease?.spec?.holderIdentity).toBe("a");
+    await stop();
   });
 });

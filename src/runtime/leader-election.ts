@@ -26,6 +26,12 @@ export interface LeaderElectionConfig {
   renewDeadlineMs: number;
   /** The pause between attempts to acquire or renew. */
   retryPeriodMs: number;
+  /**
+   * How long one attempt (the lease's read and write) may take before it is aborted. Unset, the
+   * longest that still fits two full attempts between a renewal and its deadline, (renewDeadline − 2 ×
+   * retryPeriod) / 2: 3 s by default, so one hung connection costs one attempt, not the lease.
+   */
+  requestTimeoutMs?: number;
 }
 
 export const DEFAULT_LEADER_ELECTION: LeaderElectionConfig = {
@@ -41,8 +47,9 @@ export const DEFAULT_LEADER_ELECTION: LeaderElectionConfig = {
  * renewal to the holder's renewTime, clamped between its previous poll (when the old record was still
  * there) and now. With clocks in sync this is exact, and a crashed holder's lease is taken
  * leaseDuration after its last renewal. With skewed clocks the error is at most one retry period, and
- * safety still holds: a holder stops reconciling renewDeadline (10 s) after its last renewal, well
- * before a candidate can take over (15 s − 2 s at the earliest), so two replicas never lead at once.
+ * safety still holds: a holder stops reconciling renewDeadline (10 s) after its last renewal, on a
+ * timer that no request can hold up, well before a candidate can take over (15 s − 2 s at the
+ * earliest), so two replicas never lead at once.
  */
 export interface Observation {
   record: LeaseSpec | undefined;
@@ -118,25 +125,38 @@ export interface LeaderCallbacks {
   onNewLeader?: (identity: string) => void;
 }
 
+/** The three calls leader election makes; KubeClient provides them, tests may use an in-memory store. */
+export type LeaseClient = Pick<KubeClient, "find" | "create" | "replace">;
+
 /**
  * Lease-based leader election on coordination.k8s.io/v1. Writes go through PUT with the observed
  * resourceVersion, so of two candidates racing for an expired lease exactly one succeeds (the other
  * gets 409 Conflict and waits).
+ *
+ * Leadership ends at the renew deadline, renewDeadline after the renewTime of the last successful
+ * renewal, on a timer armed by that renewal: a lease request that hangs cannot hold it up. The
+ * renewTime is the earliest instant a candidate may count the lease from (clocks in sync; Observation
+ * bounds the skew), so the holder stops at least
+ * leaseDuration − renewDeadline (5 s) before anyone else can take over. Every attempt has its own
+ * timeout, and the one in flight at the deadline is aborted.
  */
-/** The three calls leader election makes; KubeClient provides them, tests may use an in-memory store. */
-export type LeaseClient = Pick<KubeClient, "find" | "create" | "replace">;
-
 export class LeaderElector {
   private readonly client: LeaseClient;
   private readonly namespace: string;
   private readonly name: string;
   readonly identity: string;
   private readonly config: LeaderElectionConfig;
+  private readonly requestTimeoutMs: number;
   private readonly logger: Logger;
   private readonly now: () => number;
   private observation: Observation | undefined;
   private leading = false;
-  private lastRenewMs = 0;
+  /** While leading: the renewTime of the last successful renewal, and the deadline it gives. */
+  private renewedAtMs = 0;
+  private deadlineMs = 0;
+  private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The attempt in flight, aborted at its timeout, at the deadline or on stop. */
+  private attempt: AbortController | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -156,12 +176,17 @@ export class LeaderElector {
     this.name = opts.name;
     this.identity = opts.identity;
     this.config = opts.config ?? DEFAULT_LEADER_ELECTION;
+    this.requestTimeoutMs = this.config.requestTimeoutMs ?? defaultRequestTimeoutMs(this.config);
     this.logger = opts.logger.child({ component: "leader-election", lease: `${opts.namespace}/${opts.name}` });
     this.now = opts.now ?? Date.now;
   }
 
+  /**
+   * Whether this replica leads now. The clock is checked too: should the deadline's timer run late (a
+   * blocked event loop), the answer is still no from the deadline on.
+   */
   get isLeader(): boolean {
-    return this.leading;
+    return this.leading && this.now() < this.deadlineMs;
   }
 
   start(callbacks: LeaderCallbacks): void {
@@ -171,6 +196,7 @@ export class LeaderElector {
   /** Stops campaigning; a leader gives the lease up so another replica takes over at once. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.attempt?.abort(new Error("leader election stopping"));
     this.wake?.();
     await this.loop;
   }
@@ -178,14 +204,21 @@ export class LeaderElector {
   private async run(cb: LeaderCallbacks): Promise<void> {
     while (!this.stopped) {
       let delay = this.config.retryPeriodMs;
+      const attempt = new AbortController();
+      this.attempt = attempt;
+      const timeout = setTimeout(
+        () => attempt.abort(new Error(`lease request timed out after ${this.requestTimeoutMs} ms`)),
+        this.requestTimeoutMs,
+      );
       try {
-        delay = await this.tryAcquireOrRenew(cb);
+        delay = await this.tryAcquireOrRenew(cb, attempt.signal);
       } catch (err) {
-        this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "lease read or write failed");
-      }
-      if (this.leading && this.now() - this.lastRenewMs > this.config.renewDeadlineMs) {
-        this.logger.error({ identity: this.identity }, "could not renew the lease within the renew deadline; leadership lost");
-        this.loseLeadership(cb);
+        const reason: unknown = attempt.signal.reason;
+        const message = attempt.signal.aborted && reason instanceof Error ? reason.message : err instanceof Error ? err.message : String(err);
+        if (!this.stopped) this.logger.warn({ err: message }, "lease read or write failed");
+      } finally {
+        clearTimeout(timeout);
+        this.attempt = undefined;
       }
       if (!this.stopped) await this.sleep(delay);
     }
@@ -196,10 +229,13 @@ export class LeaderElector {
   }
 
   /** Returns how long to wait before the next attempt. */
-  private async tryAcquireOrRenew(cb: LeaderCallbacks): Promise<number> {
-    const lease = await this.client.find<Lease>(Resources.Lease, this.namespace, this.name);
-    this.observation = observe(this.observation, lease, this.now());
-    const decision = decideLease(this.observation, lease !== undefined, this.identity, this.now(), this.config);
+  private async tryAcquireOrRenew(cb: LeaderCallbacks, signal: AbortSignal): Promise<number> {
+    const lease = await this.client.find<Lease>(Resources.Lease, this.namespace, this.name, { signal });
+    signal.throwIfAborted();
+    // One instant for the decision: it is the renewTime written, and the deadline counts from it.
+    const at = this.now();
+    this.observation = observe(this.observation, lease, at);
+    const decision = decideLease(this.observation, lease !== undefined, this.identity, at, this.config);
     if (decision.action === "wait") {
       if (this.leading) this.loseLeadership(cb);
       this.noteLeader(decision.holder, cb);
@@ -213,8 +249,8 @@ export class LeaderElector {
       };
       const written =
         decision.action === "create"
-          ? await this.client.create<Lease>(Resources.Lease, { metadata: { name: this.name, namespace: this.namespace }, spec: decision.spec } as Lease)
-          : await this.client.replace<Lease>(Resources.Lease, body);
+          ? await this.client.create<Lease>(Resources.Lease, { metadata: { name: this.name, namespace: this.namespace }, spec: decision.spec } as Lease, { signal })
+          : await this.client.replace<Lease>(Resources.Lease, body, { signal });
       this.observation = observe(this.observation, written, this.now());
     } catch (err) {
       if (isConflict(err) || isAlreadyExists(err)) {
@@ -223,7 +259,14 @@ export class LeaderElector {
       }
       throw err;
     }
-    this.lastRenewMs = this.now();
+    const deadlineMs = at + this.config.renewDeadlineMs;
+    if (this.now() >= deadlineMs) {
+      // Answered after its own deadline: too late to lead on. The lease still names this replica, so
+      // the next attempt renews it afresh.
+      this.logger.warn({ renewedAt: new Date(at).toISOString() }, "the lease write was answered after the renew deadline; not leading on it");
+      return this.config.retryPeriodMs;
+    }
+    this.armDeadline(at, deadlineMs, cb);
     if (!this.leading) {
       this.leading = true;
       this.logger.info({ identity: this.identity, transitions: decision.spec.leaseTransitions }, "became leader");
@@ -233,7 +276,27 @@ export class LeaderElector {
     return this.config.retryPeriodMs;
   }
 
+  private armDeadline(renewedAtMs: number, deadlineMs: number, cb: LeaderCallbacks): void {
+    clearTimeout(this.deadlineTimer);
+    this.renewedAtMs = renewedAtMs;
+    this.deadlineMs = deadlineMs;
+    this.deadlineTimer = setTimeout(() => this.deadlinePassed(cb), deadlineMs - this.now());
+  }
+
+  private deadlinePassed(cb: LeaderCallbacks): void {
+    if (!this.leading) return;
+    this.logger.error(
+      { identity: this.identity, renewedAt: new Date(this.renewedAtMs).toISOString(), deadline: new Date(this.deadlineMs).toISOString() },
+      "renew deadline passed; leadership lost",
+    );
+    this.loseLeadership(cb);
+    // The attempt in flight cannot make this replica lead on the renewal it is waiting for.
+    this.attempt?.abort(new Error("aborted at the renew deadline"));
+  }
+
   private loseLeadership(cb: LeaderCallbacks): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     if (!this.leading) return;
     this.leading = false;
     cb.onStoppedLeading();
@@ -248,13 +311,18 @@ export class LeaderElector {
 
   /** Empties the holder and shortens the lease so a waiting replica acquires without waiting it out. */
   private async release(): Promise<void> {
+    const signal = AbortSignal.timeout(this.requestTimeoutMs);
     try {
-      const lease = await this.client.find<Lease>(Resources.Lease, this.namespace, this.name);
+      const lease = await this.client.find<Lease>(Resources.Lease, this.namespace, this.name, { signal });
       if (!lease || lease.spec?.holderIdentity !== this.identity) return;
-      await this.client.replace<Lease>(Resources.Lease, {
-        metadata: { name: this.name, namespace: this.namespace, resourceVersion: lease.metadata?.resourceVersion },
-        spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: microTime(this.now()) },
-      });
+      await this.client.replace<Lease>(
+        Resources.Lease,
+        {
+          metadata: { name: this.name, namespace: this.namespace, resourceVersion: lease.metadata?.resourceVersion },
+          spec: { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: microTime(this.now()) },
+        },
+        { signal },
+      );
       this.logger.info({ identity: this.identity }, "released the lease");
     } catch (err) {
       if (!isNotFound(err)) this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, "could not release the lease");
@@ -270,6 +338,11 @@ export class LeaderElector {
       };
     });
   }
+}
+
+export function defaultRequestTimeoutMs(config: LeaderElectionConfig): number {
+  // A retry period close to the deadline leaves little room: never below a quarter of it.
+  return Math.max(config.renewDeadlineMs / 4, (config.renewDeadlineMs - 2 * config.retryPeriodMs) / 2);
 }
 
 function isAlreadyExists(err: unknown): boolean {

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
+import type { Fence } from "../kube/client.ts";
 import { keyOf, type KubeObject } from "../kube/types.ts";
-import { Controller, type Reconcile } from "./controller.ts";
+import { Controller, type Result } from "./controller.ts";
 import type { Informer } from "./informer.ts";
 import type { LeaderElector } from "./leader-election.ts";
 import type { RuntimeMetrics } from "./metrics.ts";
@@ -11,25 +12,56 @@ export interface Source {
   map?: (obj: KubeObject) => string[];
 }
 
+/** A reconcile that may watch `signal`: it aborts when the leadership term it runs in ends. */
+export type TermReconcile = (key: string, signal: AbortSignal) => Promise<Result | void>;
+
 export interface ControllerSpec {
   name: string;
-  reconcile: Reconcile;
+  reconcile: TermReconcile;
   workers: number;
   sources: Source[];
+}
+
+/** What the manager needs of leader election. */
+export type Elector = Pick<LeaderElector, "start" | "stop" | "isLeader">;
+
+const NOT_LEADING = "this replica does not hold the leader lease";
+
+/**
+ * The write fence of a client whose writes are a manager's controllers': open while it leads, with the
+ * term's signal so writes in flight when the term ends are aborted; closed otherwise.
+ */
+export function leadershipFence(manager: () => Manager | undefined): Fence {
+  return () => {
+    const signal = manager()?.termSignal;
+    return signal ? { open: true, signal } : { open: false, reason: NOT_LEADING };
+  };
+}
+
+interface Term {
+  controllers: Controller[];
+  abort: AbortController;
 }
 
 /**
  * Runs informers all the time (a standby replica keeps warm caches) and controllers only while this
  * replica leads. Each leadership term gets fresh controllers that start by reconciling every cached
  * object, so a new leader resumes from the state in the cluster, not from anything in memory.
+ *
+ * A term has an AbortSignal, given to its reconciles and to the fenced client's writes. When leadership
+ * is lost it aborts at once; on a graceful stop the lease is still held, so writes in flight may finish
+ * and the signal aborts once the term's reconciles have run out.
  */
 export class Manager {
   private readonly specs: ControllerSpec[];
   private readonly informers: Informer<KubeObject>[];
-  private readonly elector: LeaderElector | undefined;
+  private readonly elector: Elector | undefined;
   private readonly metrics: RuntimeMetrics;
   private readonly logger: Logger;
   private readonly current = new Map<string, Controller>();
+  private term: Term | undefined;
+  /** Terms whose signal has not aborted yet: the current one and any still running out. */
+  private readonly unaborted = new Set<AbortController>();
   private stopping: Promise<void>[] = [];
   private synced = false;
   private shuttingDown = false;
@@ -38,7 +70,7 @@ export class Manager {
     specs: ControllerSpec[];
     /** Informers the controllers read from but whose events enqueue nothing. */
     extraInformers?: Informer<KubeObject>[];
-    elector?: LeaderElector;
+    elector?: Elector;
     metrics: RuntimeMetrics;
     logger: Logger;
   }) {
@@ -60,7 +92,16 @@ export class Manager {
   }
 
   get leading(): boolean {
-    return this.current.size > 0;
+    return this.termSignal !== undefined;
+  }
+
+  /**
+   * The current term's signal while this replica leads, else undefined. It asks the elector too, so the
+   * answer turns at the renew deadline even if the elector's timer has not run yet.
+   */
+  get termSignal(): AbortSignal | undefined {
+    if (!this.term || (this.elector && !this.elector.isLeader)) return undefined;
+    return this.term.abort.signal;
   }
 
   /** Starts the informers, waits for their caches, then campaigns for leadership (or leads at once). */
@@ -75,7 +116,7 @@ export class Manager {
     }
     this.elector.start({
       onStartedLeading: () => this.startTerm(),
-      onStoppedLeading: () => this.stopTerm(),
+      onStoppedLeading: () => this.stopTerm("leadership lost"),
     });
   }
 
@@ -83,7 +124,7 @@ export class Manager {
   ready(): { ok: boolean; reason: string } {
     if (this.shuttingDown) return { ok: false, reason: "shutting down" };
     if (!this.synced) return { ok: false, reason: "caches not synced" };
-    if (!this.leading) return { ok: true, reason: this.elector ? "standby; caches synced" : "caches synced" };
+    if (!this.term) return { ok: true, reason: this.elector ? "standby; caches synced" : "caches synced" };
     const pending = [...this.current.values()].filter((c) => !c.firstCycleDone).map((c) => c.name);
     return pending.length ? { ok: false, reason: `first reconcile pass running: ${pending.join(", ")}` } : { ok: true, reason: "leading" };
   }
@@ -91,17 +132,21 @@ export class Manager {
   /** Graceful stop: no new work, in-flight reconciles finish, the lease is released, watches close. */
   async stop(): Promise<void> {
     this.shuttingDown = true;
-    this.stopTerm();
+    this.stopTerm("shutting down");
     await Promise.all(this.stopping);
     await this.elector?.stop();
     for (const inf of this.informers) inf.stop();
   }
 
   private startTerm(): void {
-    if (this.shuttingDown || this.leading) return;
+    if (this.shuttingDown || this.term) return;
     this.metrics.leader.set(1);
+    const term: Term = { controllers: [], abort: new AbortController() };
+    this.term = term;
+    this.unaborted.add(term.abort);
+    const { signal } = term.abort;
     for (const spec of this.specs) {
-      const controller = new Controller(spec.name, spec.reconcile, {
+      const controller = new Controller(spec.name, (key) => spec.reconcile(key, signal), {
         workers: spec.workers,
         logger: this.logger,
         hooks: this.metrics.controllerHooks(spec.name),
@@ -110,17 +155,33 @@ export class Manager {
         for (const obj of src.informer.list()) for (const key of src.map ? src.map(obj) : [keyOf(obj)]) controller.enqueue(key);
       }
       this.current.set(spec.name, controller);
+      term.controllers.push(controller);
       controller.start();
     }
     this.logger.info({ controllers: this.specs.map((s) => s.name) }, "reconciling");
   }
 
-  /** Stops handing out work at once; in-flight reconciles run out, their writes refused by the fence. */
-  private stopTerm(): void {
-    if (!this.leading) return;
-    this.metrics.leader.set(0);
-    for (const controller of this.current.values()) this.stopping.push(controller.stop());
-    this.current.clear();
-    this.logger.info("stopped reconciling");
+  /**
+   * Stops handing out work and closes the fence at once. On leadership loss every term's signal aborts
+   * now: reconciles in flight are cancelled and their writes in flight aborted, since another replica
+   * may lead 5 s from now. On a graceful stop the lease is still held: writes in flight finish, and the
+   * signal aborts when the term's reconciles have run out.
+   */
+  private stopTerm(cause: "leadership lost" | "shutting down"): void {
+    const term = this.term;
+    if (term) {
+      this.term = undefined;
+      this.metrics.leader.set(0);
+      this.current.clear();
+      const ran = Promise.all(term.controllers.map((c) => c.stop())).then(() => this.abortTerm(term.abort, cause));
+      this.stopping.push(ran);
+      this.logger.info({ cause }, "stopped reconciling");
+    }
+    if (cause === "leadership lost") for (const abort of [...this.unaborted]) this.abortTerm(abort, cause);
+  }
+
+  private abortTerm(abort: AbortController, cause: string): void {
+    this.unaborted.delete(abort);
+    abort.abort(new Error(`leadership term ended: ${cause}`));
   }
 }
