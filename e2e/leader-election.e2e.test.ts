@@ -1,9 +1,13 @@
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "./support/env.ts";
 import { applyYaml, installCrds, kubectlJson, kubectlOk } from "./support/kubectl.ts";
-import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
+import { createOperatorNamespace, deleteOperatorNamespace, kubeconfigFor } from "./support/identity.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
+import { startStallProxy, type StallProxy } from "./support/stall-proxy.ts";
 import { sleep, waitFor } from "./support/wait.ts";
 
 interface Lease {
@@ -27,6 +31,7 @@ spec:
 `;
 
 const statusWrites = (op: OperatorProcess) => op.logs().filter((l) => l.msg === "status written");
+const logTime = (line: Record<string, unknown>) => Date.parse(String(line.time));
 const metricValue = (text: string, name: string) => {
   const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
@@ -126,6 +131,101 @@ describe("leader election between two operator replicas", () => {
     );
     // Well under the 15 s a crashed leader's lease takes: a released lease is taken at the next retry.
     expect(Date.parse(lease.spec.acquireTime!) - stoppedAt).toBeLessThan(3_000);
+  });
+});
+
+describe("a leader whose API server hangs", () => {
+  let ns: string;
+  let proxy: StallProxy;
+  let dir: string;
+  const ops: Record<string, OperatorProcess> = {};
+  const lease = () => kubectlJson<Lease>(["-n", ns, "get", "lease", "tollgate-leader"]);
+
+  beforeAll(async () => {
+    await installCrds();
+    ns = await createOperatorNamespace("e2e-stall");
+    // replica-stalled reaches the API server through the proxy, under the same identity as replica-standby.
+    const identity = readFileSync(kubeconfigFor(ns), "utf8");
+    const server = /server: https:\/\/127\.0\.0\.1:(\d+)/.exec(identity);
+    if (!server?.[1]) throw new Error("the operator's kubeconfig names no loopback API server");
+    proxy = await startStallProxy({ host: "127.0.0.1", port: Number(server[1]) });
+    dir = mkdtempSync(join(tmpdir(), "tollgate-stall-"));
+    const viaProxy = join(dir, "kubeconfig");
+    writeFileSync(viaProxy, identity.replace(server[0], `server: https://127.0.0.1:${proxy.port}`), { mode: 0o600 });
+
+    ops.stalled = startOperator(["--namespace", ns, "--kubeconfig", viaProxy], { POD_NAME: "replica-stalled" });
+    await waitFor("replica-stalled to lead", async () => ((await lease()).spec.holderIdentity === "replica-stalled" ? true : undefined));
+    ops.standby = startOperator(["--namespace", ns], { POD_NAME: "replica-standby" });
+    await applyYaml(profileYaml("steady"), ns);
+    await waitFor("the profile reconciled", () => allReconciled(ns));
+    await waitFor("replica-standby warm and waiting", async () => ((await ops.standby!.http("/readyz")).body.includes("standby") ? true : undefined));
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(ops).map((o) => o.stop()));
+    await proxy?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    await deleteOperatorNamespace(ns);
+  });
+
+  it("stops writing at its renew deadline, before the standby can take the lease", async () => {
+    const stalledAt = Date.now();
+    proxy.stall();
+    // The stalled leader's last renewal as the API server stored it: the lease does not change again
+    // until the standby takes it.
+    let lastRenewal: Lease | undefined;
+    const taken = await waitFor(
+      "replica-standby to take the lease",
+      async () => {
+        const l = await lease();
+        if (l.spec.holderIdentity === "replica-stalled") lastRenewal = l;
+        return l.spec.holderIdentity === "replica-standby" ? l : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    const renewedMs = Date.parse(lastRenewal!.spec.renewTime!);
+    const acquiredMs = Date.parse(taken.spec.acquireTime!);
+    // Two replicas never both claim to lead (tollgate_leader follows the term the fence is open for).
+    expect(metricValue((await ops.stalled!.http("/metrics")).body, "tollgate_leader")).toBe(0);
+
+    // The API server answers replica-stalled's new calls again (its hung calls stay hung), and there is
+    // work only a leader may do: replica-stalled's watch, open since before the stall, still streams.
+    proxy.resume();
+    await kubectlOk(["-n", ns, "patch", "pp", "steady", "--type=merge", "-p", '{"spec":{"targetRef":{"name":"steady-v2"}}}']);
+    await waitFor("the new leader to reconcile the change", () => allReconciled(ns));
+    await sleep(3_000);
+
+    const logs = ops.stalled!.logs();
+    const lastOldWriteMs = Math.max(0, ...statusWrites(ops.stalled!).map(logTime));
+    const lost = logs.find((l) => l.msg === "renew deadline passed; leadership lost");
+    const fenceClosedMs = lost ? logTime(lost) : NaN;
+    const timeouts = logs.filter((l) => String(l.err).startsWith("lease request timed out") && logTime(l) >= stalledAt && logTime(l) < fenceClosedMs);
+    process.stdout.write(
+      `hanging API server: stalled at +0 ms; last renewal +${renewedMs - stalledAt} ms; ` +
+        `fence closed +${fenceClosedMs - stalledAt} ms (${fenceClosedMs - renewedMs} ms after the renewal); ` +
+        `new leader acquired +${acquiredMs - stalledAt} ms (${acquiredMs - fenceClosedMs} ms after the fence closed); ` +
+        `lease requests timed out ${timeouts.length}x before the deadline; ${proxy.heldConnections} connections held\n`,
+    );
+
+    // One writer at a time: nothing replica-stalled wrote landed after replica-standby took over (a
+    // "status written" line follows the API server's answer, so it is no earlier than the write)...
+    expect(statusWrites(ops.standby!).length).toBeGreaterThanOrEqual(1);
+    expect(lastOldWriteMs).toBeLessThan(acquiredMs);
+    // ...because its fence closed at its renew deadline, 10 s after its last renewal, on its own timer.
+    expect(lost).toBeDefined();
+    expect(Date.parse(String(lost!.renewedAt))).toBe(renewedMs);
+    expect(fenceClosedMs - renewedMs).toBeGreaterThanOrEqual(10_000 - 1);
+    expect(fenceClosedMs - renewedMs).toBeLessThan(10_000 + 500);
+    const stoppedReconciling = logs.find((l) => l.msg === "stopped reconciling" && l.cause === "leadership lost");
+    // The controllers stopped in the same timer callback: the fence is their term, closed with it.
+    expect(stoppedReconciling).toBeDefined();
+    expect(logTime(stoppedReconciling!) - fenceClosedMs).toBeGreaterThanOrEqual(0);
+    expect(logTime(stoppedReconciling!) - fenceClosedMs).toBeLessThan(50);
+    // The standby waited out the lease from that renewal: the 5 s margin lies between the two.
+    expect(acquiredMs - renewedMs).toBeGreaterThanOrEqual(15_000);
+    expect(acquiredMs - fenceClosedMs).toBeGreaterThanOrEqual(4_000);
+    // Its lease requests hung on the proxy and timed out well inside the deadline, not after 30 s.
+    expect(proxy.heldConnections).toBeGreaterThan(0);
+    expect(timeouts.length).toBeGreaterThanOrEqual(1);
   });
 });
 
