@@ -25,6 +25,7 @@ describe("errorKind", () => {
     expect(errorKind(new PrometheusError("timeout", "Prometheus at http://p:9090 did not answer within 10000 ms").message)).toBe("timeout");
     expect(errorKind("Prometheus at http://p:9090 answered 500: boom")).toBe("server");
     expect(errorKind("Prometheus at http://p:9090 sent a malformed answer: the body is not JSON")).toBe("bad_response");
+    expect(errorKind("Prometheus answered 2 series to the 5m error-ratio query of spec.slos[0].indicator.istio (SLO availability), which aggregates to one; no reading is taken from it")).toBe("bad_response");
   });
 });
 
@@ -187,5 +188,56 @@ describe("profileReconciler on a spec stored before the CRD bounded it", () => {
     const h = harness(await prometheus(healthy), withInterval("1h"));
     await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: 3_600_000 });
     expect(h.condition("Ready")).toMatchObject({ status: "True", reason: "Reconciled" });
+  });
+});
+
+describe("profileReconciler on a ratio query that returns several series", () => {
+  // errors and total select every workload's series without sum(...): at a 50 % error ratio the summed
+  // answer would freeze game-service, whatever its own traffic.
+  const unsummed: ProfileSpecInput = {
+    targetRef: { name: "game-service" },
+    policy: { evaluationInterval: "30s", minEvents: 10 },
+    slos: [
+      {
+        name: "errors",
+        objective: 99.5,
+        window: "1h",
+        indicator: {
+          ratio: {
+            errors: 'rate(http_requests_total{code=~"5.."}[{{window}}])',
+            total: "rate(http_requests_total[{{window}}])",
+          },
+        },
+      },
+    ],
+  };
+  const answer = (query: string) => {
+    if (query.startsWith("count(")) return vector(query.includes("5..") ? "3" : "6");
+    return vector(query.startsWith("sum(") ? "100000" : "0.5");
+  };
+
+  it("reports Ready=False naming the field and the count, and never freezes", async () => {
+    const url = await prometheus(answer);
+    const h = harness(url, unsummed);
+    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: 30_000 });
+    const ready = h.condition("Ready");
+    expect(ready).toMatchObject({ status: "False", reason: "InvalidSpec" });
+    expect(ready?.message).toMatch(/^spec\.slos\[0\]\.indicator\.ratio\.errors: the query returned 3 series .*; wrap it in sum\(\.\.\.\) so it returns one/);
+    expect(h.deploymentWrites()).toEqual([]);
+    expect(h.events()).toEqual([expect.objectContaining({ type: "Warning", reason: "InvalidSpec" })]);
+  });
+
+  it("measures the same queries once they are summed", async () => {
+    const url = await prometheus((query) => (query.startsWith("count(") ? vector("1") : answer(query)));
+    const ratio = unsummed.slos[0]!.indicator.ratio!;
+    const summed: ProfileSpecInput = {
+      ...unsummed,
+      slos: [{ ...unsummed.slos[0]!, indicator: { ratio: { errors: `sum(${ratio.errors})`, total: `sum(${ratio.total})` } } }],
+    };
+    const h = harness(url, summed);
+    await h.reconcile();
+    expect(h.condition("Ready")).toMatchObject({ status: "True", reason: "Reconciled" });
+    expect(h.condition("DeploymentsFrozen")).toMatchObject({ status: "True", reason: "BudgetExhausted" });
+    expect(h.deploymentWrites().length).toBeGreaterThan(0);
   });
 });

@@ -240,19 +240,21 @@ async function measure(
   }
   if (!reading) return { measurements: { error: "no reading", slos: [], at } };
   const { spec } = profile;
-  // A query Prometheus refuses, or a threshold without a bucket, is the spec's to fix: report it as such.
-  // NotRecorded is not: the rules were just written and Prometheus has not evaluated them yet, so those
-  // SLOs are NoData until their series appear.
+  // A query Prometheus refuses, a threshold without a bucket, or a ratio expression of several series
+  // is the spec's to fix: report it as such (Ready=False, InvalidSpec), naming the narrowest field known.
+  // Waiting cannot cure these, so they are not MetricsAvailable's "no data"; like a parse error they are
+  // spec errors only Prometheus can reveal. NotRecorded is not: the rules were just written and
+  // Prometheus has not evaluated them yet, so those SLOs are NoData until their series appear.
   const bad = reading.problems.find((p) => p.reason !== "NotRecorded");
   const index = spec.slos.findIndex((s) => s.name === bad?.slo);
-  const problem = bad ? { field: `spec.slos[${index}].indicator`, message: bad.message } : undefined;
+  const problem = bad ? { field: bad.field ?? `spec.slos[${index}].indicator`, message: bad.message } : undefined;
   return { measurements: reading.measurements, problem };
 }
 
-/** The kind of a Prometheus failure, from the wording PrometheusClient gives each kind. */
+/** The kind of a Prometheus failure, from the wording PrometheusClient and the readers give each kind. */
 export function errorKind(message: string): "unreachable" | "timeout" | "server" | "bad_response" {
   if (message.includes("is unreachable")) return "unreachable";
-  if (message.includes("sent a malformed answer")) return "bad_response";
+  if (message.includes("sent a malformed answer") || /^Prometheus answered \d+ /.test(message)) return "bad_response";
   if (message.includes("did not answer within") || message.includes("timeout")) return "timeout";
   return "server";
 }

@@ -32,3 +32,12 @@ describe("readCanary", () => {
     expect(m.slos).toEqual([]);
   });
 });
+
+describe("readCanary on an answer of several series", () => {
+  it("holds the step with an error naming the SLO and the count, never taking the first series", async () => {
+    const two: Sample[] = [{ metric: { pod: "a" }, value: 0 }, { metric: { pod: "b" }, value: 0.5 }];
+    const m = await readCanary({ query: async (q) => (q.startsWith("sum(increase") ? sample(1200) : two) }, plan, new Date());
+    expect(m.slos).toEqual([]);
+    expect(m.error).toBe(`Prometheus answered 2 series to the canary's ${plan.window} error-ratio query of SLO availability, whose sum(...) returns one; the step holds`);
+  });
+});

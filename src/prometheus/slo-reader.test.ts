@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
 import { isPlanError, planProfile, type SloProfile } from "../slo/plan.ts";
-import { ERROR_RATIO_RECORD, EVENTS_RECORD } from "../slo/rules.ts";
+import { ERROR_RATIO_RECORD, EVENTS_RECORD, SERIES_COUNT_RECORD } from "../slo/rules.ts";
 import type { SloMeasurement } from "../slo/types.ts";
 import { PrometheusError, type Sample } from "./client.ts";
 import { readDirect, readRecorded, readSlos, type InstantQuerier } from "./slo-reader.ts";
@@ -62,6 +62,38 @@ function fakeDirect(profiles: SloProfile[], answer: Answerer) {
   return { client, asked };
 }
 
+/** The auth SLO as a user might write it without sum(...): one series per job, code and pod. */
+const unsummed = profile("auth", "unsummed", {
+  targetRef: { name: "auth-service" },
+  slos: [
+    {
+      name: "errors",
+      objective: 99.9,
+      window: "30d",
+      indicator: { ratio: { errors: 'rate(http_requests_total{job="auth",code=~"5.."}[{{window}}])', total: 'rate(http_requests_total{job="auth"}[{{window}}])' } },
+    },
+  ],
+});
+
+/**
+ * A Prometheus that counts `unsummed`'s expressions as `counts` says (undefined: no series) and
+ * otherwise answers an error ratio of 0.0009 over 10 000 events.
+ */
+function byText(counts: { errors: number | undefined; total: number | undefined }) {
+  const asked: string[] = [];
+  const client: InstantQuerier = {
+    query(expr) {
+      asked.push(expr);
+      if (expr.startsWith("count(")) {
+        const n = expr.includes("5..") ? counts.errors : counts.total;
+        return Promise.resolve(n === undefined ? [] : value(n));
+      }
+      return Promise.resolve(expr.startsWith("sum(") ? value(10_000) : value(0.0009));
+    },
+  };
+  return { client, asked };
+}
+
 /** A steady service: the same error ratio in every window. */
 const steady = (ratios: Record<string, number>, events = 10_000): Answerer => (slo, what) => (what === "events" ? value(events) : value(ratios[slo]));
 
@@ -90,8 +122,9 @@ describe("readDirect", () => {
     ]);
     expect(verdicts(a?.measurements.slos ?? [])).toEqual([["errors", "Ok", 90]]);
     expect(g?.problems).toEqual([]);
-    // Per 2m SLO: windows 2s, 4s, 12s, 2m and the events; per 30d SLO: 8 windows and the events.
-    expect(asked).toHaveLength(2 * 5 + 9);
+    // Per 2m SLO: windows 2s, 4s, 12s, 2m and the events; per 30d SLO: 8 windows and the events, and
+    // for its ratio indicator the series counts of errors and total.
+    expect(asked).toHaveLength(2 * 5 + 9 + 2);
     expect(asked.every((q) => q.time === NOW)).toBe(true);
   });
 
@@ -189,22 +222,78 @@ describe("readDirect", () => {
     expect(a?.measurements.slos.map((s) => [s.name, s.verdict, s.consumedPercent])).toEqual([["errors", "NoData", undefined]]);
   });
 
+  it("refuses a ratio SLO whose errors query returns several series, naming the field and the count", async () => {
+    const { client, asked } = byText({ errors: 3, total: 1 });
+    const [u] = await readDirect(client, [unsummed], NOW, FINE);
+    expect(u?.measurements.error).toBeUndefined();
+    expect(u?.measurements.slos.map((s) => [s.name, s.verdict, s.consumedPercent])).toEqual([["errors", "NoData", undefined]]);
+    expect(u?.problems).toEqual([
+      {
+        slo: "errors",
+        reason: "MultipleSeries",
+        field: "spec.slos[0].indicator.ratio.errors",
+        message: "the query returned 3 series over the last 5m; wrap it in sum(...) so it returns one",
+      },
+    ]);
+    // The user's own expressions are counted as written, over the SLO's shortest window.
+    expect(asked.filter((q) => q.startsWith("count("))).toEqual([
+      'count(rate(http_requests_total{job="auth",code=~"5.."}[5m]))',
+      'count(rate(http_requests_total{job="auth"}[5m]))',
+    ]);
+  });
+
+  it("names total when only total returns several series", async () => {
+    const { client } = byText({ errors: 1, total: 2 });
+    const [u] = await readDirect(client, [unsummed], NOW, FINE);
+    expect(u?.problems.map((p) => [p.reason, p.field, p.message])).toEqual([
+      ["MultipleSeries", "spec.slos[0].indicator.ratio.total", "the query returned 2 series over the last 5m; wrap it in sum(...) so it returns one"],
+    ]);
+    expect(u?.measurements.slos[0]?.verdict).toBe("NoData");
+  });
+
+  it("measures a ratio SLO whose errors and total return one series each, or none", async () => {
+    for (const counts of [{ errors: 1, total: 1 }, { errors: undefined, total: 1 }]) {
+      const { client } = byText(counts);
+      const [u] = await readDirect(client, [unsummed], NOW, FINE);
+      expect(u?.problems).toEqual([]);
+      expect(verdicts(u?.measurements.slos ?? [])).toEqual([["errors", "Ok", 90]]);
+    }
+  });
+
+  it("takes no reading from an answer of several series where its sum(...) allows one, and names the field and count", async () => {
+    const { client } = fakeDirect([game], (slo, what, window) =>
+      slo === "latency" && what === "ratio" && window === "4s"
+        ? [{ metric: { pod: "a" }, value: 0.01 }, { metric: { pod: "b" }, value: 0.5 }]
+        : steady({ availability: 0.005, latency: 0.01 })(slo, what, window),
+    );
+    const [g] = await readDirect(client, [game], NOW, FINE);
+    expect(g?.measurements.error).toBe("Prometheus answered 2 series to the 4s error-ratio query of spec.slos[1].indicator.istio (SLO latency), which aggregates to one; no reading is taken from it");
+    expect(g?.measurements.slos.every((s) => s.verdict === "NoData" && s.consumedPercent === undefined)).toBe(true);
+  });
+
   it("lets programming errors through instead of hiding them as no data", async () => {
     const client: InstantQuerier = { query: () => Promise.reject(new TypeError("boom")) };
     await expect(readDirect(client, [game], NOW, FINE)).rejects.toThrow("boom");
   });
 });
 
-/** Recorded series as Prometheus returns them for the two instant queries. */
-function recorded(series: Array<[name: string, ns: string, profile: string, slo: string, window: string, value: number | undefined]>) {
+/** Recorded series as Prometheus returns them for the instant queries; `counts` are the series counts of ratio expressions. */
+function recorded(
+  series: Array<[name: string, ns: string, profile: string, slo: string, window: string, value: number | undefined]>,
+  counts: Array<[ns: string, profile: string, slo: string, window: string, part: string, value: number]> = [],
+) {
   const asked: string[] = [];
   const client: InstantQuerier = {
     query(expr) {
       asked.push(expr);
+      if (expr === SERIES_COUNT_RECORD) {
+        return Promise.resolve(counts.map(([namespace, p, slo, window, part, v]) => ({ metric: { __name__: expr, namespace, profile: p, slo, window, part }, value: v })));
+      }
       return Promise.resolve(
         series
           .filter(([name]) => name === expr)
-          .map(([name, namespace, p, slo, window, v]) => ({ metric: { __name__: name, namespace, profile: p, slo, window }, value: v })),
+          // Each series of one key gets a replica label of its own, as two Prometheus servers would give it.
+          .map(([name, namespace, p, slo, window, v], i) => ({ metric: { __name__: name, namespace, profile: p, slo, window, replica: String(i) }, value: v })),
       );
     },
   };
@@ -215,7 +304,7 @@ describe("readRecorded", () => {
   const R = ERROR_RATIO_RECORD;
   const E = EVENTS_RECORD;
 
-  it("reads every profile's every window with two queries and splits them by label", async () => {
+  it("reads every profile's every window with two queries, and a third for the series counts of ratio SLOs, and splits them by label", async () => {
     const windows2m = ["2s", "4s", "12s", "2m"];
     const windows30d = ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"];
     const { client, asked } = recorded([
@@ -230,7 +319,7 @@ describe("readRecorded", () => {
       [R, "games", "game", "availability", "9s", 0.9],
     ]);
     const [g, a] = await readRecorded(client, [game, auth], NOW, FINE);
-    expect(asked.sort()).toEqual([E, R].sort());
+    expect(asked.sort()).toEqual([E, R, SERIES_COUNT_RECORD].sort());
     expect(verdicts(g?.measurements.slos ?? [])).toEqual([
       ["availability", "Ok", 90],
       ["latency", "Ok", 70],
@@ -247,6 +336,52 @@ describe("readRecorded", () => {
     const [g] = await readRecorded(client, [game], NOW, FINE);
     expect(g?.measurements.slos.map((s) => s.verdict)).toEqual(["NoData", "NoData"]);
     expect(g?.problems.map((p) => [p.slo, p.reason])).toEqual([["latency", "NotRecorded"]]);
+  });
+
+  it("refuses a ratio SLO whose recorded series count says its errors query returns several series", async () => {
+    const windows30d = ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"];
+    const { client, asked } = recorded([
+      ...windows30d.map((w): [string, string, string, string, string, number] => [R, "auth", "unsummed", "errors", w, 0.0015]),
+      [E, "auth", "unsummed", "errors", "30d", 1e6],
+    ], [
+      ["auth", "unsummed", "errors", "5m", "errors", 3],
+      ["auth", "unsummed", "errors", "5m", "total", 1],
+    ]);
+    const [u] = await readRecorded(client, [unsummed], NOW, FINE);
+    expect(asked.sort()).toEqual([E, R, SERIES_COUNT_RECORD].sort());
+    expect(u?.measurements.slos.map((s) => [s.name, s.verdict, s.consumedPercent])).toEqual([["errors", "NoData", undefined]]);
+    expect(u?.problems).toEqual([
+      {
+        slo: "errors",
+        reason: "MultipleSeries",
+        field: "spec.slos[0].indicator.ratio.errors",
+        message: "the query returned 3 series over the last 5m; wrap it in sum(...) so it returns one",
+      },
+    ]);
+  });
+
+  it("measures a ratio SLO whose recorded counts are one, or absent (no series)", async () => {
+    const windows30d = ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"];
+    const { client } = recorded([
+      ...windows30d.map((w): [string, string, string, string, string, number] => [R, "auth", "unsummed", "errors", w, 0.0015]),
+      [E, "auth", "unsummed", "errors", "30d", 1e6],
+    ], [["auth", "unsummed", "errors", "5m", "total", 1]]);
+    const [u] = await readRecorded(client, [unsummed], NOW, FINE);
+    expect(u?.problems).toEqual([]);
+    expect(verdicts(u?.measurements.slos ?? [])).toEqual([["errors", "Ok", 150]]);
+  });
+
+  it("takes no reading from two recorded series for one profile, SLO and window, and says how many", async () => {
+    const { client } = recorded([
+      [R, "games", "game", "availability", "2m", 0.0045],
+      [R, "games", "game", "availability", "2m", 0.5],
+      [E, "games", "game", "availability", "2m", 24_000],
+    ]);
+    const [g] = await readRecorded(client, [game], NOW, FINE);
+    expect(g?.measurements.error).toBe(
+      `Prometheus answered 2 ${ERROR_RATIO_RECORD} series for games/game SLO availability window 2m, where its recording rule writes one (several Prometheus servers answering without deduplication, or two rule sets recording this profile); no reading is taken from them`,
+    );
+    expect(g?.measurements.slos.every((s) => s.verdict === "NoData")).toBe(true);
   });
 
   it("fails every profile when Prometheus cannot answer", async () => {

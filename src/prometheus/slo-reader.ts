@@ -1,6 +1,7 @@
 import { measureSlo, noDataMeasurement } from "../slo/budget.ts";
 import { isPlanError, planProfile, type ProfilePlan, type SloPlan, type SloProfile } from "../slo/plan.ts";
-import { EVENTS_RECORD, ERROR_RATIO_RECORD } from "../slo/rules.ts";
+import type { RatioPart } from "../slo/promql.ts";
+import { EVENTS_RECORD, ERROR_RATIO_RECORD, SERIES_COUNT_RECORD } from "../slo/rules.ts";
 import type { Measurements, SloMeasurement } from "../slo/types.ts";
 import type { WindowOptions } from "../slo/windows.ts";
 import { PrometheusError, type Sample } from "./client.ts";
@@ -24,13 +25,16 @@ export function countingQuerier(client: InstantQuerier, count: () => void): Inst
  * Why an SLO has no verdict although Prometheus answered: for the MetricsAvailable / Ready condition
  * messages. InvalidIndicator: the spec cannot become PromQL. BadQuery: Prometheus refused the PromQL.
  * NoBucket: the histogram has events but no bucket at the threshold. NotRecorded: no recording-rule
- * series for the SLO (rules not loaded yet, or their evaluation fails).
+ * series for the SLO (rules not loaded yet, or their evaluation fails). MultipleSeries: a ratio's
+ * errors or total returns several series, which Tollgate would have to add up unasked.
  */
-export type SloProblemReason = "InvalidIndicator" | "BadQuery" | "NoBucket" | "NotRecorded";
+export type SloProblemReason = "InvalidIndicator" | "BadQuery" | "NoBucket" | "NotRecorded" | "MultipleSeries";
 
 export interface SloProblem {
   slo: string;
   reason: SloProblemReason;
+  /** The spec field at fault, when narrower than the SLO's indicator (e.g. spec.slos[0].indicator.ratio.errors). */
+  field?: string;
   message: string;
 }
 
@@ -48,18 +52,53 @@ export interface ReadOptions extends WindowOptions {
   concurrency?: number;
 }
 
-/** One instant query's answer: whether any series came back, and its value (undefined for NaN/±Inf). */
+/**
+ * One instant query's answer: whether any series came back, its value (undefined for NaN/±Inf), and
+ * how many series there were. Every expression Tollgate builds is summed to at most one series, so
+ * `series` above one means the answer cannot be read: no value is taken from it.
+ */
 export interface Answer {
   present: boolean;
   value: number | undefined;
+  series: number;
 }
 
-const ABSENT: Answer = { present: false, value: undefined };
+const ABSENT: Answer = { present: false, value: undefined, series: 0 };
 
 export function answerOf(samples: readonly Sample[]): Answer {
-  // Every expression Tollgate builds is summed to at most one series.
   const first = samples[0];
-  return first ? { present: true, value: first.value } : ABSENT;
+  if (!first) return ABSENT;
+  return { present: true, value: samples.length === 1 ? first.value : undefined, series: samples.length };
+}
+
+/** The indicator field of the SLO at `index`, by the kind it sets: spec.slos[1].indicator.latency. */
+function indicatorField(slo: SloPlan["slo"], index: number): string {
+  const kind = slo.indicator.ratio ? "ratio" : slo.indicator.latency ? "latency" : slo.indicator.istio ? "istio" : undefined;
+  return `spec.slos[${index}].indicator${kind ? `.${kind}` : ""}`;
+}
+
+/**
+ * An answer of several series to a query Tollgate aggregates to one (sum, count): PromQL cannot give
+ * it, so Prometheus's answer, not the spec, is at fault, and nothing of it is read.
+ */
+function severalSeries(n: number, query: string, field: string, slo: string): string {
+  return `Prometheus answered ${n} series to the ${query} of ${field} (SLO ${slo}), which aggregates to one; no reading is taken from it`;
+}
+
+/** The ratio part of `slo` whose count says it returns several series, as a problem naming its field. */
+function multipleSeries(plan: SloPlan, index: number, counts: ReadonlyMap<RatioPart, number>): SloProblem | undefined {
+  for (const c of plan.seriesCounts) {
+    const n = counts.get(c.part) ?? 0;
+    if (n > 1) {
+      return {
+        slo: plan.slo.name,
+        reason: "MultipleSeries",
+        field: `spec.slos[${index}].indicator.ratio.${c.part}`,
+        message: `the query returned ${n} series over the last ${c.window}; wrap it in sum(...) so it returns one`,
+      };
+    }
+  }
+  return undefined;
 }
 
 function errorMessage(err: unknown): string {
@@ -118,14 +157,16 @@ async function pool(tasks: ReadonlyArray<() => Promise<void>>, concurrency: numb
 /**
  * Direct mode: each SLO's error ratios and event count by instant queries at `now`, for plain
  * Prometheus setups without rule loading. An unreachable Prometheus stops the whole batch (every
- * profile gets `error`), a timeout or server error fails only the profile whose query hit it, and a
- * query Prometheus refuses leaves that SLO without a verdict and names it in `problems`.
+ * profile gets `error`), a timeout, server error or malformed answer fails only the profile whose query
+ * hit it, and a query Prometheus refuses, or a ratio expression of several series, leaves that SLO
+ * without a verdict and names it in `problems`.
  */
 export async function readDirect(client: InstantQuerier, profiles: readonly SloProfile[], now: Date, opts: ReadOptions = {}): Promise<ProfileReading[]> {
   const plans = profiles.map((p) => planProfile(p, opts));
   const ratioAnswers = plans.map((p) => p.slos.map(() => new Map<string, Answer>()));
   const eventAnswers = plans.map((p) => p.slos.map((): Answer => ABSENT));
   const badQuery = plans.map((p) => p.slos.map((): string | undefined => undefined));
+  const seriesCounts = plans.map((p) => p.slos.map(() => new Map<RatioPart, number>()));
   const profileError: Array<string | undefined> = plans.map(() => undefined);
   let unreachable: string | undefined;
 
@@ -133,10 +174,14 @@ export async function readDirect(client: InstantQuerier, profiles: readonly SloP
   plans.forEach((plan, i) => {
     plan.slos.forEach((slo, j) => {
       if (!isLive(slo)) return;
-      const run = (expr: string, keep: (a: Answer) => void) => async () => {
+      const field = indicatorField(slo.slo, j);
+      /** Runs `expr`; `what` names it should its answer have several series where it aggregates to one. */
+      const run = (expr: string, what: string, keep: (a: Answer) => void) => async () => {
         if (unreachable !== undefined || profileError[i] !== undefined || badQuery[i]?.[j] !== undefined) return;
         try {
-          keep(answerOf(await client.query(expr, now)));
+          const answer = answerOf(await client.query(expr, now));
+          if (answer.series > 1) profileError[i] ??= severalSeries(answer.series, what, field, slo.slo.name);
+          else keep(answer);
         } catch (err) {
           if (!(err instanceof PrometheusError)) throw err;
           if (err.kind === "unreachable") unreachable ??= err.message;
@@ -146,9 +191,10 @@ export async function readDirect(client: InstantQuerier, profiles: readonly SloP
           } else profileError[i] ??= err.message;
         }
       };
-      for (const r of slo.errorRatios) tasks.push(run(r.expr, (a) => ratioAnswers[i]?.[j]?.set(r.window, a)));
+      for (const c of slo.seriesCounts) tasks.push(run(c.expr, `${c.window} series count of ${c.part}`, (a) => seriesCounts[i]?.[j]?.set(c.part, a.value ?? 0)));
+      for (const r of slo.errorRatios) tasks.push(run(r.expr, `${r.window} error-ratio query`, (a) => ratioAnswers[i]?.[j]?.set(r.window, a)));
       tasks.push(
-        run(slo.events, (a) => {
+        run(slo.events, `${slo.window} events query`, (a) => {
           const row = eventAnswers[i];
           if (row) row[j] = a;
         }),
@@ -171,6 +217,11 @@ export async function readDirect(client: InstantQuerier, profiles: readonly SloP
         problems.push({ slo: slo.slo.name, reason: "BadQuery", message: refused });
         return noDataMeasurement(slo.slo, opts);
       }
+      const several = multipleSeries(slo, j, seriesCounts[i]?.[j] ?? new Map());
+      if (several) {
+        problems.push(several);
+        return noDataMeasurement(slo.slo, opts);
+      }
       return measure(slo, ratioAnswers[i]?.[j] ?? new Map(), eventAnswers[i]?.[j] ?? ABSENT, plan.profile.spec.policy.minEvents, problems);
     });
     return { namespace: plan.profile.namespace, name: plan.profile.name, measurements: { slos, at: now }, problems };
@@ -181,30 +232,76 @@ function seriesKey(namespace: string, profile: string, slo: string, window: stri
   return JSON.stringify([namespace, profile, slo, window]);
 }
 
+/**
+ * Recorded series by their Tollgate labels. Each key has one series from its one rule; several (two
+ * Prometheus servers behind a query frontend that does not deduplicate, say) are counted, not chosen
+ * from.
+ */
 function index(samples: readonly Sample[]): Map<string, Answer> {
   const out = new Map<string, Answer>();
   for (const s of samples) {
     const { namespace, profile, slo, window } = s.metric;
     if (namespace === undefined || profile === undefined || slo === undefined || window === undefined) continue;
     const key = seriesKey(namespace, profile, slo, window);
-    if (!out.has(key)) out.set(key, { present: true, value: s.value });
+    const seen = out.get(key);
+    out.set(key, seen ? { present: true, value: undefined, series: seen.series + 1 } : { present: true, value: s.value, series: 1 });
   }
   return out;
 }
 
+/** Recorded series counts of ratio expressions, by namespace, profile, slo, window and part. */
+function indexCounts(samples: readonly Sample[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of samples) {
+    const { namespace, profile, slo, window, part } = s.metric;
+    if (namespace === undefined || profile === undefined || slo === undefined || window === undefined || part === undefined) continue;
+    const key = JSON.stringify([namespace, profile, slo, window, part]);
+    // Duplicates of a count (see index) agree; the larger is the safe one to act on.
+    out.set(key, Math.max(out.get(key) ?? 0, s.value ?? 0));
+  }
+  return out;
+}
+
+/** The first recorded key of `plan` with several series, as a message; undefined when each has one. */
+function duplicated(plan: ProfilePlan, ratios: ReadonlyMap<string, Answer>, events: ReadonlyMap<string, Answer>): string | undefined {
+  const { namespace, name } = plan.profile;
+  for (const slo of plan.slos) {
+    if (!isLive(slo)) continue;
+    const keys: Array<[string, string, ReadonlyMap<string, Answer>]> = [
+      ...slo.errorRatios.map((r): [string, string, ReadonlyMap<string, Answer>] => [ERROR_RATIO_RECORD, r.window, ratios]),
+      [EVENTS_RECORD, slo.window, events],
+    ];
+    for (const [record, window, answers] of keys) {
+      const n = answers.get(seriesKey(namespace, name, slo.slo.name, window))?.series ?? 0;
+      if (n > 1) {
+        return `Prometheus answered ${n} ${record} series for ${namespace}/${name} SLO ${slo.slo.name} window ${window}, where its recording rule writes one (several Prometheus servers answering without deduplication, or two rule sets recording this profile); no reading is taken from them`;
+      }
+    }
+  }
+  return undefined;
+}
+
 /**
- * Recording-rule mode: two instant queries at `now` read every profile's every window from the series
- * the rules in rules.ts record, then split by their namespace/profile/slo/window labels. Any Prometheus
- * error fails every profile: both queries are the batch.
+ * Recording-rule mode: instant queries at `now` read every profile's every window from the series the
+ * rules in rules.ts record, then split by their namespace/profile/slo/window labels: two queries, and
+ * a third for the series counts when a profile has a ratio SLO. Any Prometheus error fails every
+ * profile: the queries are the batch.
  */
 export async function readRecorded(client: InstantQuerier, profiles: readonly SloProfile[], now: Date, opts: ReadOptions = {}): Promise<ProfileReading[]> {
   const plans = profiles.map((p) => planProfile(p, opts));
+  const counted = plans.some((p) => p.slos.some((s) => isLive(s) && s.seriesCounts.length > 0));
   let ratios: Map<string, Answer>;
   let events: Map<string, Answer>;
+  let counts: Map<string, number>;
   try {
-    const [r, e] = await Promise.all([client.query(ERROR_RATIO_RECORD, now), client.query(EVENTS_RECORD, now)]);
+    const [r, e, c] = await Promise.all([
+      client.query(ERROR_RATIO_RECORD, now),
+      client.query(EVENTS_RECORD, now),
+      counted ? client.query(SERIES_COUNT_RECORD, now) : Promise.resolve([]),
+    ]);
     ratios = index(r);
     events = index(e);
+    counts = indexCounts(c);
   } catch (err) {
     if (!(err instanceof PrometheusError)) throw err;
     return plans.map((plan) => failedReading(plan, errorMessage(err), now, opts));
@@ -212,13 +309,21 @@ export async function readRecorded(client: InstantQuerier, profiles: readonly Sl
 
   return plans.map((plan) => {
     const { namespace, name } = plan.profile;
+    const several = duplicated(plan, ratios, events);
+    if (several !== undefined) return failedReading(plan, several, now, opts);
     const problems: SloProblem[] = [];
-    const slos = plan.slos.map((slo) => {
+    const slos = plan.slos.map((slo, j) => {
       if (!isLive(slo)) {
         problems.push(invalidProblem(slo.slo.name, slo.error));
         return noDataMeasurement(slo.slo, opts);
       }
       const sloName = slo.slo.name;
+      const partCounts = new Map(slo.seriesCounts.map((c) => [c.part, counts.get(JSON.stringify([namespace, name, sloName, c.window, c.part])) ?? 0]));
+      const multiple = multipleSeries(slo, j, partCounts);
+      if (multiple) {
+        problems.push(multiple);
+        return noDataMeasurement(slo.slo, opts);
+      }
       const byWindow = new Map<string, Answer>();
       for (const r of slo.errorRatios) {
         const a = ratios.get(seriesKey(namespace, name, sloName, r.window));

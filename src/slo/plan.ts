@@ -1,7 +1,7 @@
 import type { ProfileSpec } from "../api/profile.ts";
 import type { Slo } from "../api/slo.ts";
 import { primaryName } from "../traffic/names.ts";
-import { sloQueries, type Workload } from "./promql.ts";
+import { ratioSeriesCounts, sloQueries, type RatioPart, type Workload } from "./promql.ts";
 import { burnWindows, canonicalWindow, queryWindows, type BurnWindow, type WindowOptions } from "./windows.ts";
 
 /** A profile as SLO evaluation needs it; a full ProfileSpec fits. */
@@ -32,6 +32,13 @@ export interface SloPlan {
   events: string;
   /** Whether good events come from a histogram bucket, which may simply not exist at the threshold. */
   histogram: boolean;
+  /**
+   * For a ratio indicator, its errors and total as the user wrote them, counted in series over the
+   * shortest window read: each must be one series (or none), else the sum Tollgate takes of it adds up
+   * series the user did not mean to. The shortest window tells what the expression returns now, at the
+   * least cost; a series that is gone (an old pod's) is summed over longer windows as the user means.
+   */
+  seriesCounts: Array<{ part: RatioPart; window: string; expr: string }>;
 }
 
 /** An SLO that cannot be measured as written; the reason is for a condition message. */
@@ -53,13 +60,17 @@ export function planSlo(profile: SloProfile, slo: Slo, opts: WindowOptions = {})
   try {
     const q = sloQueries(slo.indicator, measuredWorkload(profile));
     const window = canonicalWindow(slo.window);
+    const windows = queryWindows(window, opts);
+    const shortest = windows[0] ?? window;
+    const ratio = slo.indicator.ratio;
     return {
       slo,
       window,
       burnWindows: burnWindows(window, opts),
-      errorRatios: queryWindows(window, opts).map((w) => ({ window: w, expr: q.errorRatio(w) })),
+      errorRatios: windows.map((w) => ({ window: w, expr: q.errorRatio(w) })),
       events: q.events(window),
-      histogram: slo.indicator.ratio === undefined && slo.indicator.istio?.kind !== "availability",
+      histogram: ratio === undefined && slo.indicator.istio?.kind !== "availability",
+      seriesCounts: ratio ? ratioSeriesCounts(ratio.errors, ratio.total, shortest).map((c) => ({ ...c, window: shortest })) : [],
     };
   } catch (err) {
     // SloConfigError, or a duration the schema should have refused: either way this SLO only.

@@ -4,7 +4,8 @@ import { WINDOW_PLACEHOLDER, type Indicator } from "../api/slo.ts";
 /**
  * PromQL for one SLO. Every expression yields at most one series without labels (so the recording
  * rules can label it and the reader needs no matching logic), and NaN when the window holds no events
- * (0/0), which the reader turns into "no data".
+ * (0/0), which the reader turns into "no data". The user's own ratio expressions are summed to get
+ * there, so each must return one series itself: ratioSeriesCounts says how many they do.
  */
 
 /** A spec that cannot be turned into PromQL (e.g. a latency metric whose unit cannot be known). */
@@ -228,6 +229,20 @@ function ratioOf(errors: string, total: string): string {
  */
 export function countsIncrease(expr: string): boolean {
   return /\bincrease\s*\(/.test(expr) && !/\b(i?rate)\s*\(/.test(expr);
+}
+
+export type RatioPart = "errors" | "total";
+
+/**
+ * How many series the user's errors and total return over `window`, as written. ratioOf sums each, so
+ * an expression of several series (no sum, or a sum by some label) would be added up silently: a
+ * selector that also matches another workload's series measures that workload's errors.
+ */
+export function ratioSeriesCounts(errors: string, total: string, window: string): Array<{ part: RatioPart; expr: string }> {
+  return [
+    { part: "errors", expr: `count(${errors.replaceAll(WINDOW_PLACEHOLDER, window)})` },
+    { part: "total", expr: `count(${total.replaceAll(WINDOW_PLACEHOLDER, window)})` },
+  ];
 }
 
 export function ratioQueries(errors: string, total: string): SloQueries {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
 import type { SloProfile } from "./plan.ts";
-import { ERROR_RATIO_RECORD, EVENTS_RECORD, prometheusRule, profileRuleGroup, ruleGroups, rulesFileYaml, type RulesFile } from "./rules.ts";
+import { ERROR_RATIO_RECORD, EVENTS_RECORD, prometheusRule, profileRuleGroup, ruleGroups, rulesFileYaml, SERIES_COUNT_RECORD, type RulesFile } from "./rules.ts";
 
 // A 2 s floor on burn windows keeps one window per role for the 2m SLO windows these fixtures spell out.
 const FINE = { minBurnWindowMs: 2_000 };
@@ -77,6 +77,25 @@ describe("recording rules", () => {
     );
   });
 
+  it("count the series of a ratio SLO's own errors and total over its shortest window, before its error ratios", () => {
+    const { group } = profileRuleGroup(auth, FINE);
+    const errors = group.rules.filter((r) => r.labels.slo === "errors");
+    expect(errors.map((r) => [r.record, r.labels.window, r.labels.part])).toEqual([
+      [SERIES_COUNT_RECORD, "4m40s", "errors"],
+      [SERIES_COUNT_RECORD, "4m40s", "total"],
+      ...["4m40s", "28m", "56m", "1h52m", "5h36m", "22h24m", "2d19h12m", "4w"].map((w) => [ERROR_RATIO_RECORD, w, undefined]),
+      [EVENTS_RECORD, "4w", undefined],
+    ]);
+    expect(errors[0]).toEqual({
+      record: SERIES_COUNT_RECORD,
+      expr: 'count(sum(rate(http_requests_total{job="auth",code=~"5.."}[4m40s])))',
+      labels: { namespace: "auth", profile: "auth", slo: "errors", window: "4m40s", part: "errors" },
+    });
+    expect(errors[1]?.expr).toBe('count(sum(rate(http_requests_total{job="auth"}[4m40s])))');
+    // Only ratio indicators: Tollgate writes the other queries itself, summed.
+    expect(group.rules.filter((r) => r.record === SERIES_COUNT_RECORD && r.labels.slo !== "errors")).toEqual([]);
+  });
+
   it("leave out SLOs that cannot be measured and say why", () => {
     const { groups, problems } = ruleGroups([game, auth], FINE);
     expect(groups.map((g) => g.name)).toEqual(["tollgate/games/game", "tollgate/auth/auth"]);
@@ -125,7 +144,49 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
     const file = join(dir, "rules.yaml");
     await writeFile(file, rulesFileYaml(ruleGroups([game, auth], FINE).groups));
     const { stdout } = await run(PROMTOOL, ["check", "rules", file]);
-    expect(stdout).toMatch(/SUCCESS: 36 rules found/);
+    // game: 2 × (8 ratios + events); auth: errors 2 counts + 8 ratios + events, latency 8 ratios + events.
+    expect(stdout).toMatch(/SUCCESS: 38 rules found/);
+  });
+
+  it("records how many series a ratio expression without sum(...) returns, in Prometheus's own engine", async () => {
+    const ratio = (name: string, errors: string, total: string) =>
+      profile("ns", name, { targetRef: { name }, slos: [{ name: "errors", objective: 99, window: "1h", indicator: { ratio: { errors, total } } }] });
+    const rulesFile = join(dir, "count-rules.yaml");
+    const { groups } = ruleGroups(
+      [
+        ratio("unsummed", 'rate(req_total{code="500"}[{{window}}])', "rate(req_total[{{window}}])"),
+        ratio("summed", 'sum(rate(req_total{code="500"}[{{window}}]))', "sum(rate(req_total[{{window}}]))"),
+      ],
+      // A 6m floor: the shortest window, which the counts read, then holds samples at a 1m scrape interval.
+      { interval: "1m", minBurnWindowMs: 6 * 60_000 },
+    );
+    await writeFile(rulesFile, rulesFileYaml(groups));
+    const count = (p: string, part: string, value: number) => ({
+      expr: `${SERIES_COUNT_RECORD}{profile="${p}",part="${part}"}`,
+      eval_time: "60m",
+      exp_samples: [{ labels: `${SERIES_COUNT_RECORD}{namespace="ns",part="${part}",profile="${p}",slo="errors",window="6m"}`, value }],
+    });
+    const test = {
+      rule_files: [rulesFile],
+      evaluation_interval: "1m",
+      tests: [
+        {
+          interval: "1m",
+          // Two workloads, each with a 200 and a 500 series.
+          input_series: ["api", "web"].flatMap((job) => [
+            { series: `req_total{job="${job}",code="200"}`, values: "0+98x60" },
+            { series: `req_total{job="${job}",code="500"}`, values: "0+2x60" },
+          ]),
+          promql_expr_test: [count("unsummed", "errors", 2), count("unsummed", "total", 4), count("summed", "errors", 1), count("summed", "total", 1)],
+        },
+      ],
+    };
+    const testFile = join(dir, "count-test.yaml");
+    await writeFile(testFile, JSON.stringify(test));
+    const result = await run(PROMTOOL, ["test", "rules", testFile]).catch((err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
+    });
+    expect(result.stdout).toMatch(/SUCCESS/);
   });
 
   /**

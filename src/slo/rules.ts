@@ -13,6 +13,13 @@ export const ERROR_RATIO_RECORD = "tollgate_slo:error_ratio:rate";
 /** Events of one SLO over its SLO window. Labels: namespace, profile, slo, window. */
 export const EVENTS_RECORD = "tollgate_slo:events:increase";
 
+/**
+ * Series a ratio SLO's own errors or total expression returns over the shortest window (SloPlan's
+ * seriesCounts). Labels: namespace, profile, slo, window, and part (errors or total). Absent when the
+ * expression has no series.
+ */
+export const SERIES_COUNT_RECORD = "tollgate_slo:ratio_series:count";
+
 export const RULE_LABELS = ["namespace", "profile", "slo", "window"] as const;
 
 export interface RecordingRule {
@@ -65,6 +72,9 @@ export function profileRuleGroup(profile: SloProfile, opts: RuleOptions = {}): {
       continue;
     }
     const labels = (window: string) => ({ namespace: profile.namespace, profile: profile.name, slo: plan.slo.name, window });
+    // Counts first: a group's rules run in order at one timestamp, so whoever reads an SLO's error ratio
+    // also reads the count of the same evaluation and never takes a sum of several series unchecked.
+    for (const c of plan.seriesCounts) rules.push({ record: SERIES_COUNT_RECORD, expr: c.expr, labels: { ...labels(c.window), part: c.part } });
     for (const r of plan.errorRatios) rules.push({ record: ERROR_RATIO_RECORD, expr: r.expr, labels: labels(r.window) });
     rules.push({ record: EVENTS_RECORD, expr: plan.events, labels: labels(plan.window) });
   }
