@@ -54,7 +54,7 @@ export class SloMetrics {
     });
     this.queries = new Counter({
       name: "tollgate_prometheus_queries_total",
-      help: "Instant queries sent to Prometheus, by what read them (Direct: per SLO and window; RecordingRules: two per batch; Canary: two per gating SLO per canary check).",
+      help: "Instant queries sent to Prometheus, by what read them (Direct: per SLO and window; RecordingRules: two per batch, three with a ratio SLO; Canary: two per gating SLO per canary check).",
       labelNames: ["mode"],
       registers,
     });
