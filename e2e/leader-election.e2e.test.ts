@@ -232,6 +232,8 @@ describe("a leader whose API server hangs", () => {
 describe("an API server restart under a running operator", () => {
   let ns: string;
   let op: OperatorProcess;
+  /** When the restarted API server answered /readyz: refusals before then are its RBAC caches filling. */
+  let readyAt = 0;
   beforeAll(async () => {
     await installCrds();
     ns = await createOperatorNamespace("e2e-apiserver");
@@ -240,7 +242,7 @@ describe("an API server restart under a running operator", () => {
     await waitFor("the profile reconciled", () => allReconciled(ns));
   });
   afterAll(async () => {
-    await op?.stop();
+    await op?.stop("SIGTERM", { forbiddenAllowedBefore: readyAt });
     await deleteOperatorNamespace(ns);
   });
 
@@ -250,6 +252,8 @@ describe("an API server restart under a running operator", () => {
     await sleep(3_000);
     const up = spawnSync("bash", [`${ROOT}/e2e/cluster/cluster.sh`, "up"], { encoding: "utf8" });
     expect(up.status, up.stderr).toBe(0);
+    // cluster.sh up returns once kube-apiserver's /readyz says ok.
+    readyAt = Date.now();
     // Change the profile at once, before the operator's informer has come back from its backoff.
     await kubectlOk(["-n", ns, "patch", "pp", "steady", "--type=merge", "-p", '{"spec":{"targetRef":{"name":"steady-v2"}}}']);
     await applyYaml(profileYaml("newcomer"), ns);
