@@ -210,19 +210,24 @@ describe("a leader whose API server hangs", () => {
     // "status written" line follows the API server's answer, so it is no earlier than the write)...
     expect(statusWrites(ops.standby!).length).toBeGreaterThanOrEqual(1);
     expect(lastOldWriteMs).toBeLessThan(acquiredMs);
-    // ...because its fence closed at its renew deadline, 10 s after its last renewal, on its own timer.
+    // ...because its term ended at its renew deadline, 10 s after its last renewal: writes are refused
+    // from that instant on (the fence also asks the clock), and its timer stopped the controllers well
+    // before the standby could take over. How late a timer fires on a loaded machine is not asserted:
+    // safety does not depend on it, only on its firing inside the 5 s margin.
     expect(lost).toBeDefined();
     expect(Date.parse(String(lost!.renewedAt))).toBe(renewedMs);
-    expect(fenceClosedMs - renewedMs).toBeGreaterThanOrEqual(10_000 - 1);
-    expect(fenceClosedMs - renewedMs).toBeLessThan(10_000 + 500);
+    const deadlineMs = Date.parse(String(lost!.deadline));
+    expect(deadlineMs - renewedMs).toBe(10_000);
+    expect(lastOldWriteMs).toBeLessThan(deadlineMs);
+    expect(fenceClosedMs).toBeGreaterThanOrEqual(deadlineMs - 1);
+    expect(fenceClosedMs).toBeLessThan(acquiredMs);
     const stoppedReconciling = logs.find((l) => l.msg === "stopped reconciling" && l.cause === "leadership lost");
-    // The controllers stopped in the same timer callback: the fence is their term, closed with it.
     expect(stoppedReconciling).toBeDefined();
-    expect(logTime(stoppedReconciling!) - fenceClosedMs).toBeGreaterThanOrEqual(0);
-    expect(logTime(stoppedReconciling!) - fenceClosedMs).toBeLessThan(50);
+    expect(logTime(stoppedReconciling!)).toBeGreaterThanOrEqual(fenceClosedMs);
+    expect(logTime(stoppedReconciling!)).toBeLessThan(acquiredMs);
     // The standby waited out the lease from that renewal: the 5 s margin lies between the two.
     expect(acquiredMs - renewedMs).toBeGreaterThanOrEqual(15_000);
-    expect(acquiredMs - fenceClosedMs).toBeGreaterThanOrEqual(4_000);
+    expect(acquiredMs - deadlineMs).toBeGreaterThanOrEqual(4_000);
     // Its lease requests hung on the proxy and timed out well inside the deadline, not after 30 s.
     expect(proxy.heldConnections).toBeGreaterThan(0);
     expect(timeouts.length).toBeGreaterThanOrEqual(1);
