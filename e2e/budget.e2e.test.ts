@@ -9,6 +9,7 @@ import { promRawSamples, type Series } from "./support/prometheus.ts";
 import { startReceiver, type Receiver } from "./support/receiver.ts";
 import { sleep, waitFor } from "./support/wait.ts";
 import { deploymentYaml } from "./support/workloads.ts";
+import type { Condition } from "./support/conditions.ts";
 
 // The seed's error-budget policy on the seed's game service (99.5 % availability), with a one-minute
 // SLO window so the whole incident plays out in a few minutes: Healthy → Warning (90 %) → Frozen
@@ -17,12 +18,6 @@ const WINDOW_S = 60;
 const BUDGET = 0.005;
 const RATE = 2000;
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
 interface ProfileStatus {
   phase?: string;
   budget?: { consumedPercent: number };

@@ -7,6 +7,7 @@ import { owns } from "./support/managed-fields.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { sleep, waitFor } from "./support/wait.ts";
 import { deploymentYaml } from "./support/workloads.ts";
+import type { Condition } from "./support/conditions.ts";
 
 // Canary releases through Istio on the real control plane, Istio's real CRDs and the simulator's
 // Istio metrics. The canary is the target Deployment (destination_workload game-service), primary is
@@ -15,12 +16,6 @@ import { deploymentYaml } from "./support/workloads.ts";
 
 const INTERVAL_S = 10;
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
 interface CanaryStatus {
   phase: string;
   weight: number;

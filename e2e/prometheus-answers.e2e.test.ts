@@ -9,6 +9,7 @@ import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { promQuery } from "./support/prometheus.ts";
 import { waitFor } from "./support/wait.ts";
 import { deploymentYaml } from "./support/workloads.ts";
+import type { Condition } from "./support/conditions.ts";
 
 // A ratio SLO whose PromQL selects two workloads' series and does not sum them, on a Deployment with no
 // traffic of its own. Tollgate sums the user's expressions itself, so such a profile used to be measured
@@ -17,12 +18,6 @@ import { deploymentYaml } from "./support/workloads.ts";
 // its author asked (and freezes its own target: the data would have frozen the refused one too) and a
 // healthy profile beside them is served.
 
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-}
 interface ProfileStatus {
   phase?: string;
   conditions?: Condition[];
