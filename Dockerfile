@@ -1,0 +1,73 @@
+# Tollgate's operator image: the compiled dist/ and the production dependencies on the official Node 24
+# image, running as a numeric non-root user on a read-only root filesystem.
+#
+#   docker build -t tollgate --build-arg VERSION="$(node -p 'require("./package.json").version')" \
+#     --build-arg REVISION="$(git rev-parse HEAD)" .
+#   docker run --rm tollgate version
+#
+# Without a Docker daemon, `npm run image:build` builds this file with buildah (scripts/image-build.sh).
+# Behind a TLS-inspecting proxy, hand npm the proxy's CA as a build secret: --secret id=npm-ca,src=ca.pem
+
+# node:24.21.0-bookworm-slim, pinned to the digest of its multi-platform index. The build stages use it
+# too, so the code is compiled and its dependencies resolved by the Node that runs them.
+ARG NODE_IMAGE=docker.io/library/node:24.21.0-bookworm-slim@sha256:2fe369e969550cde8e867afc3fe370b260140cab4a23d467074295b42163d553
+
+# All dependencies, dev included, for the compiler. Only package.json and the lockfile: this layer (the
+# one download) is rebuilt when they change, not when the code does. --ignore-scripts: the only install
+# script in the tree is the `node` package's, which fetches a second Node 24 the base image already is.
+FROM ${NODE_IMAGE} AS modules
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=secret,id=npm-ca,target=/run/secrets/npm-ca \
+    if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi \
+    && npm ci --ignore-scripts --no-audit --no-fund --no-update-notifier
+
+# tsc: src/ to dist/ (imports rewritten from .ts to .js). Declarations are of no use at run time.
+FROM modules AS build
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && find dist -name '*.d.ts' -delete
+
+# Production dependencies only: the same tree without the dev ones (no download). Type declarations, source
+# maps and TypeScript sources of the packages are never loaded at run time: 41 of their 83 MB.
+FROM modules AS deps
+RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier \
+    && find node_modules -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' \) -delete
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+# Owned by root and not writable by the user that runs them. src/version.ts reads ../package.json at run
+# time, so package.json sits one level above dist/.
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+# 65532: a uid that owns nothing on the node or in the image (uid 1000, the image's `node` user, is often
+# a real account on hosts), numeric so that runAsNonRoot can verify it. No home directory is needed:
+# nothing is written at run time except recording-rule files under an explicit --rules-dir (a volume).
+USER 65532:65532
+EXPOSE 8080
+# Memory flags, measured on the compiled controller (Node 24.21.0, 2 cores, one namespace, profiles of
+# 2 SLOs in RecordingRules mode every 30 s; resident set sampled every 5 s, peak of a 150-180 s run):
+#                                idle      500 profiles   2000 profiles
+#   Node's defaults             148 MiB   365-413 MiB    543-745 MiB (heap 235-284 MiB, 110-160 in use)
+#   --max-semi-space-size=4     125 MiB   229 MiB
+#   both flags below                                     367-374 MiB (heap 166-183 MiB, 109-145 in use)
+# On a large node V8 lets each young-generation semi-space grow to 64 MiB, and the first pass over the
+# profiles fills it with short-lived objects; at 4 MiB the peak halves, GC takes about 2 % of a core
+# instead of 1-2 %, and reconciles keep pace. What stays is the caches, ~150 MiB of heap at 2000
+# profiles: 256 MiB of old space caps the heap with room to spare, inside a 512 MiB container limit.
+# For more profiles, NODE_OPTIONS=--max-old-space-size-percentage=60 sizes the old space from the
+# container's memory limit instead (it takes precedence over --max-old-space-size).
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--max-old-space-size=256", "/app/dist/cli/main.js"]
+CMD ["controller"]
+# Last, so that a new revision rebuilds only this layer.
+ARG VERSION=unknown
+ARG REVISION=unknown
+ARG SOURCE=""
+LABEL org.opencontainers.image.title="tollgate" \
+      org.opencontainers.image.description="Kubernetes operator that lets the error budget decide what ships: SLOs from Prometheus, budget-driven freeze and rollback, Istio canaries, circuit breakers and autoscaling from one PerformanceProfile." \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
