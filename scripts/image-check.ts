@@ -1,0 +1,144 @@
+// `npm run image:check`: runs the image `npm run image:build` built, as a cluster would, and checks what
+// a user relies on: `<image> version` prints the package's version, the process runs as a non-root
+// uid, and `<image> controller`, under the Helm chart's ServiceAccount, reconciles a profile on the test
+// cluster without writing anything to its root file system (the chart mounts it read-only) and without
+// a single RBAC refusal. buildah runs the image (`buildah run --isolation chroot`); no daemon needed.
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, chownSync, copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startSimulator } from "../e2e/simulator/client.ts";
+import type { Condition } from "../e2e/support/conditions.ts";
+import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
+import { createOperatorNamespace, deleteOperatorNamespace, kubeconfigFor } from "../e2e/support/identity.ts";
+import { applyYaml, installCrds, kubectlJson } from "../e2e/support/kubectl.ts";
+import { exitOnSignals, track } from "../e2e/support/processes.ts";
+import { waitFor } from "../e2e/support/wait.ts";
+import { deploymentYaml } from "../e2e/support/workloads.ts";
+
+const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+const IMAGE = process.env.IMAGE ?? `localhost/tollgate:${VERSION}`;
+const UID = 65532;
+
+function buildah(args: string[]): string {
+  const res = spawnSync("buildah", ["--storage-driver", "vfs", ...args], { encoding: "utf8" });
+  if (res.status !== 0) throw new Error(`buildah ${args.join(" ")} failed (${res.status}): ${res.stderr.trim()}`);
+  return res.stdout.trim();
+}
+
+function check(what: string, ok: boolean, detail: string): void {
+  process.stdout.write(`${ok ? "ok  " : "FAIL"} ${what}: ${detail}\n`);
+  if (!ok) throw new Error(`${what}: ${detail}`);
+}
+
+/** Every entry under `dir` with what a write would change, not crossing into mounts (/proc, /sys, /dev). */
+function manifest(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = lstatSync(p);
+      const rel = p.slice(dir.length);
+      if (["/proc", "/sys", "/dev", "/run", "/mnt"].includes(rel)) continue;
+      out.set(rel, `${st.mode}:${st.uid}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const ctr = buildah(["from", "--pull=never", IMAGE]);
+  const scratch = mkdtempSync(join(tmpdir(), "tollgate-image-check-"));
+  let ns: string | undefined;
+  try {
+    const config = JSON.parse(buildah(["inspect", "--type", "image", IMAGE])) as { OCIv1: { config: { Entrypoint: string[] } } };
+    const entrypoint = config.OCIv1.config.Entrypoint;
+    const run = (args: string[]) => buildah(["run", "--isolation", "chroot", ctr, "--", ...args]);
+
+    const version = run([...entrypoint, "version"]);
+    check("<image> version", version === VERSION, JSON.stringify(version));
+    const uid = Number(run(["id", "-u"]));
+    check("runs as a non-root uid", uid === UID, `uid ${uid}`);
+
+    const env = loadClusterEnv();
+    await installCrds();
+    ns = await createOperatorNamespace("image-check");
+    // The ServiceAccount's kubeconfig, readable by the image's user, as a mounted Secret would be.
+    chmodSync(scratch, 0o755);
+    copyFileSync(kubeconfigFor(ns), join(scratch, "kubeconfig"));
+    chownSync(join(scratch, "kubeconfig"), UID, UID);
+    const sim = await startSimulator({ targetsDir: env.PROMETHEUS_TARGETS_DIR });
+    try {
+      await sim.setWorkload(ns, "checkout", { rate: 200, errorRatio: 0.001, latencies: [{ ms: 50, weight: 100 }] });
+      await applyYaml(deploymentYaml("checkout", "registry.example/checkout:1.0.0"), ns);
+      await applyYaml(
+        `apiVersion: tollgate.dev/v1alpha1
+kind: PerformanceProfile
+metadata: {name: checkout}
+spec:
+  targetRef: {name: checkout}
+  slos: [{name: availability, objective: 99.5, window: 1m, indicator: {istio: {kind: availability}}}]
+  policy: {evaluationInterval: 2s, minEvents: 10}
+`,
+        ns,
+      );
+
+      const rootfs = buildah(["mount", ctr]);
+      const before = manifest(rootfs);
+      // timeout inside the container: the controller ends even if this script is killed outright.
+      const controller = track(
+        spawn(
+          "buildah",
+          ["--storage-driver", "vfs", "run", "--isolation", "chroot", "-v", `${scratch}:/mnt:ro`, ctr, "--",
+            "timeout", "-s", "TERM", "180", ...entrypoint, "controller", "--kubeconfig", "/mnt/kubeconfig", "--namespace", ns,
+            "--prometheus-url", env.PROMETHEUS_URL, "--leader-elect", "false", "--metrics-addr", "127.0.0.1:0"],
+          { stdio: ["ignore", "pipe", "pipe"], detached: true },
+        ),
+      );
+      let logs = "";
+      controller.stdout?.setEncoding("utf8").on("data", (c: string) => (logs += c));
+      controller.stderr?.setEncoding("utf8").on("data", (c: string) => (logs += c));
+      try {
+        const status = await waitFor(
+          "the image's controller to measure the profile",
+          async () => {
+            if (controller.exitCode !== null) throw new Error(`the controller exited (${controller.exitCode})\n${logs.slice(-4000)}`);
+            const p = await kubectlJson<{ status?: { phase?: string; budget?: { consumedPercent: number }; conditions?: Condition[] } }>(["-n", ns!, "get", "pp", "checkout"]);
+            const ready = p.status?.conditions?.find((c) => c.type === "Ready");
+            return ready?.status === "True" && p.status?.budget ? p.status : undefined;
+          },
+          { timeoutMs: 120_000, intervalMs: 1_000 },
+        ).catch((err: unknown) => {
+          throw new Error(`${String(err)}\ncontroller output:\n${logs.slice(-4000)}`);
+        });
+        check("<image> controller reconciles a profile", true, `phase ${status.phase}, budget ${status.budget!.consumedPercent} % consumed`);
+      } finally {
+        if (controller.exitCode === null && controller.signalCode === null) {
+          const exited = new Promise((r) => controller.once("exit", r));
+          process.kill(-controller.pid!, "SIGTERM");
+          await exited;
+        }
+      }
+      const after = manifest(rootfs);
+      const changed = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k));
+      check("writes nothing to its root file system", changed.length === 0, `${before.size} entries, ${changed.length} changed${changed.length ? `: ${changed.slice(0, 10).join(", ")}` : ""}`);
+      const refused = logs.split("\n").filter((l) => /\bforbidden\b/i.test(l));
+      check("no RBAC refusal under the chart's ServiceAccount", refused.length === 0, refused[0] ?? "none");
+    } finally {
+      await sim.stop();
+    }
+  } finally {
+    spawnSync("buildah", ["--storage-driver", "vfs", "umount", ctr]);
+    spawnSync("buildah", ["--storage-driver", "vfs", "rm", ctr]);
+    rmSync(scratch, { recursive: true, force: true });
+    if (ns) await deleteOperatorNamespace(ns);
+  }
+}
+
+exitOnSignals();
+main().catch((err: unknown) => {
+  process.stderr.write(`image check failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
