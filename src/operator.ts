@@ -21,6 +21,7 @@ import { startHealthServer, type HealthServer } from "./runtime/health.ts";
 import { Informer } from "./runtime/informer.ts";
 import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionConfig } from "./runtime/leader-election.ts";
 import { leadershipFence, Manager } from "./runtime/manager.ts";
+import { backoffDelay } from "./runtime/queue.ts";
 import { MANAGED_BY_TOLLGATE, primaryName, type DestinationRule, type HorizontalPodAutoscaler, type VirtualService } from "./traffic/index.ts";
 import { ApiError } from "./kube/errors.ts";
 import { DriftApplier } from "./kube/owned.ts";
@@ -197,7 +198,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
         { metricsPort: health.port, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect, readMode: config.readMode ?? "Direct", rulesDir: config.rulesDir },
         "serving /metrics, /healthz, /readyz",
       );
-      const istio = await istioServed(client);
+      const istio = await istioServed(client, log, () => stopped);
       if (!istio) log.warn("Istio's networking CRDs (networking.istio.io/v1) are not served: canaries and traffic policies cannot run");
       manager = build(istio);
       await manager.start();
@@ -211,13 +212,24 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
   };
 }
 
-/** Whether the cluster serves Istio's networking API; asked once at start (installing Istio needs a restart). */
-async function istioServed(client: KubeClient): Promise<boolean> {
-  try {
-    await client.request("GET", `/apis/${Resources.VirtualService.apiVersion}`);
-    return true;
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404) return false;
-    throw err;
+/**
+ * Whether the cluster serves Istio's networking API; asked once at start (installing Istio needs a
+ * restart). An API server that cannot answer yet (restarting, a network blip while the Pod starts) is
+ * asked again with backoff rather than ending the process: only a 404 means no Istio.
+ */
+export async function istioServed(client: KubeClient, log: Logger, stopped: () => boolean): Promise<boolean> {
+  for (let failures = 0; ; failures++) {
+    try {
+      await client.request("GET", `/apis/${Resources.VirtualService.apiVersion}`);
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return false;
+      if (stopped()) throw err;
+      const delayMs = backoffDelay(ISTIO_DISCOVERY_BACKOFF, failures);
+      log.warn({ err: err instanceof Error ? err.message : String(err), retryInMs: delayMs }, "cannot ask the API server whether Istio is served; asking again");
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
   }
 }
+
+const ISTIO_DISCOVERY_BACKOFF = { baseMs: 500, maxMs: 10_000 };
