@@ -4,11 +4,9 @@ import { HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node"
 import { fetch } from "undici";
 import type { Dispatcher } from "undici";
 import { ApiError } from "./errors.ts";
+import { FIELD_MANAGER } from "./labels.ts";
 import { objectPath, type ResourceType } from "./resources.ts";
 import type { KubeObject, KubeList, WatchEvent } from "./types.ts";
-
-/** The field manager every write of Tollgate's goes through, so Argo CD and Tollgate own separate fields. */
-export const FIELD_MANAGER = "tollgate";
 
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;

@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { FIELD_MANAGER } from "./client.ts";
+import { FIELD_MANAGER } from "./labels.ts";
 import { FREEZE_REASON_ANNOTATION, FROZEN_BY_ANNOTATION, FROZEN_LABEL } from "./labels.ts";
 
 export const FREEZE_POLICY_NAME = "tollgate-freeze";

@@ -6,8 +6,12 @@ export const FROZEN_LABEL = "tollgate.dev/frozen";
 export const FROZEN_BY_ANNOTATION = "tollgate.dev/frozen-by";
 /** On a frozen Deployment: why, in one sentence with the numbers; the admission policy quotes it. */
 export const FREEZE_REASON_ANNOTATION = "tollgate.dev/freeze-reason";
-/** The field manager of every Tollgate write; the admission policy lets it through a freeze. */
-export { FIELD_MANAGER } from "./client.ts";
+/**
+ * The field manager of every Tollgate write, so Argo CD and Tollgate own separate fields; the admission
+ * policy lets it through a freeze. Defined here, not in client.ts, so pure code can name it without
+ * loading the Kubernetes client.
+ */
+export const FIELD_MANAGER = "tollgate";
 
 /** The Deployment controller's record of which revision a Deployment or ReplicaSet is. */
 export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
