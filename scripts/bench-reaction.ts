@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { parseDuration } from "../src/api/duration.ts";
 import { profileSpecSchema } from "../src/api/profile.ts";
 import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
-import type { Deployment } from "../src/kube/deployments.ts";
+import type { Deployment } from "../src/workload/deployment.ts";
 import { Resources } from "../src/kube/resources.ts";
 import { PrometheusClient } from "../src/prometheus/client.ts";
 import { isPlanError, planSlo } from "../src/slo/plan.ts";

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { PerformanceProfile } from "./api/types.ts";
 import { KubeClient, loadKubeConfig } from "./kube/client.ts";
-import type { Deployment, ReplicaSet } from "./kube/deployments.ts";
+import type { Deployment, ReplicaSet } from "./workload/deployment.ts";
 import { Resources, type ResourceType } from "./kube/resources.ts";
 import { secretReader } from "./kube/secrets.ts";
 import { keyOf, type KubeObject } from "./kube/types.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Deployment, ReplicaSet } from "../kube/deployments.ts";
+import type { Deployment, ReplicaSet } from "../workload/deployment.ts";
 import { canarySpec, iso, at } from "./test-builders.ts";
 import { checkDue, hasCanaryTrack, primaryFacts, servingState, targetFacts } from "./facts.ts";
 

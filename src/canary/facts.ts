@@ -1,4 +1,4 @@
-import { deploymentState, rolloutComplete, type Deployment, type DeploymentState, type ReplicaSet } from "../kube/deployments.ts";
+import { deploymentState, rolloutComplete, type Deployment, type DeploymentState, type ReplicaSet } from "../workload/deployment.ts";
 import { CANARY, SOURCE_HASH_ANNOTATION, SOURCE_REVISION_ANNOTATION, TRACK_LABEL } from "../traffic/labels.ts";
 import { parseDuration } from "../api/duration.ts";
 import type { CanarySpec, CanaryStatus, WorkloadFacts } from "./types.ts";

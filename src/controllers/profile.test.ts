@@ -6,7 +6,7 @@ import type { ProfileSpecInput } from "../api/profile.ts";
 import type { ProfileStatus } from "../api/status.ts";
 import type { PerformanceProfile } from "../api/types.ts";
 import type { KubeClient } from "../kube/client.ts";
-import type { Deployment, ReplicaSet } from "../kube/deployments.ts";
+import type { Deployment, ReplicaSet } from "../workload/deployment.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { silentLogger } from "../log.ts";
 import { SloMetrics } from "../metrics/slo-metrics.ts";

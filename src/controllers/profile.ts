@@ -5,14 +5,7 @@ import type { ProfileStatus } from "../api/status.ts";
 import type { PerformanceProfile } from "../api/types.ts";
 import { validateSpec } from "../api/validate.ts";
 import type { KubeClient } from "../kube/client.ts";
-import {
-  deploymentState,
-  freezeDeployment,
-  rollBackDeployment,
-  unfreezeDeployment,
-  type Deployment,
-  type ReplicaSet,
-} from "../kube/deployments.ts";
+import { freezeDeployment, rollBackDeployment, unfreezeDeployment } from "../kube/deployments.ts";
 import { Resources } from "../kube/resources.ts";
 import { splitKey } from "../kube/types.ts";
 import type { SloMetrics } from "../metrics/slo-metrics.ts";
@@ -36,6 +29,7 @@ import type { Result } from "../runtime/controller.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import type { Informer } from "../runtime/informer.ts";
 import { invalidSpecStatus, type SpecProblem } from "./profile-status.ts";
+import { deploymentState, type Deployment, type ReplicaSet } from "../workload/deployment.ts";
 import { servingState } from "../canary/facts.ts";
 import { promotePrimary } from "../kube/canary.ts";
 import { primaryName, SOURCE_HASH_ANNOTATION } from "../traffic/index.ts";

@@ -8,7 +8,7 @@ import { canaryFreeze, stepCanary, type CanaryAction, type CanaryDecision, type 
 import { checkDue, hasCanaryTrack, primaryFacts, targetFacts } from "../canary/facts.ts";
 import { createPrimary, labelCanaryTrack, promotePrimary, scaleDeployment } from "../kube/canary.ts";
 import type { KubeClient } from "../kube/client.ts";
-import type { Deployment, ReplicaSet } from "../kube/deployments.ts";
+import type { Deployment, ReplicaSet } from "../workload/deployment.ts";
 import type { DriftApplier } from "../kube/owned.ts";
 import { Resources, type ResourceType } from "../kube/resources.ts";
 import type { SloMetrics } from "../metrics/slo-metrics.ts";

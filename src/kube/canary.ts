@@ -1,7 +1,7 @@
 import { CANARY, PRIMARY, SOURCE_HASH_ANNOTATION, SOURCE_REVISION_ANNOTATION, TRACK_LABEL } from "../traffic/labels.ts";
 import { primaryDeployment, trackTemplate } from "../traffic/primary.ts";
 import type { KubeClient } from "./client.ts";
-import type { Deployment, ReplicaSet } from "./deployments.ts";
+import type { Deployment, ReplicaSet } from "../workload/deployment.ts";
 import { ApiError } from "./errors.ts";
 import { POD_TEMPLATE_HASH_LABEL } from "./labels.ts";
 import { Resources } from "./resources.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DeploymentState } from "../kube/deployments.ts";
+import type { DeploymentState } from "../workload/deployment.ts";
 import { revisionWithTemplate, type DeploymentFacts } from "./deployment.ts";
 
 describe("DeploymentFacts", () => {

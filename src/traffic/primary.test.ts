@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Deployment } from "../kube/deployments.ts";
+import type { Deployment } from "../workload/deployment.ts";
 import { primaryDeployment, trackTemplate } from "./primary.ts";
 
 const target: Deployment = {

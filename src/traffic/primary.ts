@@ -1,4 +1,4 @@
-import type { Deployment, PodTemplate } from "../kube/deployments.ts";
+import type { Deployment, PodTemplate } from "../workload/deployment.ts";
 import { FROZEN_LABEL, POD_TEMPLATE_HASH_LABEL } from "../kube/labels.ts";
 import { PRIMARY, SOURCE_HASH_ANNOTATION, SOURCE_REVISION_ANNOTATION, TRACK_LABEL, type Track } from "./labels.ts";
 import { tollgateLabels } from "./meta.ts";
