@@ -1,6 +1,6 @@
 import type { ProfileStatus } from "../api/status.ts";
 import type { PerformanceProfile } from "../api/types.ts";
-import { setCondition } from "../runtime/conditions.ts";
+import { setCondition } from "../api/conditions.ts";
 
 /** A problem in a spec the API server admitted: a query Prometheus cannot parse, a threshold with no bucket. */
 export interface SpecProblem {

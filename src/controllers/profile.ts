@@ -23,7 +23,7 @@ import type { PrometheusRuleApplier } from "../kube/rules.ts";
 import type { SloProfile } from "../slo/plan.ts";
 import type { SyntaxChecker } from "../prometheus/syntax-check.ts";
 import { userQueries } from "../slo/user-queries.ts";
-import { findCondition } from "../runtime/conditions.ts";
+import { findCondition } from "../api/conditions.ts";
 import { freshest } from "../runtime/freshest.ts";
 import type { Result } from "../runtime/controller.ts";
 import type { EventRecorder } from "../runtime/events.ts";

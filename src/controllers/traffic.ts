@@ -19,7 +19,7 @@ import { readCanary } from "../prometheus/canary-reader.ts";
 import type { InstantQuerier } from "../prometheus/slo-reader.ts";
 import { canaryPlan } from "../slo/canary.ts";
 import type { Measurements } from "../slo/types.ts";
-import { setCondition } from "../runtime/conditions.ts";
+import { setCondition } from "../api/conditions.ts";
 import type { EventRecorder } from "../runtime/events.ts";
 import type { Informer } from "../runtime/informer.ts";
 import {

@@ -1,5 +1,5 @@
 import type { ProfileStatus } from "../api/status.ts";
-import { findCondition, setCondition, type Condition, type ConditionInput } from "../runtime/conditions.ts";
+import { findCondition, setCondition, type Condition, type ConditionInput } from "../api/conditions.ts";
 import type { BudgetView } from "./budget.ts";
 import { BUDGET_HEALTHY, DEPLOYMENTS_FROZEN, METRICS_AVAILABLE, READY, ROLLBACK_SKIPPED, ROLLED_BACK } from "./condition-names.ts";
 import type { PolicyInput } from "./input.ts";

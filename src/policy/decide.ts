@@ -1,5 +1,5 @@
 import type { Phase, ProfileStatus } from "../api/status.ts";
-import { findCondition } from "../runtime/conditions.ts";
+import { findCondition } from "../api/conditions.ts";
 import type { PolicyAction, RollbackAction } from "./actions.ts";
 import type { PolicyDecision, PolicyInput } from "./input.ts";
 import { budgetStatus, readBudget, sloStatuses, type BudgetView } from "./budget.ts";

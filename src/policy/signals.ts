@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { NotificationEvent } from "../api/notifications.ts";
 import type { ProfileStatus } from "../api/status.ts";
-import { findCondition, type Condition } from "../runtime/conditions.ts";
+import { findCondition, type Condition } from "../api/conditions.ts";
 import type { EventAction, NotifyAction, PolicyAction, Severity } from "./actions.ts";
 import type { BudgetView } from "./budget.ts";
 import { BUDGET_HEALTHY, DEPLOYMENTS_FROZEN, METRICS_AVAILABLE, ROLLBACK_SKIPPED, ROLLED_BACK } from "./condition-names.ts";

@@ -1,5 +1,5 @@
 import type { ProfileStatus } from "../api/status.ts";
-import { findCondition, type Condition } from "../runtime/conditions.ts";
+import { findCondition, type Condition } from "../api/conditions.ts";
 
 export interface WriteOptions {
   /** Write at least this often while SLOs have fresh numbers, so status shows the budget is being watched. */
