@@ -3,7 +3,7 @@ import type { DeploymentState } from "../workload/deployment.ts";
 import { revisionWithTemplate, type DeploymentFacts } from "./deployment.ts";
 
 describe("DeploymentFacts", () => {
-  it("is what kube's DeploymentState already is, so the controller passes that through", () => {
+  it("is what workload's DeploymentState already is, so the controller passes that through", () => {
     const state: DeploymentState = {
       name: "game-service",
       revision: 3,

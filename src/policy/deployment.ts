@@ -1,6 +1,6 @@
 /**
- * What the policy needs to know of the target Deployment. Structurally a subset of kube's
- * DeploymentState, so the controller hands that over as is, and the policy stays free of kube types.
+ * What the policy needs to know of the target Deployment. Structurally a subset of workload's
+ * DeploymentState, so the controller hands that over as is, and the policy stays free of the workload module.
  */
 export interface DeploymentFacts {
   /** The Deployment's `deployment.kubernetes.io/revision`: the live revision. */
