@@ -48,6 +48,25 @@ function manifest(dir: string): Map<string, string> {
   return out;
 }
 
+/** SIGTERM to the processes whose command line holds `marker`; true if they end within `ms`, else SIGKILL. */
+async function stopInside(marker: string, ms: number): Promise<boolean> {
+  const pids = spawnSync("pgrep", ["-f", "--", marker], { encoding: "utf8" }).stdout.split("\n").filter(Boolean).map(Number);
+  const alive = () => pids.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  for (const pid of pids) process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + ms;
+  while (alive().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  const left = alive();
+  for (const pid of left) process.kill(pid, "SIGKILL");
+  return left.length === 0;
+}
+
 async function main(): Promise<void> {
   const ctr = buildah(["from", "--pull=never", IMAGE]);
   const scratch = mkdtempSync(join(tmpdir(), "tollgate-image-check-"));
@@ -92,7 +111,7 @@ spec:
         spawn(
           "buildah",
           ["--storage-driver", "vfs", "run", "--isolation", "chroot", "-v", `${scratch}:/mnt:ro`, ctr, "--",
-            "timeout", "-s", "TERM", "180", ...entrypoint, "controller", "--kubeconfig", "/mnt/kubeconfig", "--namespace", ns,
+            "timeout", "-k", "10", "-s", "TERM", "180", ...entrypoint, "controller", "--kubeconfig", "/mnt/kubeconfig", "--namespace", ns,
             "--prometheus-url", env.PROMETHEUS_URL, "--leader-elect", "false", "--metrics-addr", "127.0.0.1:0"],
           { stdio: ["ignore", "pipe", "pipe"], detached: true },
         ),
@@ -115,10 +134,14 @@ spec:
         });
         check("<image> controller reconciles a profile", true, `phase ${status.phase}, budget ${status.budget!.consumedPercent} % consumed`);
       } finally {
+        // The container's processes run in a process group of their own, below buildah's: SIGTERM goes
+        // to the controller itself, as the kubelet sends it, and must end it.
+        const exited = await stopInside(`--namespace ${ns}`, 15_000);
+        check("<image> controller ends on SIGTERM", exited, exited ? "within 15 s" : "still running 15 s after SIGTERM; killed");
         if (controller.exitCode === null && controller.signalCode === null) {
-          const exited = new Promise((r) => controller.once("exit", r));
+          const gone = new Promise((r) => controller.once("exit", r));
           process.kill(-controller.pid!, "SIGTERM");
-          await exited;
+          await gone;
         }
       }
       const after = manifest(rootfs);
