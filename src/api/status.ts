@@ -33,7 +33,7 @@ export type SloVerdict = (typeof SLO_VERDICTS)[number];
 export const CHECK_VERDICTS = ["Passed", "BurnRateExceeded", "PodsNotReady", "NoData", "InsufficientData"] as const;
 export type CheckVerdictName = (typeof CHECK_VERDICTS)[number];
 
-export const CANARY_PHASES = ["Initializing", "Waiting", "Progressing", "Promoting", "Succeeded", "Failed"] as const;
+export const CANARY_PHASES = ["Initializing", "Waiting", "Progressing", "Promoting", "Aborting", "Succeeded", "Failed"] as const;
 export type CanaryPhase = (typeof CANARY_PHASES)[number];
 
 const budgetStatusSchema = z
@@ -102,7 +102,9 @@ const canaryStatusSchema = z
   .object({
     phase: z
       .enum(CANARY_PHASES)
-      .describe("Initializing (setting up primary, subsets and routes), Waiting (frozen or no new revision), Progressing, Promoting, Succeeded, Failed."),
+      .describe(
+        "Initializing (setting up primary, subsets and routes), Waiting (frozen or no new revision), Progressing, Promoting, Aborting (the canary failed; its traffic stays on it until primary has the replicas to carry everything), Succeeded, Failed (all traffic back on primary, the canary scaled to 0).",
+      ),
     weight: z.int().min(0).max(100).describe("Percent of traffic routed to the canary now."),
     revision: z.int().min(0).optional().describe("Deployment revision under test."),
     templateHash: z.string().optional().describe("Pod-template hash of the revision under test."),

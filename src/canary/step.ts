@@ -65,8 +65,10 @@ function rev(s: CanaryStatus | { revision?: number; templateHash?: string }): st
  * - Progressing with templateHash ≠ the target's: a new revision (or a revert) superseded the canary;
  *   traffic leaves it once primary can carry everything.
  * - Promoting with weight > 0: primary is rolling out the promoted template.
- * - Failed (or Waiting/Succeeded) with weight > 0: aborting; traffic leaves the canary once primary
- *   can carry everything.
+ *
+ * A failed canary is Aborting while traffic is still on it (primary is getting the replicas to carry
+ * everything) and Failed only once all traffic is on primary and the canary is scaled to 0, so that
+ * `kubectl get pp` never shows a canary as over while it still serves requests.
  */
 export function stepCanary(input: CanaryInput): CanaryDecision {
   const canary = input.spec.canary;
@@ -95,6 +97,13 @@ export function stepCanary(input: CanaryInput): CanaryDecision {
       return finish(prev.templateHash === input.target.templateHash ? progressing(ctx, prev) : superseded(ctx, prev));
     case "Promoting":
       return finish(promoting(ctx, prev, []));
+    case "Aborting":
+      // CanaryFailed went out on entering Aborting; resuming the drain must not send it again.
+      return finish(drain(ctx, prev, []));
+    case "Failed":
+      // Failed with traffic on the canary is how operators before the Aborting phase recorded a
+      // drain under way: finish it as one.
+      return finish(prev.weight > 0 ? drain(ctx, { ...prev, phase: "Aborting" }, []) : idle(ctx, prev, [], undefined));
     default:
       return finish(prev.weight > 0 ? drain(ctx, prev, []) : idle(ctx, prev, [], undefined));
   }
@@ -341,9 +350,9 @@ function failCheck(ctx: Ctx, prev: CanaryStatus, verdict: "BurnRateExceeded" | "
 }
 
 function abort(ctx: Ctx, s: CanaryStatus, why: string): Step {
-  const failed: CanaryStatus = { ...s, phase: "Failed" };
+  const aborting: CanaryStatus = { ...s, phase: "Aborting" };
   const message = `The canary of ${rev(s)} failed ${s.failedChecks} checks (failureLimit ${ctx.canary.failureLimit}), the last: ${why}. ${ctx.primaryName} is scaled to ${ctx.full} replicas before all traffic returns to it.`;
-  return drain(ctx, failed, [
+  return drain(ctx, aborting, [
     warning("CanaryFailed", message),
     {
       action: "notify",
@@ -358,27 +367,35 @@ function abort(ctx: Ctx, s: CanaryStatus, why: string): Step {
 
 /**
  * Takes the traffic off a canary that is over: primary first gets the replicas to carry everything,
- * and only when they are ready does the traffic move and the canary scale down.
+ * and only when they are ready does the traffic move and the canary scale down. An Aborting canary
+ * becomes Failed only then; other phases (Waiting or Succeeded with traffic left on the canary, which
+ * Tollgate does not write but a hand edit can) keep theirs.
  */
 function drain(ctx: Ctx, s: CanaryStatus, edge: CanaryAction[]): Step {
   const p = ctx.primary;
-  const reason = s.phase;
+  const aborting = s.phase === "Aborting";
   if (s.weight > 0 && p.readyReplicas < ctx.full) {
+    const what = aborting ? `The canary of ${rev(s)} failed; waiting` : "Waiting";
     return {
       status: s,
       cluster: [scalePrimary(ctx.full), weights(s.weight)],
       edge,
       requeueAfterMs: POLL_MS,
-      summary: { active: true, reason: "Aborting", message: `Waiting for ${ctx.primaryName} to have ${ctx.full} ready replicas (${p.readyReplicas} now) before ${s.weight} % of traffic leaves the canary.` },
+      summary: {
+        active: true,
+        reason: aborting ? "Aborting" : "Draining",
+        message: `${what} for ${ctx.primaryName} to have ${ctx.full} ready replicas (${p.readyReplicas} now) before ${s.weight} % of traffic leaves the canary.`,
+      },
     };
   }
+  const phase = aborting ? "Failed" : s.phase;
   const message = `All traffic is on ${ctx.primaryName} (${p.readyReplicas} ready replicas); the canary of ${rev(s)} is scaled to 0.`;
   return {
-    status: { ...s, weight: 0 },
+    status: { ...s, phase, weight: 0 },
     cluster: [...(s.weight > 0 ? [scalePrimary(ctx.full)] : []), weights(0), scaleCanary(0)],
     edge: [...edge.filter((a) => a.action === "event"), ...(s.weight > 0 ? [normal("CanaryRolledBack", message)] : []), ...edge.filter((a) => a.action !== "event")],
     requeueAfterMs: ctx.intervalMs,
-    summary: { active: false, reason, message },
+    summary: { active: false, reason: phase, message },
   };
 }
 

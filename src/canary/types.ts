@@ -98,7 +98,7 @@ export type CanaryNotifyAction = Extract<CanaryAction, { action: "notify" }>;
 
 /** Why the canary is where it is, for the CanaryProgressing condition and logs. */
 export interface CanarySummary {
-  /** True while a canary or its setup is under way (Initializing, Progressing, Promoting, draining). */
+  /** True while a canary or its setup is under way (Initializing, Progressing, Promoting, Aborting or another drain). */
   active: boolean;
   /** CamelCase. */
   reason: string;

@@ -88,7 +88,7 @@ describe("a canary end to end", () => {
     expect(sim.status).toMatchObject({ phase: "Progressing", step: 2, weight: 20, failedChecks: 0 });
   });
 
-  it("a bad canary fails after failureLimit checks; primary is scaled before traffic returns", () => {
+  it("a bad canary aborts after failureLimit checks; primary is scaled before traffic returns; Failed once it has", () => {
     const sim = new CanarySim();
     sim.step(at(0));
     sim.release(NEW);
@@ -102,12 +102,16 @@ describe("a canary end to end", () => {
     const bad = canaryMetrics({ burn: 3.1 });
     // Checks are due at 3.5, 4.5 and 5.5 (step 3 began at 2.5).
     run(sim, 2.75, 5.5, bad);
-    expect(sim.status).toMatchObject({ phase: "Failed", failedChecks: 3, weight: 30 });
+    expect(sim.status).toMatchObject({ phase: "Aborting", failedChecks: 3, weight: 30 });
     expect(sim.weights.canary).toBe(30);
     expect(sim.primary).toMatchObject({ desiredReplicas: 3, readyReplicas: 2 });
+    // However long primary takes, the canary stays Aborting with its traffic.
+    const waiting = run(sim, 5.75, 7, bad);
+    expect(distinct(waiting)).toEqual([30]);
+    expect(sim.status).toMatchObject({ phase: "Aborting", weight: 30 });
 
     sim.settle();
-    sim.step(at(5.75));
+    sim.step(at(7.25));
     expect(sim.status).toMatchObject({ phase: "Failed", weight: 0 });
     expect(sim.weights).toEqual({ primary: 100, canary: 0 });
     expect(sim.target.desiredReplicas).toBe(0);
@@ -116,14 +120,58 @@ describe("a canary end to end", () => {
     expect(first("scalePrimary 3")).toBeLessThan(first("weights 100/0"));
     expect(first("weights 100/0")).toBeLessThan(first("scaleCanary 0"));
     expect(sim.log.filter((l) => l === "notify CanaryFailed")).toHaveLength(1);
+    expect(sim.log.filter((l) => l === "event CanaryFailed")).toHaveLength(1);
+    expect(sim.log.filter((l) => l === "event CanaryRolledBack")).toHaveLength(1);
 
     // The failed template is not retried; the next release is.
-    run(sim, 6, 8);
+    run(sim, 7.5, 8);
     expect(sim.status?.phase).toBe("Failed");
     sim.lag = false;
     sim.release("a1b2c3d4e");
     sim.step(at(8.25));
     expect(sim.status).toMatchObject({ phase: "Progressing", templateHash: "a1b2c3d4e", failedChecks: 0 });
+  });
+
+  it("killing the operator while Aborting resumes the drain: no second CanaryFailed, Failed once primary is ready, no retry", () => {
+    const sim = new CanarySim();
+    sim.step(at(0));
+    sim.release(NEW);
+    run(sim, 0.25, 2.5);
+    sim.primary = { ...sim.primary!, desiredReplicas: 2, readyReplicas: 2 };
+    sim.lag = true;
+    run(sim, 2.75, 5.5, canaryMetrics({ burn: 3.1 }));
+    expect(sim.status).toMatchObject({ phase: "Aborting", weight: 30 });
+    expect(sim.log.filter((l) => l === "notify CanaryFailed")).toHaveLength(1);
+    const stored = structuredClone(sim.status);
+
+    // A new operator: the same cluster and the stored status, nothing else.
+    const restarted = new CanarySim({ status: stored, target: sim.target, primary: sim.primary });
+    restarted.weights = sim.weights;
+    restarted.lag = true;
+    run(restarted, 5.75, 6.5, canaryMetrics({ burn: 3.1 }));
+    expect(restarted.status).toMatchObject({ phase: "Aborting", weight: 30, failedChecks: 3 });
+    expect(restarted.weights.canary).toBe(30);
+    restarted.settle();
+    run(restarted, 6.75, 9);
+    expect(restarted.status).toMatchObject({ phase: "Failed", weight: 0, templateHash: NEW });
+    expect(restarted.weights).toEqual({ primary: 100, canary: 0 });
+    expect(restarted.target.desiredReplicas).toBe(0);
+    expect(restarted.log.filter((l) => l.startsWith("event") || l.startsWith("notify"))).toEqual(["event CanaryRolledBack"]);
+  });
+
+  it("is Initializing through the whole set-up, until primary is ready and takes the traffic", () => {
+    const sim = new CanarySim({ primary: undefined });
+    sim.lag = true;
+    const seen = [0, 0.1, 0.2, 0.3].map((t) => {
+      const d = sim.step(at(t));
+      return [d.status?.phase, d.summary.reason, d.summary.active];
+    });
+    expect(seen).toEqual(Array(4).fill(["Initializing", "Initializing", true]));
+    // No route is written while primary is not ready to take it.
+    expect(sim.log.filter((l) => l.startsWith("weights"))).toEqual([]);
+    sim.settle();
+    const d = sim.step(at(0.4));
+    expect([d.status?.phase, d.summary.reason, d.summary.active]).toEqual(["Waiting", "Initialized", false]);
   });
 
   it("a frozen target does not start a canary until the freeze lifts", () => {
