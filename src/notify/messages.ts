@@ -2,6 +2,11 @@ import type { NotificationEvent } from "../api/notifications.ts";
 
 /** What the policy wants said, once, about one transition of one profile. */
 export interface Notification {
+  /**
+   * Idempotency key of this one notification (its outbox entry's id): sent as the Idempotency-Key
+   * header and in the webhook body, so a receiver can drop the copy a retry after a crash may send.
+   */
+  id: string;
   namespace: string;
   profile: string;
   event: NotificationEvent;
@@ -14,14 +19,15 @@ export interface Notification {
   at: Date;
 }
 
-/** The notification of a notify action (the policy's or the canary's) on one profile. */
+/** The notification of a notify action (the policy's or the canary's) on one profile, keyed by `id`. */
 export function notificationFor(
   profile: { namespace: string; name: string },
   action: Pick<Notification, "event" | "summary" | "severity" | "dedupKey" | "details">,
   at: Date,
+  id: string,
 ): Notification {
   const { event, summary, severity, dedupKey, details } = action;
-  return { namespace: profile.namespace, profile: profile.name, event, summary, severity, dedupKey, ...(details ? { details } : {}), at };
+  return { id, namespace: profile.namespace, profile: profile.name, event, summary, severity, dedupKey, ...(details ? { details } : {}), at };
 }
 
 /** Unfrozen and Recovered close the incident the earlier events opened. */
@@ -49,7 +55,11 @@ export function slackPayload(n: Notification): Record<string, unknown> {
   };
 }
 
-/** A PagerDuty Events API v2 event: trigger, or resolve for the events that close an incident. */
+/**
+ * A PagerDuty Events API v2 event: trigger, or resolve for the events that close an incident.
+ * It carries no notification id: PagerDuty dedupes by dedup_key, one per profile and incident, so a
+ * repeated trigger folds into the open incident and a repeated resolve is a no-op.
+ */
 export function pagerDutyPayload(n: Notification, routingKey: string, severity: Notification["severity"]): Record<string, unknown> {
   if (resolves(n.event)) return { routing_key: routingKey, event_action: "resolve", dedup_key: n.dedupKey };
   return {
@@ -74,6 +84,8 @@ export function webhookPayload(n: Notification): Record<string, unknown> {
   return {
     kind: "TollgateNotification",
     version: 1,
+    // Also in the Idempotency-Key header; in the body for scripts that only keep the payload.
+    id: n.id,
     namespace: n.namespace,
     profile: n.profile,
     event: n.event,

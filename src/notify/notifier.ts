@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Notification as NotificationSpec } from "../api/notifications.ts";
 import type { SecretReader } from "../kube/secrets.ts";
@@ -5,89 +6,140 @@ import { pagerDutyPayload, slackPayload, webhookPayload, type Notification } fro
 
 export const PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue";
 
+/** How one notification fared at one receiver in one delivery pass. */
 export interface DeliveryResult {
   receiver: string;
   type: NotificationSpec["type"];
   event: Notification["event"];
   ok: boolean;
+  /**
+   * A later pass cannot help either: the receiver refused the request (a 4xx other than 429) or its
+   * URL is malformed. A missing Secret key is not permanent: the tenant may create it later.
+   */
+  permanent: boolean;
+  /** Requests sent; 0 when none could be (no secret, bad URL, cancelled first). */
   attempts: number;
   error?: string;
+}
+
+export interface DeliverOptions {
+  /** Receivers that already accepted this notification in an earlier pass: never told twice. */
+  skip?: readonly string[];
+  /** Cancels in-flight requests and the wait before a retry, e.g. on shutdown or lost leadership. */
+  signal?: AbortSignal;
 }
 
 export interface NotifierOptions {
   readSecret: SecretReader;
   logger: Logger;
   pagerDutyUrl?: string;
-  retries?: number;
-  retryBaseMs?: number;
+  /** Per request; default 10 s. */
   timeoutMs?: number;
+  /** Before the one quick retry; default 500 ms. */
+  retryDelayMs?: number;
   onResult?: (result: DeliveryResult) => void;
 }
 
+interface Request {
+  url: string;
+  body: Record<string, unknown>;
+}
+
+/** One request's outcome: `retry` when a second try soon may succeed. */
+type Attempt = { ok: true } | { ok: false; error: string; retry: boolean; permanent: boolean };
+
+const CANCELLED = { ok: false, error: "delivery cancelled", retry: false, permanent: false } as const;
+
 /**
- * Delivers notifications without ever blocking a reconcile: `send` queues and returns; delivery
- * retries with backoff in the background. The policy decides when a transition deserves a message,
- * so each transition is sent once here.
+ * Delivers notifications in one awaited pass per call. The caller (the status outbox) records a
+ * notification before delivering it and retries across reconciles, so a pass tries each receiver
+ * at most twice and reports per receiver; the Idempotency-Key lets a receiver drop the copy a
+ * crash between delivery and the outbox update may send again.
  */
 export class Notifier {
   private readonly opts: NotifierOptions;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(opts: NotifierOptions) {
     this.opts = opts;
   }
 
-  send(receivers: readonly NotificationSpec[], n: Notification): void {
-    for (const receiver of receivers) {
-      if (!receiver.events.includes(n.event)) continue;
-      const p = this.deliver(receiver, n).then((result) => {
-        this.opts.onResult?.(result);
-        const log = { profile: n.profile, namespace: n.namespace, receiver: receiver.name, event: n.event, attempts: result.attempts };
-        if (result.ok) this.opts.logger.info(log, "notification sent");
-        else this.opts.logger.warn({ ...log, err: result.error }, "notification failed");
-      });
-      this.inFlight.add(p);
-      void p.finally(() => this.inFlight.delete(p));
-    }
+  /** Delivers `n` to every receiver of `receivers` that listens to n.event and is not in `skip`; one pass, never throws. */
+  deliver(receivers: readonly NotificationSpec[], n: Notification, opts: DeliverOptions = {}): Promise<DeliveryResult[]> {
+    const skip = new Set(opts.skip ?? []);
+    const due = receivers.filter((r) => r.events.includes(n.event) && !skip.has(r.name));
+    const pass = Promise.all(due.map(async (r) => this.report(n, await this.deliverTo(r, n, opts.signal))));
+    this.inFlight.add(pass);
+    void pass.finally(() => this.inFlight.delete(pass));
+    return pass;
   }
 
-  /** Waits for every queued delivery: for shutdown and tests. */
+  /** Waits for every delivery pass under way: for shutdown and tests. */
   async drain(): Promise<void> {
-    while (this.inFlight.size) await Promise.all([...this.inFlight]);
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
   }
 
-  private async deliver(receiver: NotificationSpec, n: Notification): Promise<DeliveryResult> {
-    const base = { receiver: receiver.name, type: receiver.type, event: n.event };
-    let target: { url: string; body: Record<string, unknown> };
+  private async deliverTo(receiver: NotificationSpec, n: Notification, signal: AbortSignal | undefined): Promise<DeliveryResult> {
+    const result = (a: Attempt, attempts: number): DeliveryResult => ({
+      receiver: receiver.name,
+      type: receiver.type,
+      event: n.event,
+      attempts,
+      ...(a.ok ? { ok: true, permanent: false } : { ok: false, permanent: a.permanent, error: a.error }),
+    });
+    let req: Request;
     try {
-      target = await this.target(receiver, n);
+      req = await this.request(receiver, n);
     } catch (err) {
-      return { ...base, ok: false, attempts: 0, error: err instanceof Error ? err.message : String(err) };
+      return result({ ok: false, error: message(err), retry: false, permanent: false }, 0);
     }
-    const retries = this.opts.retries ?? 4;
-    let error = "";
-    for (let attempt = 1; attempt <= retries + 1; attempt++) {
-      try {
-        const res = await fetch(target.url, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", "User-Agent": "tollgate" },
-          body: JSON.stringify(target.body),
-          signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
-        });
-        await res.arrayBuffer();
-        if (res.ok) return { ...base, ok: true, attempts: attempt };
-        error = `HTTP ${res.status}`;
-        // 4xx other than 429 will not succeed on retry: the URL or key is wrong.
-        if (res.status < 500 && res.status !== 429) return { ...base, ok: false, attempts: attempt, error };
-      } catch (err) {
-        error = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
-      }
-      if (attempt <= retries) await new Promise((r) => setTimeout(r, (this.opts.retryBaseMs ?? 1_000) * 2 ** (attempt - 1)));
+    // Checked here, not left to fetch: its parse error quotes the URL, and a Slack URL is a credential.
+    if (!isHttpUrl(req.url)) {
+      return result({ ok: false, error: `receiver ${receiver.name} has no valid http(s) URL`, retry: false, permanent: true }, 0);
     }
-    return { ...base, ok: false, attempts: retries + 1, error };
+    if (signal?.aborted) return result(CANCELLED, 0);
+    const first = await this.attempt(req, n.id, signal);
+    if (first.ok || !first.retry) return result(first, 1);
+    if (!(await this.pause(signal))) return result(CANCELLED, 1);
+    return result(await this.attempt(req, n.id, signal), 2);
   }
 
-  private async target(receiver: NotificationSpec, n: Notification): Promise<{ url: string; body: Record<string, unknown> }> {
+  private async attempt(req: Request, id: string, signal: AbortSignal | undefined): Promise<Attempt> {
+    const timeoutMs = this.opts.timeoutMs ?? 10_000;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    let status: number;
+    try {
+      const res = await fetch(req.url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "User-Agent": "tollgate", "Idempotency-Key": id },
+        body: JSON.stringify(req.body),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
+      status = res.status;
+      // Read only to free the connection: the status already says whether the receiver took it.
+      await res.arrayBuffer().catch(() => undefined);
+    } catch (err) {
+      if (signal?.aborted) return CANCELLED;
+      if (timeout.aborted) return { ok: false, error: `no answer within ${timeoutMs} ms`, retry: true, permanent: false };
+      return { ok: false, error: message(err), retry: true, permanent: false };
+    }
+    if (status >= 200 && status < 300) return { ok: true };
+    // A 4xx other than 429 will not succeed on retry: the URL or key is wrong, or the body refused.
+    const permanent = status >= 400 && status < 500 && status !== 429;
+    return { ok: false, error: `HTTP ${status}`, retry: !permanent, permanent };
+  }
+
+  /** Waits before the retry; false when cancelled meanwhile. */
+  private async pause(signal: AbortSignal | undefined): Promise<boolean> {
+    try {
+      await sleep(this.opts.retryDelayMs ?? 500, undefined, signal ? { signal } : {});
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async request(receiver: NotificationSpec, n: Notification): Promise<Request> {
     const secret = receiver.secretRef
       ? await this.opts.readSecret(n.namespace, receiver.secretRef.name, receiver.secretRef.key)
       : undefined;
@@ -106,4 +158,28 @@ export class Notifier {
         return { url: (secret ?? receiver.url ?? "").trim(), body: webhookPayload(n) };
     }
   }
+
+  private report(n: Notification, result: DeliveryResult): DeliveryResult {
+    const log = { id: n.id, profile: n.profile, namespace: n.namespace, receiver: result.receiver, event: n.event, attempts: result.attempts };
+    if (result.ok) this.opts.logger.info(log, "notification sent");
+    else this.opts.logger.warn({ ...log, permanent: result.permanent, err: result.error }, "notification failed");
+    try {
+      this.opts.onResult?.(result);
+    } catch (err) {
+      // A failing metrics hook must not turn a delivered notification into a thrown pass.
+      this.opts.logger.error({ err, receiver: result.receiver }, "notification onResult hook failed");
+    }
+    return result;
+  }
+}
+
+function message(err: unknown): string {
+  // fetch reports "fetch failed" and hides the reason (ECONNREFUSED, a TLS error) in its cause.
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? err.cause.message : err.message;
+}
+
+function isHttpUrl(url: string): boolean {
+  const parsed = URL.parse(url);
+  return parsed !== null && (parsed.protocol === "http:" || parsed.protocol === "https:");
 }
