@@ -440,7 +440,7 @@ describe("the PerformanceProfile API on the API server", () => {
       const ns = await fresh("e2e-api-columns");
       await kubectlOk(["apply", "-n", ns, "-f", `${EXAMPLES}/game-service.yaml`]);
       const empty = await kubectlOk(["-n", ns, "get", "pp"]);
-      expect(empty.split("\n")[0]?.split(/\s+/).filter(Boolean)).toEqual(["NAME", "TARGET", "PHASE", "BUDGET", "BURN", "CANARY", "READY", "AGE"]);
+      expect(empty.split("\n")[0]?.split(/\s+/).filter(Boolean)).toEqual(["NAME", "TARGET", "PHASE", "BUDGET", "BURN", "CANARY", "WEIGHT", "READY", "AGE"]);
 
       const status = {
         status: {
@@ -453,7 +453,7 @@ describe("the PerformanceProfile API on the API server", () => {
       };
       await kubectlOk(["-n", ns, "patch", "pp", "game-service", "--subresource=status", "--type=merge", "-p", JSON.stringify(status)]);
       const row = (await kubectlOk(["-n", ns, "get", "pp", "game-service", "--no-headers"])).trim().split(/\s+/);
-      expect(row.slice(0, 7)).toEqual(["game-service", "game-service", "Warning", "93.4", "1.25", "20", "True"]);
+      expect(row.slice(0, 8)).toEqual(["game-service", "game-service", "Warning", "93.4", "1.25", "Progressing", "20", "True"]);
     });
 
     it("refuses a status outside its schema", async () => {

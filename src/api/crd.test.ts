@@ -249,7 +249,8 @@ describe("CRD generation", () => {
       ["Phase", "string", ".status.phase"],
       ["Budget", "number", ".status.budget.consumedPercent"],
       ["Burn", "number", ".status.budget.worstBurnRate"],
-      ["Canary", "integer", ".status.canary.weight"],
+      ["Canary", "string", ".status.canary.phase"],
+      ["Weight", "integer", ".status.canary.weight"],
       ["Ready", "string", '.status.conditions[?(@.type=="Ready")].status'],
       ["Age", "date", ".metadata.creationTimestamp"],
     ]);
@@ -257,6 +258,7 @@ describe("CRD generation", () => {
     // Each column's path exists in the schema with the column's type.
     expect(at("status.budget.consumedPercent").type).toBe("number");
     expect(at("status.budget.worstBurnRate").type).toBe("number");
+    expect(at("status.canary.phase").type).toBe("string");
     expect(at("status.canary.weight").type).toBe("integer");
   });
 

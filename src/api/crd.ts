@@ -59,7 +59,8 @@ export const printerColumns = [
   { name: "Phase", type: "string", jsonPath: ".status.phase" },
   { name: "Budget", type: "number", jsonPath: ".status.budget.consumedPercent", description: "Error budget consumed by the worst SLO, percent." },
   { name: "Burn", type: "number", jsonPath: ".status.budget.worstBurnRate", description: "Highest short-window burn rate." },
-  { name: "Canary", type: "integer", jsonPath: ".status.canary.weight", description: "Percent of traffic on the canary." },
+  { name: "Canary", type: "string", jsonPath: ".status.canary.phase", description: "Phase of the current or last canary." },
+  { name: "Weight", type: "integer", jsonPath: ".status.canary.weight", description: "Percent of traffic on the canary." },
   { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
 ];
