@@ -83,9 +83,17 @@ if freeze ~= nil and freeze.override == nil then
   return health("Suspended", "Frozen: " .. said(frozen, "Rollouts are frozen since " .. tostring(freeze.since) .. " (" .. tostring(freeze.reason) .. ")."))
 end
 
--- A canary under way, including one running as a hotfix under an override. Promoting and a draining
--- abort still have traffic on the canary (weight > 0).
 local canary = status.canary
+
+-- A failed canary keeps its traffic until primary has the replicas to carry it all. Progressing, not
+-- Degraded: Tollgate is already taking the traffic off it and has sent CanaryFailed; once the traffic
+-- is off, the phase is Failed, which is said below as Healthy.
+if canary ~= nil and canary.phase == "Aborting" then
+  return health("Progressing", "Aborting: " .. said(canaryCondition, "traffic is leaving a failed canary."))
+end
+
+-- A canary under way, including one running as a hotfix under an override. Promoting still has
+-- traffic on the canary (weight > 0); so has a drain an older Tollgate recorded as Failed.
 local walking = phase == "Progressing" or (canary ~= nil and (canary.phase == "Initializing" or
   canary.phase == "Progressing" or canary.phase == "Promoting" or (canary.weight ~= nil and canary.weight > 0)))
 if walking then
