@@ -1,10 +1,12 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface Received {
   path: string;
   body: Record<string, unknown>;
   at: number;
+  /** The request's headers, names in lower case as Node gives them (e.g. "idempotency-key"). */
+  headers: IncomingHttpHeaders;
 }
 
 export interface Receiver {
@@ -22,9 +24,9 @@ export async function startReceiver(): Promise<Receiver> {
     req.on("data", (c) => (body += c));
     req.on("end", () => {
       try {
-        received.push({ path: req.url ?? "/", body: JSON.parse(body) as Record<string, unknown>, at: Date.now() });
+        received.push({ path: req.url ?? "/", body: JSON.parse(body) as Record<string, unknown>, at: Date.now(), headers: req.headers });
       } catch {
-        received.push({ path: req.url ?? "/", body: { raw: body }, at: Date.now() });
+        received.push({ path: req.url ?? "/", body: { raw: body }, at: Date.now(), headers: req.headers });
       }
       res.writeHead(202, { "Content-Type": "application/json" }).end('{"status":"success"}');
     });
