@@ -154,9 +154,10 @@ export class KubeClient {
     });
   }
 
-  async delete(type: ResourceType, namespace: string | undefined, name: string): Promise<boolean> {
+  /** `preconditions.uid`: delete only that incarnation of the name, never one recreated since it was read. */
+  async delete(type: ResourceType, namespace: string | undefined, name: string, opts: { preconditions?: { uid: string } } = {}): Promise<boolean> {
     try {
-      await this.request("DELETE", objectPath(type, namespace, name), { body: { propagationPolicy: "Background" } });
+      await this.request("DELETE", objectPath(type, namespace, name), { body: { propagationPolicy: "Background", ...(opts.preconditions ? { preconditions: opts.preconditions } : {}) } });
       return true;
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return false;

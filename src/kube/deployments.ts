@@ -63,7 +63,7 @@ export async function unfreezeDeployment(client: KubeClient, namespace: string, 
 export async function rollBackDeployment(
   client: KubeClient,
   deployment: Deployment,
-  replicaSets: ReplicaSet[],
+  replicaSets: readonly ReplicaSet[],
   templateHash: string,
 ): Promise<void> {
   const target = replicaSets.find((rs) => rs.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL] === templateHash);

@@ -17,3 +17,9 @@ export const FIELD_MANAGER = "tollgate";
 export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 /** The label the Deployment controller puts on a ReplicaSet's pods: a hash of the pod template. */
 export const POD_TEMPLATE_HASH_LABEL = "pod-template-hash";
+
+/**
+ * On a PerformanceProfile: Tollgate hands the Deployment back (freeze lifted, traffic on one workload,
+ * owned objects removed) before the profile may go away.
+ */
+export const FINALIZER = "tollgate.dev/cleanup";

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { KubeClient } from "../kube/client.ts";
-import { isNotFound } from "../kube/errors.ts";
+import { ApiError, isNotFound } from "../kube/errors.ts";
 import { Resources } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
 
@@ -46,12 +46,25 @@ export class EventRecorder {
     this.now = opts.now ?? (() => new Date());
   }
 
-  /** Never throws: an Event is a courtesy, and failing to write one must not fail a reconcile. */
-  async record(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
+  /**
+   * Never throws: an Event is a courtesy, and failing to write one must not fail a reconcile. With an
+   * `id` (an outbox entry's), the Event is named after it and created once: a repeat after a crash
+   * finds it there (409) and leaves it be, so one transition is one Event with count 1.
+   */
+  async record(obj: KubeObject, type: EventType, reason: string, message: string, opts: { id?: string } = {}): Promise<void> {
     try {
-      await this.write(obj, type, reason, message);
+      if (opts.id !== undefined) await this.writeOnce(obj, type, reason, message, opts.id);
+      else await this.write(obj, type, reason, message);
     } catch (err) {
       this.logger.warn({ err: err instanceof Error ? err.message : String(err), reason }, "could not record event");
+    }
+  }
+
+  private async writeOnce(obj: KubeObject, type: EventType, reason: string, message: string, id: string): Promise<void> {
+    try {
+      await this.client.create(Resources.Event, this.event(obj, `${obj.metadata?.name ?? "object"}.${id}`, type, reason, message, this.now()));
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 409)) throw err;
     }
   }
 
@@ -72,7 +85,18 @@ export class EventRecorder {
       }
     }
     const name = `${obj.metadata?.name ?? "object"}.${now.getTime().toString(16)}${randomBytes(3).toString("hex")}`;
-    const event: CoreEvent = {
+    const event = this.event(obj, name, type, reason, message, now);
+    await this.client.create(Resources.Event, event);
+    this.seen.set(key, { name, namespace, count: 1, firstTimestamp: event.firstTimestamp, atMs: now.getTime() });
+    if (this.seen.size > MAX_TRACKED) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+  }
+
+  private event(obj: KubeObject, name: string, type: EventType, reason: string, message: string, now: Date): CoreEvent {
+    const namespace = obj.metadata?.namespace ?? "default";
+    return {
       metadata: { name, namespace },
       involvedObject: {
         apiVersion: obj.apiVersion,
@@ -91,11 +115,5 @@ export class EventRecorder {
       reportingComponent: this.component,
       reportingInstance: this.instance,
     };
-    await this.client.create(Resources.Event, event);
-    this.seen.set(key, { name, namespace, count: 1, firstTimestamp: event.firstTimestamp, atMs: now.getTime() });
-    if (this.seen.size > MAX_TRACKED) {
-      const oldest = this.seen.keys().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
-    }
   }
 }

@@ -10,9 +10,11 @@ export function serviceHost(spec: Pick<ProfileSpec, "canary" | "targetRef">): st
   return spec.canary?.service.name ?? spec.targetRef.name;
 }
 
+export const PRIMARY_SUFFIX = "-primary";
+
 /** The Deployment Tollgate keeps with the last promoted template in canary mode. */
 export function primaryName(target: string): string {
-  return `${target}-primary`;
+  return `${target}${PRIMARY_SUFFIX}`;
 }
 
 /**
