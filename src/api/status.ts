@@ -24,7 +24,7 @@ export const conditionSchema = z.object({
   lastTransitionTime: time("When the status last flipped; unchanged while the status holds."),
 });
 
-export const PHASES = ["Healthy", "Warning", "Frozen", "RollingBack", "Progressing", "Degraded", "Unknown"] as const;
+export const PHASES = ["Healthy", "Warning", "Frozen", "RollingBack", "Progressing", "Degraded", "Terminating", "Unknown"] as const;
 export type Phase = (typeof PHASES)[number];
 
 export const SLO_VERDICTS = ["Ok", "NoData", "InsufficientData"] as const;
@@ -140,13 +140,36 @@ const notificationStatusSchema = z
   })
   .describe("The last notification of one transition, so a restarted operator does not send it twice.");
 
+export const OUTBOX_KINDS = ["Event", "Notification"] as const;
+export const MAX_OUTBOX = 32;
+
+const outboxEntrySchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[0-9a-f]{16,32}$/)
+      .describe("Stable id of this one event or notification: the Event's name suffix and the notification's Idempotency-Key."),
+    kind: z.enum(OUTBOX_KINDS).describe("Event (a Kubernetes Event on the profile) or Notification (to spec.policy.notifications)."),
+    reason: z.string().max(1024).describe("The Event's CamelCase reason, or the notified transition (Frozen, RolledBack, ...)."),
+    message: z.string().max(32768).describe("The Event's message or the notification's summary."),
+    type: z.enum(["Normal", "Warning"]).optional().describe("Event type."),
+    severity: z.enum(["critical", "error", "warning", "info"]).optional().describe("Notification severity."),
+    dedupKey: z.string().max(255).optional().describe("PagerDuty dedup_key: one per profile and incident."),
+    details: z.string().max(4096).optional().describe("The notification's numbers, as a JSON object of strings and numbers."),
+    at: time("When the transition was decided."),
+    attempts: z.int().min(0).optional().describe("Delivery passes tried so far."),
+    delivered: z.array(z.string()).optional().describe("Receivers that already accepted this notification: never sent to again."),
+    lastError: z.string().max(4096).optional().describe("Why the last delivery pass failed for some receiver."),
+  })
+  .describe("One event or notification a pass decided and has not carried out yet.");
+
 export const profileStatusSchema = z
   .object({
     observedGeneration: z.int().min(0).optional().describe("The spec generation the status reflects."),
     phase: z
       .enum(PHASES)
       .optional()
-      .describe("Healthy, Warning (budget >= warnAt), Frozen (>= freezeAt), RollingBack, Progressing (a canary runs), Degraded (no data or invalid spec) or Unknown."),
+      .describe("Healthy, Warning (budget >= warnAt), Frozen (>= freezeAt), RollingBack, Progressing (a canary runs), Degraded (no data or invalid spec), Terminating (deleted; handing the Deployment back) or Unknown."),
     budget: budgetStatusSchema.optional(),
     slos: z
       .array(sloStatusSchema)
@@ -156,6 +179,11 @@ export const profileStatusSchema = z
       "The newest revision that ran for policy.stableAfter while budget consumption was below freezeAt and the short-window burn rate below 1: the rollback target.",
     ).optional(),
     candidate: revisionSchema("The live revision being watched for policy.stableAfter to become last known good.").optional(),
+    target: z
+      .string()
+      .max(253)
+      .optional()
+      .describe("The Deployment this profile last governed: when spec.targetRef moves, or the profile is deleted, Tollgate hands this one back first."),
     freeze: freezeStatusSchema.optional(),
     rollback: rollbackStatusSchema.optional(),
     canary: canaryStatusSchema.optional(),
@@ -164,6 +192,16 @@ export const profileStatusSchema = z
       .array(notificationStatusSchema)
       .optional()
       .meta({ description: "Last notification per transition.", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["event"] }),
+    outbox: z
+      .array(outboxEntrySchema)
+      .max(MAX_OUTBOX)
+      .optional()
+      .meta({
+        description:
+          "Events and notifications a pass decided, recorded before any of them is carried out and removed once done: a restarted operator carries out what is left, and nothing twice.",
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["id"],
+      }),
     conditions: z
       .array(conditionSchema)
       .optional()
@@ -177,3 +215,4 @@ export const profileStatusSchema = z
 
 export type ProfileStatus = z.output<typeof profileStatusSchema>;
 export type Condition = z.output<typeof conditionSchema>;
+export type OutboxEntry = z.output<typeof outboxEntrySchema>;

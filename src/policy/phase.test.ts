@@ -12,6 +12,7 @@ describe("withCanary", () => {
       RollingBack: "RollingBack",
       Progressing: "Progressing",
       Degraded: "Degraded",
+      Terminating: "Terminating",
       Unknown: "Unknown",
     });
   });
