@@ -306,10 +306,10 @@ describe("a canary that burns its budget is aborted", () => {
     await waitFor("the canary scaled to 0", async () => ((await s.deployment("game-service")).spec.replicas === 0 ? true : undefined));
 
     // The order, from the operator's own log: primary scaled up, then the weights, then the canary.
-    const log = s.operator.logs().map((l) => String(l.msg));
-    const scaledUp = log.indexOf("primary scaled up");
-    const weightsBack = log.findIndex((m, i) => i > scaledUp && m === "canary weights applied");
-    const canaryDown = log.findIndex((m, i) => i > weightsBack && m === "canary scaled");
+    const log = s.operator.logs().map((l) => (l.msg === "action taken" ? String(l.action) : ""));
+    const scaledUp = log.indexOf("scale Deployment game-service-primary");
+    const weightsBack = log.findIndex((m, i) => i > scaledUp && m === "apply VirtualService game-service");
+    const canaryDown = log.findIndex((m, i) => i > weightsBack && m === "scale Deployment game-service");
     expect(scaledUp).toBeGreaterThanOrEqual(0);
     expect(weightsBack).toBeGreaterThan(scaledUp);
     expect(canaryDown).toBeGreaterThan(weightsBack);

@@ -10,7 +10,7 @@ import { parseAllDocuments } from "yaml";
 import { startSimulator } from "../e2e/simulator/client.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
 import { installOperatorIdentity, uninstallOperatorIdentity } from "../e2e/support/identity.ts";
-import { applyYaml, installCrds, kubectl, kubectlJson, kubectlOk } from "../e2e/support/kubectl.ts";
+import { applyYaml, dropProfileFinalizers, installCrds, kubectl, kubectlJson, kubectlOk } from "../e2e/support/kubectl.ts";
 import { startOperator, type OperatorProcess } from "../e2e/support/operator.ts";
 import { exitOnSignals } from "../e2e/support/processes.ts";
 import { startReceiver } from "../e2e/support/receiver.ts";
@@ -92,6 +92,8 @@ async function main(): Promise<void> {
   const env = loadClusterEnv();
   await installCrds();
   await uninstallOperatorIdentity(NS);
+  // A previous run's profiles keep Tollgate's finalizer after its operator stopped.
+  await dropProfileFinalizers(NS);
   await kubectl(["delete", "namespace", NS, "--ignore-not-found", "--wait=true", "--timeout=60s"]);
   await kubectlOk(["create", "namespace", NS]);
   // The operator runs as the Helm chart installs it: its ServiceAccount, its RBAC.

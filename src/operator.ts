@@ -14,7 +14,15 @@ import { RecordedReadCache } from "./prometheus/recorded-cache.ts";
 import { RulesFileWriter } from "./prometheus/rules-file.ts";
 import type { ReadMode } from "./prometheus/slo-reader.ts";
 import { PrometheusRuleApplier } from "./kube/rules.ts";
-import { errorKind, profileReconciler } from "./controllers/profile.ts";
+import { profileReconciler } from "./controllers/profile/reconcile.ts";
+import { errorKind } from "./controllers/profile/observe.ts";
+import { deploymentToProfiles, ownerToProfiles, TargetIndex } from "./controllers/profile/mappings.ts";
+import { StatusRecorder } from "./controllers/profile/record.ts";
+import { DeploymentActuator } from "./kube/actuators/deployment.ts";
+import { FinalizerActuator } from "./kube/actuators/finalizer.ts";
+import { HpaActuator } from "./kube/actuators/hpa.ts";
+import { IstioActuator } from "./kube/actuators/istio.ts";
+import { RulesActuator } from "./kube/actuators/rules.ts";
 import { SyntaxChecker } from "./prometheus/syntax-check.ts";
 import { EventRecorder } from "./runtime/events.ts";
 import { startHealthServer, type HealthServer } from "./runtime/health.ts";
@@ -116,19 +124,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
   });
   const rulesFile = config.rulesDir ? new RulesFileWriter({ dir: config.rulesDir, logger: log }) : undefined;
 
-  // A Deployment event brings back every profile that targets it (or whose primary it is): a rollout
-  // finishing, a hand edit.
-  const profilesTargeting = (obj: KubeObject): string[] =>
-    profiles
-      .list()
-      .filter((p) => {
-        const target = p.spec?.targetRef?.name;
-        return p.metadata?.namespace === obj.metadata?.namespace && target !== undefined && (obj.metadata?.name === target || obj.metadata?.name === primaryName(target));
-      })
-      .map(keyOf);
-  // Objects Tollgate applies for a profile carry it as owner: an edit of one brings the profile back.
-  const owningProfile = (obj: KubeObject): string[] =>
-    (obj.metadata?.ownerReferences ?? []).filter((o) => o.kind === "PerformanceProfile").map((o) => `${obj.metadata?.namespace}/${o.name}`);
+  const targets = new TargetIndex(profiles);
   const owned = <T extends KubeObject>(type: ResourceType) =>
     new Informer<T>(client, type, {
       namespace: config.namespace,
@@ -145,32 +141,44 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
     const destinationRules = istio ? owned<DestinationRule>(Resources.DestinationRule) : undefined;
     const ownedSources = [hpas, virtualServices, destinationRules]
       .filter((i) => i !== undefined)
-      .map((i) => ({ informer: i as unknown as Informer<KubeObject>, map: owningProfile }));
+      .map((i) => ({ informer: i as unknown as Informer<KubeObject>, map: ownerToProfiles }));
+    const applier = new DriftApplier(client);
+    const prometheusRules = new PrometheusRuleApplier(client);
     return new Manager({
       specs: [
         {
           name: "profile",
           reconcile: profileReconciler({
-            client,
             profiles,
+            targets,
             deployments,
             replicaSets,
-            events,
-            notifier,
+            virtualServices,
+            destinationRules,
+            hpas,
             prometheus: new PrometheusConnections(readSecret, { url: config.prometheusUrl, timeoutMs: config.prometheusTimeoutMs }),
             syntax: new SyntaxChecker(),
             metrics: sloMetrics,
             logger: log,
             readMode: config.readMode,
             recorded,
-            rulesFile,
-            prometheusRules: new PrometheusRuleApplier(client),
-            traffic: { client, applier: new DriftApplier(client), deployments, virtualServices, destinationRules, hpas, events, notifier, metrics: sloMetrics },
+            rulesDir: rulesFile !== undefined,
+            prometheusRules,
+            recorder: new StatusRecorder(client),
+            actuators: {
+              finalizer: new FinalizerActuator(client),
+              deployment: new DeploymentActuator(client),
+              istio: new IstioActuator(applier),
+              hpa: new HpaActuator(applier),
+              rules: new RulesActuator({ rulesFile, prometheusRules }),
+            },
+            events,
+            notifier,
           }),
           workers: config.workers,
           sources: [
             { informer: profiles as unknown as Informer<KubeObject> },
-            { informer: deployments as unknown as Informer<KubeObject>, map: profilesTargeting },
+            { informer: deployments as unknown as Informer<KubeObject>, map: deploymentToProfiles(targets) },
             ...ownedSources,
           ],
         },

@@ -11,6 +11,17 @@ import { describe, expect, it } from "vitest";
 
 const SRC = dirname(fileURLToPath(import.meta.url));
 const PURE_FOLDERS = ["traffic", "canary", "policy", "slo", "autoscaling"];
+/** The plan of a profile's pass, and the actions it speaks in: pure files beside the shell that runs them. */
+const PURE_FILES = [
+  "controllers/profile/plan.ts",
+  "controllers/profile/plan-traffic.ts",
+  "controllers/profile/plan-release.ts",
+  "controllers/profile/claim.ts",
+  "controllers/profile/outbox.ts",
+  "controllers/profile/snapshot.ts",
+  "controllers/profile/spec-problem.ts",
+  "kube/actuators/actions.ts",
+];
 const FORBIDDEN_PACKAGES = ["@kubernetes/client-node", "undici"];
 const FORBIDDEN_FOLDERS = ["runtime"];
 
@@ -109,6 +120,12 @@ describe("the pure core", () => {
     const roots = productionFiles(folder);
     expect(roots.length).toBeGreaterThan(0);
     expect(forbiddenChains(roots)).toEqual([]);
+  });
+});
+
+describe("the plan of a pass", () => {
+  it.each(PURE_FILES)("src/%s loads neither the Kubernetes client, undici nor runtime/ at run time", (file) => {
+    expect(forbiddenChains([join(SRC, file)])).toEqual([]);
   });
 });
 

@@ -207,9 +207,10 @@ describe("the operator's RBAC", () => {
     expect(verbsOf("", "secrets")).toEqual(["get"]);
   });
 
-  it("deletes only the objects Tollgate applies and garbage-collects the rest", () => {
+  it("deletes only the objects Tollgate applies or creates (<target>-primary) and garbage-collects the rest", () => {
     const deleters = all.filter((r) => r.verbs.includes("delete") || r.verbs.includes("deletecollection")).flatMap((r) => r.resources).sort();
-    expect(deleters).toEqual(["destinationrules", "horizontalpodautoscalers", "virtualservices"]);
+    expect(deleters).toEqual(["deployments", "destinationrules", "horizontalpodautoscalers", "virtualservices"]);
+    expect(all.some((r) => r.verbs.includes("deletecollection"))).toBe(false);
     expect(verbsOf("apps", "deployments")).not.toContain("update");
   });
 
@@ -220,9 +221,9 @@ describe("the operator's RBAC", () => {
   });
 
   it("covers the verbs the operator's calls need", () => {
-    expect(verbsOf("tollgate.dev", "performanceprofiles")).toEqual(expect.arrayContaining(["list", "watch"]));
+    expect(verbsOf("tollgate.dev", "performanceprofiles").sort()).toEqual(["list", "patch", "watch"]);
     expect(verbsOf("tollgate.dev", "performanceprofiles/status")).toEqual(["patch"]);
-    expect(verbsOf("apps", "deployments").sort()).toEqual(["create", "list", "patch", "watch"]);
+    expect(verbsOf("apps", "deployments").sort()).toEqual(["create", "delete", "list", "patch", "watch"]);
     expect(verbsOf("apps", "replicasets").sort()).toEqual(["list", "watch"]);
     for (const [group, resource] of [["autoscaling", "horizontalpodautoscalers"], ["networking.istio.io", "virtualservices"], ["networking.istio.io", "destinationrules"]] as const) {
       expect(verbsOf(group, resource).sort()).toEqual(["create", "delete", "list", "patch", "watch"]);

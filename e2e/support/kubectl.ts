@@ -51,7 +51,21 @@ export async function createNamespace(prefix: string): Promise<string> {
 }
 
 export async function deleteNamespace(name: string): Promise<void> {
+  await dropProfileFinalizers(name);
   await kubectl(["delete", "namespace", name, "--wait=false", "--ignore-not-found"]);
+}
+
+/**
+ * Takes the finalizers off every profile in `ns`. A suite's operator has usually stopped by the time
+ * its namespace goes, and nothing else would ever remove Tollgate's finalizer: the namespace would
+ * stay Terminating. (Suites that test the hand-back delete their profiles while the operator runs.)
+ */
+export async function dropProfileFinalizers(ns: string): Promise<void> {
+  const names = await kubectl(["-n", ns, "get", "pp", "-o", "name", "--ignore-not-found"]);
+  if (names.code !== 0) return;
+  for (const name of names.stdout.split("\n").filter((n) => n.trim() !== "")) {
+    await kubectl(["-n", ns, "patch", name.trim(), "--type=merge", "-p", '{"metadata":{"finalizers":null}}']);
+  }
 }
 
 /** Applies Tollgate's CRDs from crds/ and waits until the API serves them. */

@@ -2,21 +2,31 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ProfileSpecInput } from "../api/profile.ts";
-import type { ProfileStatus } from "../api/status.ts";
-import type { PerformanceProfile } from "../api/types.ts";
-import type { KubeClient } from "../kube/client.ts";
-import type { Deployment, ReplicaSet } from "../workload/deployment.ts";
-import type { KubeObject } from "../kube/types.ts";
-import { silentLogger } from "../log.ts";
-import { SloMetrics } from "../metrics/slo-metrics.ts";
-import { Notifier } from "../notify/notifier.ts";
-import { PrometheusClient, PrometheusError } from "../prometheus/client.ts";
-import { PrometheusConnections } from "../prometheus/connections.ts";
-import { SyntaxChecker } from "../prometheus/syntax-check.ts";
-import { EventRecorder } from "../runtime/events.ts";
-import type { Informer } from "../runtime/informer.ts";
-import { errorKind, profileReconciler } from "./profile.ts";
+import type { ProfileSpecInput } from "../../api/profile.ts";
+import type { ProfileStatus } from "../../api/status.ts";
+import type { PerformanceProfile } from "../../api/types.ts";
+import type { KubeClient } from "../../kube/client.ts";
+import type { Deployment, ReplicaSet } from "../../workload/deployment.ts";
+import type { KubeObject } from "../../kube/types.ts";
+import { silentLogger } from "../../log.ts";
+import { SloMetrics } from "../../metrics/slo-metrics.ts";
+import { Notifier } from "../../notify/notifier.ts";
+import { PrometheusClient, PrometheusError } from "../../prometheus/client.ts";
+import { PrometheusConnections } from "../../prometheus/connections.ts";
+import { SyntaxChecker } from "../../prometheus/syntax-check.ts";
+import { EventRecorder } from "../../runtime/events.ts";
+import type { Informer } from "../../runtime/informer.ts";
+import { DeploymentActuator } from "../../kube/actuators/deployment.ts";
+import { FinalizerActuator } from "../../kube/actuators/finalizer.ts";
+import { HpaActuator } from "../../kube/actuators/hpa.ts";
+import { IstioActuator } from "../../kube/actuators/istio.ts";
+import { RulesActuator } from "../../kube/actuators/rules.ts";
+import { DriftApplier } from "../../kube/owned.ts";
+import type { HorizontalPodAutoscaler } from "../../traffic/index.ts";
+import { TargetIndex } from "./mappings.ts";
+import { errorKind } from "./observe.ts";
+import { StatusRecorder } from "./record.ts";
+import { profileReconciler } from "./reconcile.ts";
 
 describe("errorKind", () => {
   it("labels the client's own failure messages by kind", async () => {
@@ -54,7 +64,7 @@ const vector = (value: string) => JSON.stringify({ status: "success", data: { re
 
 function informer<T extends KubeObject>(objects: T[]): Informer<T> {
   const byKey = new Map(objects.map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o]));
-  const fake: Pick<Informer<T>, "get" | "list"> = { get: (key) => byKey.get(key), list: () => [...byKey.values()] };
+  const fake: Pick<Informer<T>, "get" | "list" | "on"> = { get: (key) => byKey.get(key), list: () => [...byKey.values()], on: () => undefined };
   return fake as Informer<T>;
 }
 
@@ -69,7 +79,8 @@ interface Call {
 function harness(url: string, spec: ProfileSpecInput) {
   const calls: Call[] = [];
   let resourceVersion = 1;
-  const client: Pick<KubeClient, "apply" | "patch" | "create"> = {
+  const client: Pick<KubeClient, "apply" | "patch" | "create" | "delete"> = {
+    delete: async () => true,
     apply: async <T extends KubeObject>(type: { kind: string }, obj: T, opts: { subresource?: "status" } = {}) => {
       calls.push({ verb: "apply", kind: type.kind, obj, subresource: opts.subresource });
       // As the API server does: a status write returns the whole object, at a new resourceVersion.
@@ -98,17 +109,29 @@ function harness(url: string, spec: ProfileSpecInput) {
     status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
   };
   const logger = silentLogger();
+  const profiles = informer([profile]);
+  const applier = new DriftApplier(kube);
   const reconcile = profileReconciler({
-    client: kube,
-    profiles: informer([profile]),
+    profiles,
+    targets: new TargetIndex(profiles),
     deployments: informer([deployment]),
     replicaSets: informer<ReplicaSet>([]),
-    events: new EventRecorder({ client: kube, instance: "test", logger }),
-    notifier: new Notifier({ readSecret: async () => undefined, logger }),
+    hpas: informer<HorizontalPodAutoscaler>([]),
     prometheus: new PrometheusConnections(async () => undefined, { url, timeoutMs: 2_000 }),
     syntax: new SyntaxChecker(),
     metrics: new SloMetrics(new Registry()),
     logger,
+    rulesDir: false,
+    recorder: new StatusRecorder(kube),
+    actuators: {
+      finalizer: new FinalizerActuator(kube),
+      deployment: new DeploymentActuator(kube),
+      istio: new IstioActuator(applier),
+      hpa: new HpaActuator(applier),
+      rules: new RulesActuator({}),
+    },
+    events: new EventRecorder({ client: kube, instance: "test", logger }),
+    notifier: new Notifier({ readSecret: async () => undefined, logger }),
     now: () => new Date("2025-06-01T12:00:00Z"),
   });
   const statuses = () => calls.filter((c) => c.kind === "PerformanceProfile" && c.subresource === "status").map((c) => (c.obj as PerformanceProfile).status as ProfileStatus);
@@ -116,7 +139,7 @@ function harness(url: string, spec: ProfileSpecInput) {
   /** Writes to the Deployment: a freeze, an unfreeze or a rollback. */
   const deploymentWrites = () => calls.filter((c) => c.kind === "Deployment");
   const events = () => calls.filter((c) => c.kind === "Event").map((c) => c.obj as { reason: string; type: string; message: string });
-  return { reconcile: () => reconcile("games/game"), calls, statuses, condition, deploymentWrites, events };
+  return { reconcile: () => reconcile("games/game", new AbortController().signal), calls, statuses, condition, deploymentWrites, events };
 }
 
 const availability: ProfileSpecInput = {

@@ -1,0 +1,168 @@
+import { describe, expect, it } from "vitest";
+import type { ProfileStatus } from "../../api/status.ts";
+import type { Action } from "../../kube/actuators/actions.ts";
+import { at, gameSpec, measure } from "../../policy/test-builders.ts";
+import { canarySpec } from "../../canary/test-builders.ts";
+import { destinationRule, virtualService } from "../../traffic/index.ts";
+import { plan } from "./plan.ts";
+import { deployment, primary, profile, replicaSet, snapshot } from "./test-builders.ts";
+
+const spec = gameSpec({ evaluationInterval: "30s" });
+const exhausted = measure(at(0), { consumed: 104, b5m: 2, b1h: 2 });
+const healthy = measure(at(0), { consumed: 20 });
+const ops = (actions: readonly Action[]) => actions.map((a) => (a.kind === "deployment" ? `${a.op} ${"name" in a ? a.name : a.target}` : a.kind === "finalizer" ? `finalizer ${a.op}` : a.kind === "rules" ? `rules ${a.op}` : `${a.kind} ${a.op}`));
+const ready = (s: ProfileStatus) => s.conditions?.find((c) => c.type === "Ready");
+
+describe("plan: record before act", () => {
+  it("records the Frozen transition's event and notification in the outbox, and asks for the freeze", () => {
+    const p = plan(snapshot(profile("game", spec), { deploymentList: [deployment("game-service")], measurements: exhausted }), at(0));
+    expect(p.status.phase).toBe("Frozen");
+    expect(p.status.target).toBe("game-service");
+    expect(ops(p.actions)).toEqual(["freeze game-service"]);
+    expect(p.status.outbox?.map((e) => [e.kind, e.reason])).toEqual([
+      ["Event", "BudgetExhausted"],
+      ["Notification", "Frozen"],
+    ]);
+    expect(new Set(p.status.outbox?.map((e) => e.id)).size).toBe(2);
+  });
+
+  it("adds its finalizer before anything else it does", () => {
+    const p = plan(snapshot(profile("game", spec, { finalizer: false }), { deploymentList: [deployment("game-service")], measurements: exhausted }), at(0));
+    expect(ops(p.actions)).toEqual(["finalizer add", "freeze game-service"]);
+  });
+
+  it("replanned from the recorded status (a crash before act), asks for the same freeze and keeps the same outbox, adding nothing", () => {
+    const first = plan(snapshot(profile("game", spec), { deploymentList: [deployment("game-service")], measurements: exhausted }), at(0));
+    const again = plan(snapshot(profile("game", spec, { status: first.status }), { deploymentList: [deployment("game-service")], measurements: measure(at(0.5), { consumed: 104.3, b5m: 2, b1h: 2 }) }), at(0.5));
+    expect(ops(again.actions)).toEqual(["freeze game-service"]);
+    expect(again.status.outbox).toEqual(first.status.outbox);
+  });
+
+  it("asks for nothing once the freeze is in place and the outbox is done", () => {
+    const first = plan(snapshot(profile("game", spec), { deploymentList: [deployment("game-service")], measurements: exhausted }), at(0));
+    const { outbox: _, ...done } = first.status;
+    const again = plan(snapshot(profile("game", spec, { status: done }), { deploymentList: [deployment("game-service", { frozenBy: "game" })], measurements: exhausted }), at(0.5));
+    expect(again.actions).toEqual([]);
+    expect(again.status.outbox).toBeUndefined();
+  });
+});
+
+describe("plan: one profile governs a Deployment", () => {
+  it("refuses a second profile with Ready=False naming the first, and touches neither the freeze nor the Deployment", () => {
+    const second = profile("second", spec, { created: "2026-11-02T00:00:00Z" });
+    const p = plan(snapshot(second, { claimedBy: "first", deploymentList: [deployment("game-service", { frozenBy: "first" })] }), at(0));
+    expect(ready(p.status)).toMatchObject({ status: "False", reason: "TargetClaimed" });
+    expect(ready(p.status)?.message).toContain("PerformanceProfile first");
+    expect(p.actions).toEqual([]);
+    expect(p.status.outbox?.map((e) => [e.kind, e.type, e.reason])).toEqual([["Event", "Warning", "TargetClaimed"]]);
+  });
+
+  it("never lifts another profile's freeze, even with a healthy budget", () => {
+    const p = plan(snapshot(profile("second", spec), { deploymentList: [deployment("game-service", { frozenBy: "first" })], measurements: healthy }), at(0));
+    expect(p.actions.filter((a) => a.kind === "deployment" && a.op === "unfreeze")).toEqual([]);
+  });
+
+  it("lifts its own freeze once the budget recovers", () => {
+    const frozen = plan(snapshot(profile("game", spec), { deploymentList: [deployment("game-service")], measurements: exhausted }), at(0)).status;
+    const p = plan(snapshot(profile("game", spec, { status: frozen }), { deploymentList: [deployment("game-service", { frozenBy: "game" })], measurements: measure(at(10), { consumed: 50 }) }), at(10));
+    expect(ops(p.actions)).toEqual(["unfreeze game-service"]);
+  });
+
+  it("a refused profile still hands back a freeze of its own", () => {
+    const p = plan(snapshot(profile("second", spec), { claimedBy: "first", deploymentList: [deployment("game-service", { frozenBy: "second" })] }), at(0));
+    expect(ops(p.actions)).toEqual(["unfreeze game-service"]);
+  });
+});
+
+describe("plan: deletion hands the Deployment back before the finalizer goes", () => {
+  const deleting = (status: ProfileStatus = { target: "game-service" }) => profile("game", spec, { deleting: true, status });
+
+  it("lifts its freeze first, saying Terminating", () => {
+    const p = plan(snapshot(deleting(), { deploymentList: [deployment("game-service", { frozenBy: "game" })] }), at(0));
+    expect(p.status.phase).toBe("Terminating");
+    expect(ready(p.status)).toMatchObject({ status: "False", reason: "Terminating" });
+    expect(ops(p.actions)).toEqual(["unfreeze game-service"]);
+    expect(p.requeueAfterMs).toBeDefined();
+  });
+
+  it("then removes its rules and its finalizer, with a TargetReleased event", () => {
+    const p = plan(snapshot(deleting(), { deploymentList: [deployment("game-service")] }), at(0));
+    expect(ops(p.actions)).toEqual(["rules remove", "finalizer remove"]);
+    expect(p.status.outbox?.map((e) => e.reason)).toEqual(["Terminating", "TargetReleased"]);
+  });
+
+  it("leaves another profile's freeze where it is", () => {
+    const p = plan(snapshot(deleting(), { deploymentList: [deployment("game-service", { frozenBy: "other" })] }), at(0));
+    expect(ops(p.actions)).toEqual(["rules remove", "finalizer remove"]);
+  });
+
+  it("does nothing for a profile without Tollgate's finalizer", () => {
+    const p = plan(snapshot(profile("game", spec, { deleting: true, finalizer: false }), { deploymentList: [deployment("game-service", { frozenBy: "game" })] }), at(0));
+    expect(p.actions).toEqual([]);
+  });
+
+  it("in canary mode gives the target primary's template and replicas, waits for it, drops the routes, then primary", () => {
+    const cspec = canarySpec();
+    const p = (status: ProfileStatus) => profile("game", cspec, { deleting: true, status });
+    const owned = {
+      virtualServices: [virtualService("games", "game", cspec.canary!, { primary: 90, canary: 10 }, "uid-game")],
+      destinationRules: [destinationRule("games", "game", undefined, { subsets: true, host: "game-service", ownerUid: "uid-game" })],
+      hpas: [],
+    };
+    const status: ProfileStatus = { target: "game-service" };
+    // A canary of NEW was under test at 10 %; primary runs OLD.
+    const target = deployment("game-service", { revision: 2, replicas: 2 });
+    const rs = [replicaSet(target, 1, "old"), replicaSet(target, 2, "new")];
+    const prim = primary("game-service", "game", "old", 3);
+    const step1 = plan(snapshot(p(status), { spec: cspec, deploymentList: [target, prim], replicaSets: rs, owned, managed: owned }), at(0));
+    expect(ops(step1.actions)).toEqual(["rollback game-service"]);
+
+    const restored = deployment("game-service", { revision: 3, replicas: 0 });
+    const rs2 = [replicaSet(restored, 3, "old"), replicaSet(restored, 2, "new")];
+    const step2 = plan(snapshot(p(status), { spec: cspec, deploymentList: [restored, prim], replicaSets: rs2, owned, managed: owned }), at(1));
+    expect(step2.actions).toEqual([{ kind: "deployment", op: "scale", name: "game-service", replicas: 3 }]);
+
+    const starting = deployment("game-service", { revision: 3, replicas: 3, ready: 1 });
+    const step3 = plan(snapshot(p(status), { spec: cspec, deploymentList: [starting, prim], replicaSets: rs2, owned, managed: owned }), at(2));
+    expect(step3.actions).toEqual([]);
+    expect(ready(step3.status)?.message).toContain("waiting for 3 ready replicas");
+
+    const serving = deployment("game-service", { revision: 3, replicas: 3 });
+    const step4 = plan(snapshot(p(status), { spec: cspec, deploymentList: [serving, prim], replicaSets: rs2, owned, managed: owned }), at(3));
+    expect(ops(step4.actions)).toEqual(["istio delete", "istio delete"]);
+
+    const none = { virtualServices: [], destinationRules: [], hpas: [] };
+    const step5 = plan(snapshot(p(status), { spec: cspec, deploymentList: [serving, prim], replicaSets: rs2, owned: none, managed: none }), at(4));
+    expect(ops(step5.actions)).toEqual(["deletePrimary game-service-primary"]);
+
+    const step6 = plan(snapshot(p(status), { spec: cspec, deploymentList: [serving], replicaSets: rs2, owned: none, managed: none }), at(5));
+    expect(ops(step6.actions)).toEqual(["rules remove", "finalizer remove"]);
+  });
+});
+
+describe("plan: a moved targetRef", () => {
+  it("hands the former Deployment back first, and records the new one only then", () => {
+    const moved = gameSpec({ evaluationInterval: "30s" });
+    moved.targetRef.name = "game-service-v2";
+    const status: ProfileStatus = { target: "game-service" };
+    const p = plan(snapshot(profile("game", moved, { status }), { deploymentList: [deployment("game-service", { frozenBy: "game" }), deployment("game-service-v2")], measurements: healthy }), at(0));
+    expect(ops(p.actions)).toEqual(["unfreeze game-service"]);
+    expect(p.status.target).toBe("game-service");
+
+    const q = plan(snapshot(profile("game", moved, { status: p.status }), { deploymentList: [deployment("game-service"), deployment("game-service-v2")], measurements: healthy }), at(0.5));
+    expect(q.actions).toEqual([]);
+    expect(q.status.target).toBe("game-service-v2");
+    expect(q.status.outbox?.map((e) => e.reason)).toContain("TargetReleased");
+  });
+});
+
+describe("plan: refused specs", () => {
+  it("keeps the freeze of a spec Prometheus refuses, and looks again after the interval", () => {
+    const frozen: ProfileStatus = { phase: "Frozen", freeze: { since: at(0).toISOString(), reason: "BudgetExhausted" }, target: "game-service" };
+    const p = plan(snapshot(profile("game", spec, { status: frozen }), { problem: { field: "spec.slos[0].indicator", message: "3 series" }, deploymentList: [deployment("game-service", { frozenBy: "game" })] }), at(1));
+    expect(p.actions).toEqual([]);
+    expect(p.status.freeze).toEqual(frozen.freeze);
+    expect(ready(p.status)).toMatchObject({ reason: "InvalidSpec", message: "spec.slos[0].indicator: 3 series" });
+    expect(p.requeueAfterMs).toBe(30_000);
+  });
+});

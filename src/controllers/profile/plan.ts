@@ -1,0 +1,160 @@
+import { parseDuration, timerDelay } from "../../api/duration.ts";
+import type { ProfileSpec } from "../../api/profile.ts";
+import type { ProfileStatus } from "../../api/status.ts";
+import { findCondition, setCondition } from "../../api/conditions.ts";
+import { servingState } from "../../canary/facts.ts";
+import { FINALIZER } from "../../kube/labels.ts";
+import { decide, type PolicyAction } from "../../policy/index.ts";
+import type { Measurements } from "../../slo/types.ts";
+import { primaryName, SOURCE_HASH_ANNOTATION } from "../../traffic/index.ts";
+import { deploymentState } from "../../workload/deployment.ts";
+import type { Action } from "../../kube/actuators/actions.ts";
+import { claimedMessage } from "./claim.ts";
+import { appendOutbox, outboxEntries, withOutbox, type Signal } from "./outbox.ts";
+import { frozenByProfile, planRelease } from "./plan-release.ts";
+import { planTraffic, POLL_SOON_MS } from "./plan-traffic.ts";
+import type { Snapshot } from "./snapshot.ts";
+import { refusedStatus } from "./spec-problem.ts";
+
+/** One pass's decision: the status to record first, then the actions to carry out in order. */
+export interface Plan {
+  /** The whole next status, its outbox holding every event and notification not yet carried out. */
+  status: ProfileStatus;
+  actions: Action[];
+  /** When to look again; undefined when only a change should bring the profile back. */
+  requeueAfterMs?: number;
+}
+
+/**
+ * The pure heart of a pass: the budget policy, the canary, the traffic policy, autoscaling and the
+ * hand-back of a Deployment, decided together from one snapshot. Its signals go to the outbox, so
+ * they are recorded before anything is done and told once however often the pass is repeated.
+ */
+export function plan(s: Snapshot, now: Date): Plan {
+  if (s.deleting) return planDeletion(s, now);
+  const finalizer: Action[] = hasFinalizer(s) ? [] : [{ kind: "finalizer", op: "add" }];
+  if (!s.spec) {
+    // Refused by validation: only an edit of the spec, which brings the profile back, can cure it.
+    const problem = s.problem ?? { field: "spec", message: "missing" };
+    return refused(s, "InvalidSpec", `${problem.field}: ${problem.message}`, finalizer, now);
+  }
+  const spec = s.spec;
+  const interval = timerDelay(parseDuration(spec.policy.evaluationInterval));
+  if (s.problem) {
+    // Refused by Prometheus (a parse error, several series): its answers may change, so look again.
+    return { ...refused(s, "InvalidSpec", `${s.problem.field}: ${s.problem.message}`, finalizer, now), requeueAfterMs: interval };
+  }
+  if (s.claimedBy) {
+    const release = planRelease(s, spec.targetRef.name, { ownedObjects: true });
+    const p = refused(s, "TargetClaimed", claimedMessage(s.namespace, spec.targetRef.name, s.claimedBy), [...finalizer, ...release.actions], now);
+    return { ...p, requeueAfterMs: release.done ? interval : POLL_SOON_MS };
+  }
+  if (!s.measurements) return { status: s.profile.status ?? {}, actions: finalizer, requeueAfterMs: interval };
+  return planGoverning(s, spec, s.measurements, interval, finalizer, now);
+}
+
+function planGoverning(s: Snapshot, spec: ProfileSpec, measurements: Measurements, interval: number, finalizer: Action[], now: Date): Plan {
+  const prev = s.profile.status ?? {};
+  const target = spec.targetRef.name;
+  // A profile whose targetRef moved hands its former Deployment back first, then records the new one.
+  const former = prev.target !== undefined && prev.target !== target ? planRelease(s, prev.target, { ownedObjects: false }) : undefined;
+
+  const deployment = s.deployments.get(target);
+  const primary = spec.canary ? s.deployments.get(primaryName(target)) : undefined;
+  const state = deployment ? servingState(deploymentState(deployment, s.replicaSets), primary) : undefined;
+  const decision = decide({
+    profile: { namespace: s.namespace, name: s.name },
+    spec,
+    status: prev,
+    measurements,
+    // Only this profile's own freeze is one it may lift.
+    deployment: state ? { ...state, frozen: frozenByProfile(deployment, s.name) } : undefined,
+    override: s.override,
+    generation: s.profile.metadata?.generation,
+    now,
+  });
+  const budget = policyActions(decision.actions, spec, s);
+  const traffic = planTraffic(s, spec, measurements, decision.status, now);
+  const released = former?.done ? [{ action: "event", type: "Normal", reason: "TargetReleased", message: `${prev.target} is handed back; ${s.name} now governs ${target}.` } satisfies Signal] : [];
+  const signals = [...budget.signals, ...traffic.signals, ...released];
+  const recorded = former && !former.done ? prev.target : target;
+  const status = withOutbox({ ...traffic.status, target: recorded }, appendOutbox(prev, outboxEntries(s.profile.metadata?.uid ?? "", now, signals)));
+  const requeue = Math.min(interval, traffic.requeueAfterMs ?? interval, former && !former.done ? POLL_SOON_MS : interval);
+  return {
+    status,
+    actions: [...finalizer, ...(former?.actions ?? []), ...(s.recordingRules ? [{ kind: "rules", op: "ensure" } as const] : []), ...budget.actions, ...traffic.actions],
+    requeueAfterMs: requeue,
+  };
+}
+
+/** The policy's actions on the target as actuator actions, and its events and notifications as signals. */
+function policyActions(actions: readonly PolicyAction[], spec: ProfileSpec, s: Snapshot): { actions: Action[]; signals: Signal[] } {
+  const target = spec.targetRef.name;
+  const out: Action[] = [];
+  const signals: Signal[] = [];
+  for (const a of actions) {
+    switch (a.action) {
+      case "freeze":
+        out.push({ kind: "deployment", op: "freeze", name: target, reason: a.reason, message: a.message });
+        break;
+      case "unfreeze":
+        out.push({ kind: "deployment", op: "unfreeze", name: target, message: a.message });
+        break;
+      case "rollback": {
+        // In canary mode the pods serving traffic are primary's: the last known good template goes to
+        // them directly, not through a canary (which the rollback's freeze would not start anyway).
+        const primary = spec.canary ? s.deployments.get(primaryName(target)) : undefined;
+        const toPrimary = primary && primary.metadata?.annotations?.[SOURCE_HASH_ANNOTATION] !== a.toTemplateHash;
+        out.push({
+          kind: "deployment",
+          op: "rollback",
+          name: target,
+          toTemplateHash: a.toTemplateHash,
+          toRevision: a.toRevision,
+          fromRevision: a.fromRevision,
+          ...(toPrimary ? { primary: primaryName(target) } : {}),
+        });
+        break;
+      }
+      case "event":
+      case "notify":
+        signals.push(a);
+        break;
+    }
+  }
+  return { actions: out, signals };
+}
+
+/**
+ * A deleted profile's passes: hand the Deployment back (see planRelease), then remove the recording
+ * rules and the finalizer, which lets the profile go. Until then the profile says Terminating.
+ */
+function planDeletion(s: Snapshot, now: Date): Plan {
+  const prev = s.profile.status ?? {};
+  if (!hasFinalizer(s)) return { status: prev, actions: [] };
+  const target = prev.target ?? s.spec?.targetRef.name ?? s.profile.spec?.targetRef?.name;
+  const release = target ? planRelease(s, target, { ownedObjects: true }) : { actions: [], done: true, message: "No Deployment to hand back." };
+  const generation = s.profile.metadata?.generation;
+  const conditions = setCondition(prev.conditions, { type: "Ready", status: "False", reason: "Terminating", message: release.message }, generation, now);
+  const told = findCondition(prev.conditions, "Ready")?.reason === "Terminating";
+  const signals: Signal[] = [
+    ...(told ? [] : [{ action: "event", type: "Normal", reason: "Terminating", message: `Handing ${target ?? "the Deployment"} back before the profile goes.` } as const]),
+    ...(release.done && target ? [{ action: "event", type: "Normal", reason: "TargetReleased", message: `${target} is handed back: no freeze, no canary routes, no objects of this profile.` } as const] : []),
+  ];
+  const status = withOutbox({ ...prev, phase: "Terminating", conditions }, appendOutbox(prev, outboxEntries(s.profile.metadata?.uid ?? "", now, signals)));
+  if (!release.done) return { status, actions: release.actions, requeueAfterMs: POLL_SOON_MS };
+  return { status, actions: [{ kind: "rules", op: "remove" }, { kind: "finalizer", op: "remove" }] };
+}
+
+/** A profile Tollgate will not act on: Ready=False with `reason`, everything else kept, a Warning event once. */
+function refused(s: Snapshot, reason: string, message: string, actions: Action[], now: Date): Plan {
+  const prev = s.profile.status ?? {};
+  const next = refusedStatus(s.profile, reason, message, now);
+  const before = findCondition(prev.conditions, "Ready");
+  const signals: Signal[] = before?.reason === reason && before.message === message ? [] : [{ action: "event", type: "Warning", reason, message }];
+  return { status: withOutbox(next, appendOutbox(prev, outboxEntries(s.profile.metadata?.uid ?? "", now, signals))), actions };
+}
+
+function hasFinalizer(s: Snapshot): boolean {
+  return s.profile.metadata?.finalizers?.includes(FINALIZER) ?? false;
+}

@@ -1,0 +1,101 @@
+import type { Logger } from "pino";
+import type { PerformanceProfile } from "../../api/types.ts";
+import type { ProfileStatus } from "../../api/status.ts";
+import type { Actuators } from "../../kube/actuators/actuator.ts";
+import { splitKey } from "../../kube/types.ts";
+import type { SloMetrics } from "../../metrics/slo-metrics.ts";
+import type { Notifier } from "../../notify/notifier.ts";
+import { statusChanged } from "../../policy/status-changed.ts";
+import type { Result } from "../../runtime/controller.ts";
+import type { EventRecorder } from "../../runtime/events.ts";
+import { act } from "./act.ts";
+import { observe, type ObserveDeps } from "./observe.ts";
+import { withOutbox } from "./outbox.ts";
+import { plan } from "./plan.ts";
+import { StatusRecorder } from "./record.ts";
+import type { Snapshot } from "./snapshot.ts";
+
+export interface ProfileReconcilerDeps extends ObserveDeps {
+  recorder: StatusRecorder;
+  actuators: Actuators;
+  events: Pick<EventRecorder, "record">;
+  notifier: Pick<Notifier, "deliver">;
+  metrics: SloMetrics;
+  /** Write status at least this often while numbers move, so it shows the budget is watched. */
+  heartbeatMs?: number;
+  now?: () => Date;
+}
+
+/** How soon a pass whose actions failed, or whose notifications wait on a receiver, comes back. */
+export const RETRY_MS = 5_000;
+
+/**
+ * One profile, one pass: observe (one snapshot) → plan (pure) → record (the status, with the outbox
+ * of events and notifications, before any side effect) → act (idempotent actuators, then the outbox).
+ * A crash anywhere resumes from what was recorded: the next pass plans the same level-triggered
+ * actions and carries out what the outbox still holds. The pass is abandoned as soon as `signal`
+ * aborts, when this replica's leadership ends.
+ */
+export function profileReconciler(deps: ProfileReconcilerDeps): (key: string, signal: AbortSignal) => Promise<Result> {
+  const now = deps.now ?? (() => new Date());
+  const heartbeatMs = deps.heartbeatMs ?? 5 * 60_000;
+  // Profiles already warned that they cannot have recording rules, so the warning is not per cycle.
+  const warned = new Set<string>();
+  return async (key, signal) => {
+    const profile = deps.recorder.freshest(key, deps.profiles.get(key));
+    if (!profile) {
+      forget(deps, key, warned);
+      return {};
+    }
+    const snapshot = await observe(deps, profile, now(), warned);
+    signal.throwIfAborted();
+    const next = plan(snapshot, now());
+    const log = deps.logger.child({ profile: snapshot.name, namespace: snapshot.namespace, controller: "profile" });
+
+    let stored = profile;
+    if (statusChanged(profile.status, next.status, { heartbeatMs })) {
+      stored = await deps.recorder.record(profile, next.status);
+      log.debug({ phase: next.status.phase, consumed: next.status.budget?.consumedPercent, outbox: next.status.outbox?.length ?? 0 }, "status written");
+    }
+    if (snapshot.canaryMeasurement) {
+      const c = next.status.canary;
+      log.info({ canary: c?.phase, weight: c?.weight, step: c?.step, verdict: c?.lastVerdict?.verdict }, "canary checked");
+    }
+    if (snapshot.measurements) deps.metrics.observe(snapshot.namespace, snapshot.name, snapshot.measurements, next.status.phase ?? "Unknown");
+
+    const done = await act(deps, context(snapshot, stored, signal, log), next.actions, next.status, snapshot.spec?.policy.notifications ?? [], now());
+    const after: ProfileStatus = { ...withOutbox(next.status, done.outbox), ...(done.notifications ? { notifications: done.notifications } : {}) };
+    const last = next.actions.at(-1);
+    // The finalizer is off: the API server deletes the profile, and there is no status left to write.
+    const gone = last?.kind === "finalizer" && last.op === "remove" && !done.failed && done.outbox.length === 0;
+    if (!gone && statusChanged(next.status, after, { heartbeatMs })) await deps.recorder.record(stored, after);
+    if (gone) forget(deps, key, warned);
+    if (done.failed) throw done.failed.error;
+    const retry = done.outbox.length ? RETRY_MS * 2 ** Math.min(6, Math.max(0, ...done.outbox.map((e) => (e.attempts ?? 1) - 1))) : undefined;
+    const requeueAfterMs = Math.min(next.requeueAfterMs ?? Infinity, retry ?? Infinity);
+    return Number.isFinite(requeueAfterMs) ? { requeueAfterMs } : {};
+  };
+}
+
+function forget(deps: ProfileReconcilerDeps, key: string, warned: Set<string>): void {
+  const { namespace = "default", name } = splitKey(key);
+  deps.metrics.forget(namespace, name);
+  deps.recorder.forget(key);
+  warned.delete(key);
+  deps.recorded?.forget(namespace, name);
+}
+
+function context(s: Snapshot, profile: PerformanceProfile, signal: AbortSignal, log: Logger) {
+  const byName = <T extends { metadata: { name: string } }>(list: readonly T[]) => (name: string) => list.find((o) => o.metadata.name === name);
+  return {
+    namespace: s.namespace,
+    profile,
+    ...(s.spec ? { slo: { namespace: s.namespace, name: s.name, spec: s.spec } } : {}),
+    ...(s.prometheusUrl !== undefined ? { prometheusUrl: s.prometheusUrl } : {}),
+    deployments: s.deployments,
+    replicaSets: s.replicaSets,
+    current: { virtualService: byName(s.managed.virtualServices), destinationRule: byName(s.managed.destinationRules), hpa: byName(s.managed.hpas) },
+    signal,
+    log,
+  };
+}
