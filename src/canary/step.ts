@@ -122,7 +122,9 @@ function bootstrap(input: CanaryInput, primaryName: string): Step {
   return {
     status,
     cluster: [{ action: "ensurePrimary", source: "target", replicas }],
-    edge: input.status?.phase === "Initializing" ? [] : [normal("CanaryInitializing", message)],
+    // Told once per set-up: an Initializing status without a template is the shell's, recorded while it
+    // labelled the target, before this step began.
+    edge: input.status?.phase === "Initializing" && input.status.templateHash !== undefined ? [] : [normal("CanaryInitializing", message)],
     requeueAfterMs: POLL_MS,
     summary: { active: true, reason: "Initializing", message },
   };

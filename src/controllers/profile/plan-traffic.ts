@@ -88,9 +88,19 @@ type Ready = { ok: true; target: Deployment; facts: WorkloadFacts & { revision: 
 
 function canaryReady(s: Snapshot, spec: ProfileSpec): Ready {
   const targetName = spec.targetRef.name;
+  // A first set-up shows as Initializing from its first step; a canary already under way keeps its
+  // recorded state while the cluster catches up (a new ReplicaSet on its way).
+  const setUp = s.profile.status?.canary ? undefined : { decision: { status: { phase: "Initializing" as const, weight: 0, step: 0, failedChecks: 0 }, actions: [], requeueAfterMs: POLL_SOON_MS, summary: { active: true, reason: "Initializing", message: "" } } };
   const waiting = (reason: string, message: string, active = true, actions: Action[] = []): Ready => ({
     ok: false,
-    plan: { actions, signals: [], active, condition: { type: CANARY_PROGRESSING, status: active ? "True" : "False", reason, message }, requeueAfterMs: POLL_SOON_MS },
+    plan: {
+      ...(active && setUp ? setUp : {}),
+      actions,
+      signals: [],
+      active,
+      condition: { type: CANARY_PROGRESSING, status: active ? "True" : "False", reason, message },
+      requeueAfterMs: POLL_SOON_MS,
+    },
   });
   const target = s.deployments.get(targetName);
   if (!target) return waiting("TargetNotFound", `Deployment ${s.namespace}/${targetName} does not exist; no canary runs.`, false);

@@ -166,3 +166,27 @@ describe("plan: refused specs", () => {
     expect(p.requeueAfterMs).toBe(30_000);
   });
 });
+
+describe("plan: a canary's first set-up", () => {
+  it("shows phase Initializing while it labels the target's pod template", () => {
+    const cspec = canarySpec();
+    const p = plan(snapshot(profile("game", cspec), { spec: cspec, deploymentList: [deployment("game-service")], measurements: healthy }), at(0));
+    expect(ops(p.actions)).toContain("labelTrack game-service");
+    expect(p.status.canary).toMatchObject({ phase: "Initializing", weight: 0, step: 0 });
+    expect(p.status.phase).toBe("Progressing");
+  });
+});
+
+describe("plan: the canary's set-up after labelling", () => {
+  it("tells CanaryInitializing when it creates primary, even though status already said Initializing", () => {
+    const cspec = canarySpec();
+    const labelled = deployment("game-service", { labels: {} });
+    labelled.spec!.template!.metadata!.labels!["tollgate.dev/track"] = "canary";
+    const rs = replicaSet(labelled, 1, "abc");
+    rs.spec!.template!.metadata!.labels!["tollgate.dev/track"] = "canary";
+    const status: ProfileStatus = { canary: { phase: "Initializing", weight: 0, step: 0, failedChecks: 0 }, target: "game-service" };
+    const p = plan(snapshot(profile("game", cspec, { status }), { spec: cspec, deploymentList: [labelled], replicaSets: [rs], measurements: healthy }), at(0));
+    expect(ops(p.actions)).toContain("createPrimary game-service");
+    expect(p.status.outbox?.map((e) => e.reason)).toContain("CanaryInitializing");
+  });
+});
