@@ -76,13 +76,14 @@ interface Call {
 }
 
 /** Reconciles `spec` on Deployment game-service once per call, against the Prometheus at `url`; records every write. */
-function harness(url: string, spec: ProfileSpecInput) {
+function harness(url: string, spec: ProfileSpecInput, opts: { refuseDeployments?: () => boolean } = {}) {
   const calls: Call[] = [];
   let resourceVersion = 1;
   const client: Pick<KubeClient, "apply" | "patch" | "create" | "delete"> = {
     delete: async () => true,
-    apply: async <T extends KubeObject>(type: { kind: string }, obj: T, opts: { subresource?: "status" } = {}) => {
-      calls.push({ verb: "apply", kind: type.kind, obj, subresource: opts.subresource });
+    apply: async <T extends KubeObject>(type: { kind: string }, obj: T, o: { subresource?: "status" } = {}) => {
+      if (type.kind === "Deployment" && opts.refuseDeployments?.()) throw new Error("deployments.apps is forbidden: refused");
+      calls.push({ verb: "apply", kind: type.kind, obj, subresource: o.subresource });
       // As the API server does: a status write returns the whole object, at a new resourceVersion.
       const stored = type.kind === "PerformanceProfile" ? { ...profile, status: (obj as PerformanceProfile).status } : obj;
       return { ...stored, metadata: { ...stored.metadata, resourceVersion: String(++resourceVersion) } } as T;
@@ -262,5 +263,34 @@ describe("profileReconciler on a ratio query that returns several series", () =>
     expect(h.condition("Ready")).toMatchObject({ status: "True", reason: "Reconciled" });
     expect(h.condition("DeploymentsFrozen")).toMatchObject({ status: "True", reason: "BudgetExhausted" });
     expect(h.deploymentWrites().length).toBeGreaterThan(0);
+  });
+});
+
+describe("profileReconciler records a pass before it acts", () => {
+  // 0.52 % errors against a 0.5 % budget: 104 %, past freezeAt, short of rollbackAt.
+  const burning = (query: string) => vector(query.startsWith("sum(increase") ? "100000" : "0.0052");
+
+  it("keeps the Frozen transition recorded when the Deployment write fails, and the next pass carries it out, telling it once", async () => {
+    let refuse = true;
+    const h = harness(await prometheus(burning), availability, { refuseDeployments: () => refuse });
+    await expect(h.reconcile()).rejects.toThrow(/refused/);
+    const recorded = h.statuses().at(-1);
+    expect(recorded?.phase).toBe("Frozen");
+    expect(recorded?.outbox?.map((e) => [e.kind, e.reason])).toEqual([
+      ["Event", "BudgetExhausted"],
+      ["Notification", "Frozen"],
+    ]);
+    expect(h.events()).toEqual([]);
+    expect(h.deploymentWrites()).toEqual([]);
+
+    refuse = false;
+    await h.reconcile();
+    expect(h.deploymentWrites().map((c) => c.verb)).toEqual(["apply"]);
+    expect(h.events().map((e) => e.reason)).toEqual(["BudgetExhausted"]);
+    expect(h.statuses().at(-1)?.outbox).toBeUndefined();
+    expect(h.statuses().at(-1)?.phase).toBe("Frozen");
+
+    await h.reconcile();
+    expect(h.events().map((e) => e.reason)).toEqual(["BudgetExhausted"]);
   });
 });
