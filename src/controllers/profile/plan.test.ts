@@ -190,3 +190,36 @@ describe("plan: the canary's set-up after labelling", () => {
     expect(p.status.outbox?.map((e) => e.reason)).toContain("CanaryInitializing");
   });
 });
+
+describe("plan: canary progress is recorded with the pass", () => {
+  // A canary of "new" at step 1 (10 %), checked at T0; at T0 + 1m a passing check moves it to 20 %.
+  const cspec = canarySpec();
+  const canaryTarget = () => {
+    const d = deployment("game-service", { revision: 2, replicas: 2 });
+    d.spec!.template!.metadata!.labels!["tollgate.dev/track"] = "canary";
+    const rs = replicaSet(d, 2, "new");
+    rs.spec!.template!.metadata!.labels!["tollgate.dev/track"] = "canary";
+    return { d, rs };
+  };
+  const step1: ProfileStatus = {
+    target: "game-service",
+    canary: { phase: "Progressing", weight: 10, step: 1, failedChecks: 0, revision: 2, templateHash: "new", startedAt: at(-1).toISOString(), lastCheck: at(0).toISOString() },
+  };
+  const passing = { slos: [{ slo: "availability", burnRate: 0.5, events: 500 }, { slo: "latency-p95", burnRate: 0.5, events: 500 }] };
+
+  it("a pass that fails after its weights were applied is replanned from the recorded step: same weights, no second CanaryAdvanced", () => {
+    const { d, rs } = canaryTarget();
+    const world = { spec: cspec, deploymentList: [d, primary("game-service", "game", "old", 2)], replicaSets: [rs], measurements: measure(at(1), { consumed: 10 }) };
+    const first = plan(snapshot(profile("game", cspec, { status: step1 }), { ...world, canaryMeasurement: passing }), at(1));
+    expect(first.status.canary).toMatchObject({ step: 2, weight: 20 });
+    expect(first.status.outbox?.filter((e) => e.reason === "CanaryAdvanced")).toHaveLength(1);
+    const weights = first.actions.find((a) => a.kind === "istio" && a.op === "apply" && a.object.kind === "VirtualService");
+    expect(weights).toBeDefined();
+
+    // The HPA write after the weights failed; the next pass plans from what was recorded.
+    const again = plan(snapshot(profile("game", cspec, { status: first.status }), world), at(1.1));
+    expect(again.status.canary).toMatchObject({ step: 2, weight: 20 });
+    expect(again.actions).toContainEqual(weights);
+    expect(again.status.outbox).toEqual(first.status.outbox);
+  });
+});
