@@ -26,7 +26,15 @@ import { canaryCheckDue } from "./plan-traffic.ts";
 import type { Snapshot } from "./snapshot.ts";
 import type { SpecProblem } from "./spec-problem.ts";
 
+/**
+ * An operator-side check of what a tenant's spec names (gateways, hosts, endpoints, rule files): a
+ * problem refuses the profile with Ready=False before anything is read or written for it.
+ */
+export type TenantCheck = (profile: { namespace: string; name: string }, spec: ProfileSpec) => Promise<SpecProblem | undefined> | SpecProblem | undefined;
+
 export interface ObserveDeps {
+  /** Run in order after validation; the first problem found refuses the profile. */
+  tenantChecks?: readonly TenantCheck[];
   profiles: Informer<PerformanceProfile>;
   /** Which profiles name which Deployment: who governs the target. */
   targets: TargetIndex;
@@ -85,6 +93,11 @@ export async function observe(deps: ObserveDeps, profile: PerformanceProfile, no
   const spec = valid.spec;
   const first = governingProfile(deps.targets.naming(namespace, spec.targetRef.name), namespace, spec.targetRef.name);
   if (first !== undefined && first !== name) return { ...base, spec, claimedBy: first };
+
+  for (const check of deps.tenantChecks ?? []) {
+    const problem = await check({ namespace, name }, spec);
+    if (problem) return { ...base, spec, problem };
+  }
 
   const log = deps.logger.child({ profile: name, namespace, controller: "profile" });
   const interval = timerDelay(parseDuration(spec.policy.evaluationInterval));

@@ -36,13 +36,13 @@ export function plan(s: Snapshot, now: Date): Plan {
   if (!s.spec) {
     // Refused by validation: only an edit of the spec, which brings the profile back, can cure it.
     const problem = s.problem ?? { field: "spec", message: "missing" };
-    return refused(s, "InvalidSpec", `${problem.field}: ${problem.message}`, finalizer, now);
+    return refused(s, problem.reason ?? "InvalidSpec", `${problem.field}: ${problem.message}`, finalizer, now);
   }
   const spec = s.spec;
   const interval = timerDelay(parseDuration(spec.policy.evaluationInterval));
   if (s.problem) {
     // Refused by Prometheus (a parse error, several series): its answers may change, so look again.
-    return { ...refused(s, "InvalidSpec", `${s.problem.field}: ${s.problem.message}`, finalizer, now), requeueAfterMs: interval };
+    return { ...refused(s, s.problem.reason ?? "InvalidSpec", `${s.problem.field}: ${s.problem.message}`, finalizer, now), requeueAfterMs: interval };
   }
   if (s.claimedBy) {
     const release = planRelease(s, spec.targetRef.name, { ownedObjects: true });

@@ -2,10 +2,15 @@ import type { ProfileStatus } from "../../api/status.ts";
 import type { PerformanceProfile } from "../../api/types.ts";
 import { setCondition } from "../../api/conditions.ts";
 
-/** A problem in a spec the API server admitted: a query Prometheus cannot parse, a threshold with no bucket. */
+/**
+ * A problem in a spec the API server admitted: a query Prometheus cannot parse, a threshold with no
+ * bucket, something the operator does not let a tenant name. `reason` is the Ready condition's
+ * (InvalidSpec unless the problem has a name of its own, e.g. EndpointNotAllowed).
+ */
 export interface SpecProblem {
   field: string;
   message: string;
+  reason?: string;
 }
 
 /**
