@@ -34,6 +34,7 @@ import { MANAGED_BY_TOLLGATE, primaryName, type DestinationRule, type Horizontal
 import { ApiError } from "./kube/errors.ts";
 import { DriftApplier } from "./kube/owned.ts";
 import { RuntimeMetrics } from "./runtime/metrics.ts";
+import { canaryScopeCheck } from "./traffic/scope.ts";
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -51,6 +52,10 @@ export interface OperatorConfig {
   rulesDir?: string;
   /** Where PagerDuty events go; the public Events API v2 unless overridden (proxies, tests). */
   pagerDutyUrl?: string;
+  /** --allowed-gateway: gateways in other namespaces profiles may bind, as namespace/name. None by default. */
+  allowedGateways?: readonly string[];
+  /** --allowed-host: hostnames (exact or *.domain) profiles may name besides their own Service. None by default. */
+  allowedHosts?: readonly string[];
   leaderElect: boolean;
   leaderElectionNamespace: string;
   leaderElectionId: string;
@@ -157,6 +162,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
             destinationRules,
             hpas,
             prometheus: new PrometheusConnections(readSecret, { url: config.prometheusUrl, timeoutMs: config.prometheusTimeoutMs }),
+            tenantChecks: [canaryScopeCheck({ allowedGateways: config.allowedGateways ?? [], allowedHosts: config.allowedHosts ?? [] })],
             syntax: new SyntaxChecker(),
             metrics: sloMetrics,
             logger: log,

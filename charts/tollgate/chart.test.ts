@@ -128,6 +128,9 @@ describe("values.schema.json", () => {
     ["a Prometheus URL without a scheme", { prometheus: { url: "prometheus:9090" } }, "/prometheus/url"],
     ["a relative rules directory", { rulesDir: "rules" }, "/rulesDir"],
     ["a namespace name Kubernetes refuses", { watchNamespace: "Team_A" }, "/watchNamespace"],
+    ["an allowed gateway without its namespace", { istio: { allowedGateways: ["public-gateway"] } }, "/istio/allowedGateways/0"],
+    ["an allowed host with a wildcard inside", { istio: { allowedHosts: ["shop.*.example.com"] } }, "/istio/allowedHosts/0"],
+    ["a bare * as an allowed host", { istio: { allowedHosts: ["*"] } }, "/istio/allowedHosts/0"],
   ])("refuses %s", (_name, override, problem) => {
     const problems = validate(schema, merge(values, override));
     expect(problems.join("\n")).toContain(problem);

@@ -7,6 +7,7 @@ import { freezePolicyYaml } from "../kube/freeze-policy.ts";
 import { createLogger } from "../log.ts";
 import { createOperator } from "../operator.ts";
 import type { ReadMode } from "../prometheus/slo-reader.ts";
+import { parseCanaryScope, type CanaryScope } from "../traffic/scope.ts";
 import { VERSION as TOLLGATE_VERSION } from "../version.ts";
 
 const USAGE = `tollgate ${TOLLGATE_VERSION}: error budgets decide what ships
@@ -43,6 +44,18 @@ Flags (each falls back to the environment variable named):
                          without that CRD RecordingRules profiles are read Direct.
                          A file outlives a profile deleted while no operator ran.
   --pagerduty-url URL    PagerDuty Events API v2 endpoint                          (TOLLGATE_PAGERDUTY_URL, https://events.pagerduty.com/v2/enqueue)
+  --allowed-gateway NS/NAME
+                         a gateway in another namespace that spec.canary.service.   (TOLLGATE_ALLOWED_GATEWAYS, none)
+                         gateways may bind, e.g. istio-system/public-gateway;
+                         repeatable. Without any, a profile binds only mesh and
+                         gateways in its own namespace; another gateway is
+                         Ready=False GatewayNotAllowed
+  --allowed-host PATTERN
+                         a hostname spec.canary.service.hosts may name besides the  (TOLLGATE_ALLOWED_HOSTS, none)
+                         profile's own Service (svc, svc.ns, svc.ns.svc,
+                         svc.ns.svc.cluster.local): exact, or *.domain for any name
+                         under it; repeatable, on any gateway the profile may bind.
+                         Another host is Ready=False HostNotAllowed
   --metrics-addr ADDR    serve /metrics, /healthz, /readyz here; port 0 = any      (TOLLGATE_METRICS_ADDR, :8080)
   --leader-elect BOOL    hold a Lease so only one replica reconciles               (TOLLGATE_LEADER_ELECT, true)
   --leader-election-namespace NS
@@ -74,6 +87,15 @@ function bool(flag: string, raw: string): boolean {
 
 class UsageError extends Error {}
 
+/** --allowed-gateway and --allowed-host, repeatable, else their variables' comma-separated lists. */
+function canaryScope(gateways: string[] | undefined, hosts: string[] | undefined): CanaryScope {
+  try {
+    return parseCanaryScope(gateways ?? [env("TOLLGATE_ALLOWED_GATEWAYS") ?? ""], hosts ?? [env("TOLLGATE_ALLOWED_HOSTS") ?? ""]);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
 function readMode(raw: string): ReadMode {
   if (raw === "Direct" || raw === "RecordingRules") return raw;
   throw new UsageError(`--read-mode must be Direct or RecordingRules, not ${JSON.stringify(raw)}`);
@@ -91,6 +113,8 @@ async function controller(argv: string[]): Promise<void> {
       "prometheus-url": { type: "string" },
       "prometheus-timeout": { type: "string" },
       "pagerduty-url": { type: "string" },
+      "allowed-gateway": { type: "string", multiple: true },
+      "allowed-host": { type: "string", multiple: true },
       "read-mode": { type: "string" },
       "rules-dir": { type: "string" },
       "leader-elect": { type: "string" },
@@ -116,6 +140,7 @@ async function controller(argv: string[]): Promise<void> {
       prometheusUrl: values["prometheus-url"] ?? env("TOLLGATE_PROMETHEUS_URL"),
       prometheusTimeoutMs: positiveInt("--prometheus-timeout", values["prometheus-timeout"] ?? env("TOLLGATE_PROMETHEUS_TIMEOUT_SECONDS") ?? "10") * 1000,
       pagerDutyUrl: values["pagerduty-url"] ?? env("TOLLGATE_PAGERDUTY_URL"),
+      ...canaryScope(values["allowed-gateway"], values["allowed-host"]),
       readMode: readMode(values["read-mode"] ?? env("TOLLGATE_READ_MODE") ?? "Direct"),
       rulesDir: values["rules-dir"] ?? env("TOLLGATE_RULES_DIR"),
       metricsAddr: values["metrics-addr"] ?? env("TOLLGATE_METRICS_ADDR") ?? ":8080",

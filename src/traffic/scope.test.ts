@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { canarySchema, type Canary } from "../api/canary.ts";
-import { canaryScopeCheck, canaryScopeProblem, canonicalHost, hostMatches, parseAllowedGateway, parseAllowedHost, resolveGateway, type CanaryScope } from "./scope.ts";
+import {
+  canaryScopeCheck,
+  canaryScopeProblem,
+  canonicalHost,
+  hostMatches,
+  parseAllowedGateway,
+  parseAllowedHost,
+  parseCanaryScope,
+  resolveGateway,
+  type CanaryScope,
+} from "./scope.ts";
 
 const NS = "team-a";
 const NONE: CanaryScope = { allowedGateways: [], allowedHosts: [] };
@@ -270,5 +280,20 @@ describe("the operator's flags", () => {
     const parsed = parseAllowedHost(raw);
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.message).toContain(why);
+  });
+});
+
+describe("parseCanaryScope", () => {
+  it("takes repeated and comma-separated values, lowers hosts and drops repeats and empties", () => {
+    expect(parseCanaryScope(["istio-system/public, ingress/internal", "istio-system/public"], ["*.Shop.example.com,", " game.example.com ", ""])).toEqual({
+      allowedGateways: ["istio-system/public", "ingress/internal"],
+      allowedHosts: ["*.shop.example.com", "game.example.com"],
+    });
+    expect(parseCanaryScope([], [""])).toEqual({ allowedGateways: [], allowedHosts: [] });
+  });
+
+  it("throws naming the flag and the bad value", () => {
+    expect(() => parseCanaryScope(["istio-system/public", "public"], [])).toThrow('--allowed-gateway "public": write a gateway as namespace/name');
+    expect(() => parseCanaryScope([], ["*"])).toThrow("--allowed-host *:");
   });
 });

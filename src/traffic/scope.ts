@@ -145,8 +145,10 @@ export function canonicalHost(raw: string): Canonical {
   return { ok: true, host };
 }
 
+type Parsed = { ok: true; value: string } | { ok: false; message: string };
+
 /** An `--allowed-gateway` value: `namespace/name`, or a message saying what is wrong with it. */
-export function parseAllowedGateway(raw: string): { ok: true; value: string } | { ok: false; message: string } {
+export function parseAllowedGateway(raw: string): Parsed {
   const [ns, name, ...rest] = raw.split("/");
   if (raw === MESH_GATEWAY) return { ok: false, message: `--allowed-gateway ${raw}: mesh is always allowed; name a shared gateway as namespace/name` };
   if (rest.length > 0 || name === undefined || !NAMESPACE.test(ns ?? "") || !OBJECT_NAME.test(name)) {
@@ -156,11 +158,29 @@ export function parseAllowedGateway(raw: string): { ok: true; value: string } | 
 }
 
 /** An `--allowed-host` value: an exact hostname or `*.domain`, lower-cased, or a message saying what is wrong with it. */
-export function parseAllowedHost(raw: string): { ok: true; value: string } | { ok: false; message: string } {
+export function parseAllowedHost(raw: string): Parsed {
   if (raw === "*") return { ok: false, message: `--allowed-host *: name the domains tenants may bind, e.g. *.shop.example.com; * would let any profile take any hostname` };
   const canonical = canonicalHost(raw);
   if (!canonical.ok) return { ok: false, message: `--allowed-host ${JSON.stringify(raw)}: ${canonical.why}, e.g. game.example.com or *.shop.example.com` };
   return { ok: true, value: canonical.host };
+}
+
+/**
+ * The operator's lists from its flags: each value may hold several, comma-separated (as the
+ * environment variables do); empty ones are ignored. Throws with a message naming the bad value.
+ */
+export function parseCanaryScope(gateways: readonly string[], hosts: readonly string[]): CanaryScope {
+  const parsed = (values: readonly string[], parse: (raw: string) => Parsed): string[] => {
+    const out = new Set<string>();
+    for (const raw of values.flatMap((v) => v.split(",")).map((v) => v.trim())) {
+      if (raw === "") continue;
+      const p = parse(raw);
+      if (!p.ok) throw new Error(p.message);
+      out.add(p.value);
+    }
+    return [...out];
+  };
+  return { allowedGateways: parsed(gateways, parseAllowedGateway), allowedHosts: parsed(hosts, parseAllowedHost) };
 }
 
 function listed(values: readonly string[]): string {
