@@ -13,17 +13,36 @@ export const CANARY_DEFAULTS = {
   gateways: ["mesh"],
 } as const;
 
-const host = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "canary.service.hosts must be DNS names, optionally starting with *.");
+// A DNS label: 1 to 63 lower-case letters, digits and dashes, starting and ending with a letter or digit.
+const LABEL = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?";
+/** A lower-case DNS name; `*` only as the whole first label; no trailing dot. No backslashes: CEL reads the same text. */
+export const CANARY_HOST_PATTERN = `^([*][.])?${LABEL}([.]${LABEL})*$`;
+/**
+ * `name` (a label: Istio reads a bare name with dots, `name.namespace`, as another namespace's
+ * gateway) or `namespace/name` (a Kubernetes object name, dots allowed); `mesh` is a name.
+ */
+export const CANARY_GATEWAY_PATTERN = `^(${LABEL}|${LABEL}/${LABEL}([.]${LABEL})*)$`;
+const hostRe = new RegExp(CANARY_HOST_PATTERN);
+const gatewayRe = new RegExp(CANARY_GATEWAY_PATTERN);
 
-const gateway = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "canary.service.gateways must be gateway names, [namespace/]name, or mesh.");
+const hostMessage =
+  "canary.service.hosts[] must be a lower-case DNS name such as game-service or game.example.com: labels of at most 63 letters, digits and dashes, a wildcard only as the whole first label (*.example.com), no trailing dot.";
+const gatewayMessage =
+  "canary.service.gateways[] must be mesh, the name of a gateway in the profile's namespace, or namespace/name; a name without a namespace has no dots (Istio reads name.namespace as a gateway in another namespace).";
+
+// What the CRD can refuse without the profile's namespace or the operator's flags; which hosts and
+// gateways a profile may name is the operator's check (src/traffic/scope.ts).
+const host = withRules(
+  z.string().min(1).max(253).regex(hostRe, hostMessage),
+  [{ rule: `self.matches('${CANARY_HOST_PATTERN}')`, message: hostMessage, check: (s: string) => hostRe.test(s) }],
+  { description: "A host of the VirtualService." },
+);
+
+const gateway = withRules(
+  z.string().min(1).max(253).regex(gatewayRe, gatewayMessage),
+  [{ rule: `self.matches('${CANARY_GATEWAY_PATTERN}')`, message: gatewayMessage, check: (s: string) => gatewayRe.test(s) }],
+  { description: "A gateway of the VirtualService: mesh, name, or namespace/name." },
+);
 
 const serviceSchema = z
   .object({
@@ -42,7 +61,7 @@ const serviceSchema = z
       .optional()
       .meta({
         description:
-          "Hosts of the VirtualService, e.g. [game-service] or [game.example.com] for gateway traffic. Defaults to the service name.",
+          "Hosts of the VirtualService, e.g. [game-service] or [game.example.com] for gateway traffic: lower-case DNS names, a wildcard only as the whole first label. Defaults to the service name. By default the operator lets a profile name only its own Service: <name>, <name>.<namespace>, <name>.<namespace>.svc and <name>.<namespace>.svc.cluster.local; any other host must match one of the operator's --allowed-host patterns, or the profile is refused (Ready=False, HostNotAllowed) and nothing is written for it.",
         "x-kubernetes-list-type": "set",
       }),
     gateways: z
@@ -52,7 +71,7 @@ const serviceSchema = z
       .default([...CANARY_DEFAULTS.gateways])
       .meta({
         description:
-          "Istio gateways the VirtualService binds to, as [namespace/]name; 'mesh' means sidecar-to-sidecar traffic inside the mesh. Defaults to [mesh].",
+          "Istio gateways the VirtualService binds to: mesh (sidecar-to-sidecar traffic inside the mesh), the name of a gateway in the profile's namespace, or namespace/name. By default the operator lets a profile bind mesh and gateways in its own namespace; a gateway in another namespace must be one of the operator's --allowed-gateway, or the profile is refused (Ready=False, GatewayNotAllowed) and nothing is written for it. Defaults to [mesh].",
         "x-kubernetes-list-type": "set",
       }),
   })
