@@ -2,11 +2,12 @@ import { z } from "zod";
 import { withRules } from "./cel.ts";
 import { duration } from "./duration.ts";
 import { secretKeyRef } from "./secret-ref.ts";
+import { dnsLabel } from "./names.ts";
 import { httpUrl } from "./url.ts";
 
 const address = httpUrl(
   "prometheus.address",
-  "Base URL of the Prometheus-compatible HTTP API (Prometheus, Thanos Query, Mimir, Cortex), without /api/v1, e.g. http://prometheus.monitoring:9090 or https://mimir.example/prometheus. Defaults to the operator's --prometheus-url.",
+  "Base URL of the Prometheus-compatible HTTP API (Prometheus, Thanos Query, Mimir, Cortex), without /api/v1, e.g. http://prometheus.monitoring:9090 or https://mimir.example/prometheus. Only addresses the operator allows (--prometheus-allowed-address) are queried; anything else is Ready=False EndpointNotAllowed, with no request sent. Prefer connection. Defaults to the operator's --prometheus-url.",
   "http://prometheus.monitoring:9090",
 );
 
@@ -28,7 +29,7 @@ const headers = withRules(
   ],
   {
     description:
-      "Extra HTTP headers sent with every query, e.g. X-Scope-OrgID: tenant-a for a multi-tenant Mimir or Cortex. Values are stored in the profile in plain text: put credentials in bearerTokenSecretRef instead. At most 16 headers.",
+      "Extra HTTP headers sent with every query. Only header names the operator lets profiles set (--prometheus-profile-header) are sent; any other is Ready=False HeadersNotAllowed. Headers that select a tenant (X-Scope-OrgID) belong in the operator's connection, not here, unless the operator allows them. Values are stored in the profile in plain text: put credentials in bearerTokenSecretRef instead. At most 16 headers.",
     maxProperties: MAX_HEADERS,
   },
 );
@@ -46,8 +47,12 @@ const tlsSchema = z
   })
   .describe("TLS settings for an https address.");
 
-export const prometheusSchema = z
-  .object({
+export const prometheusSchema = withRules(
+  z.object({
+    connection: dnsLabel(
+      "prometheus.connection",
+      "Name of a Prometheus connection the operator was given (--prometheus-connections: URL, tenant headers, credentials, CA). The operator's default (--prometheus-url) when neither connection nor address is set.",
+    ).optional(),
     address: address.optional(),
     headers: headers.optional(),
     bearerTokenSecretRef: secretKeyRef(
@@ -66,9 +71,20 @@ export const prometheusSchema = z
       "How long one query may take before it counts as no data (never as a failure of the service), e.g. 10s. 1s to 2m, and at most policy.evaluationInterval: a slower query holds up every evaluation after it. Defaults to the operator's query timeout.",
       { min: "1s", max: "2m" },
     ).optional(),
-  })
-  .describe(
-    "Where and how to query the metrics of this profile's SLOs. Everything is optional: unset fields come from the operator's configuration (--prometheus-url and friends).",
-  );
+  }),
+  [
+    {
+      rule: "!(has(self.connection) && has(self.address))",
+      message: "prometheus.connection and prometheus.address are exclusive: a connection carries its own address.",
+      fieldPath: ".address",
+      reason: "FieldValueForbidden",
+      check: (p) => !(p.connection !== undefined && p.address !== undefined),
+    },
+  ],
+  {
+    description:
+      "Where and how to query the metrics of this profile's SLOs. Everything is optional: unset fields come from the operator's configuration (--prometheus-url and friends).",
+  },
+);
 
 export type PrometheusSpec = z.output<typeof prometheusSchema>;

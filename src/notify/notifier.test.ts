@@ -262,3 +262,21 @@ describe("Notifier.drain", () => {
 async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((r) => setTimeout(r, 5));
 }
+
+describe("Notifier and the operator's allowed URLs", () => {
+  const hook = (url: string): Receiver => ({ name: "hook", type: "webhook", events: ["Frozen"], url });
+
+  it("sends nothing to a URL the operator does not allow, and gives it up for good", async () => {
+    const r = await receiver();
+    const [result] = await notifier({}, { allowed: () => false }).deliver([hook(`${r.url}/hook`)], note("Frozen"));
+    expect(result).toMatchObject({ ok: false, permanent: true, attempts: 0 });
+    expect(r.received).toEqual([]);
+  });
+
+  it("does not follow a redirect away from an allowed receiver", async () => {
+    const r = await listen((res, received) => (received.at(-1)?.path === "/hook" ? res.writeHead(307, { Location: "/elsewhere" }).end() : res.writeHead(200).end("ok")));
+    const [result] = await notifier({}).deliver([hook(`${r.url}/hook`)], note("Frozen"));
+    expect(result).toMatchObject({ ok: false, permanent: true });
+    expect(r.received.map((x) => x.path)).toEqual(["/hook"]);
+  });
+});

@@ -38,6 +38,12 @@ export interface NotifierOptions {
   /** Before the one quick retry; default 500 ms. */
   retryDelayMs?: number;
   onResult?: (result: DeliveryResult) => void;
+  /**
+   * Whether a tenant's URL (Slack's and webhooks', from the profile or its Secret) may be called; the
+   * PagerDuty endpoint is the operator's own. Checked again at each delivery, since a Secret may have
+   * changed since the profile was last reconciled. Everything is allowed when absent.
+   */
+  allowed?: (url: string) => boolean;
 }
 
 interface Request {
@@ -97,6 +103,9 @@ export class Notifier {
     if (!isHttpUrl(req.url)) {
       return result({ ok: false, error: `receiver ${receiver.name} has no valid http(s) URL`, retry: false, permanent: true }, 0);
     }
+    if (receiver.type !== "pagerduty" && this.opts.allowed && !this.opts.allowed(req.url)) {
+      return result({ ok: false, error: `receiver ${receiver.name}'s URL is not one the operator allows (--notification-allowed-url)`, retry: false, permanent: true }, 0);
+    }
     if (signal?.aborted) return result(CANCELLED, 0);
     const first = await this.attempt(req, n.id, signal);
     if (first.ok || !first.retry) return result(first, 1);
@@ -114,6 +123,8 @@ export class Notifier {
         headers: { "Content-Type": "application/json", "User-Agent": "tollgate", "Idempotency-Key": id },
         body: JSON.stringify(req.body),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        // An allowed receiver must not forward the call somewhere that is not.
+        redirect: "manual",
       });
       status = res.status;
       // Read only to free the connection: the status already says whether the receiver took it.
@@ -124,6 +135,7 @@ export class Notifier {
       return { ok: false, error: message(err), retry: true, permanent: false };
     }
     if (status >= 200 && status < 300) return { ok: true };
+    if (status >= 300 && status < 400) return { ok: false, error: `HTTP ${status}: redirects are not followed`, retry: false, permanent: true };
     // A 4xx other than 429 will not succeed on retry: the URL or key is wrong, or the body refused.
     const permanent = status >= 400 && status < 500 && status !== 429;
     return { ok: false, error: `HTTP ${status}`, retry: !permanent, permanent };

@@ -102,6 +102,8 @@ export async function observe(deps: ObserveDeps, profile: PerformanceProfile, no
   const log = deps.logger.child({ profile: name, namespace, controller: "profile" });
   const interval = timerDelay(parseDuration(spec.policy.evaluationInterval));
   const resolved = await deps.prometheus.resolve(namespace, spec.prometheus);
+  // What the tenant may not name (an address, a header, a missing Secret) refuses the profile; nothing is sent.
+  if (!resolved.ok && resolved.problem) return { ...base, spec, problem: resolved.problem };
   // Parse the user's PromQL first: a parse error names the exact field, a failed query only the SLO.
   const parseProblem = resolved.ok ? await queryProblem(deps, spec, resolved.client) : undefined;
   if (parseProblem) return { ...base, spec, problem: parseProblem };
