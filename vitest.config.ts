@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["src/**/*.test.ts", "e2e/simulator/**/*.test.ts", "e2e/support/**/*.test.ts", "charts/**/*.test.ts", "scripts/**/*.test.ts"],
+          include: ["src/**/*.test.ts", "e2e/simulator/**/*.test.ts", "e2e/support/**/*.test.ts", "e2e/soak/**/*.test.ts", "charts/**/*.test.ts", "scripts/**/*.test.ts"],
           environment: "node",
         },
       },

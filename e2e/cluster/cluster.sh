@@ -6,10 +6,15 @@
 #   cluster.sh down     stop everything and drop the cluster's data
 #   cluster.sh status   what runs, and where
 #   cluster.sh stop C   stop one component (tests use it for outages); `up` starts it again
+#   cluster.sh start C  start one stopped component again, and wait until it is ready
 #
 # After `up`, e2e/.run/env sets KUBECONFIG, KUBECTL, HELM, PROMETHEUS_URL, PROMETHEUS_TARGETS_DIR and
 # PROMETHEUS_RULES_DIR. With TOLLGATE_CLUSTER=kind the API server comes from a kind cluster instead
 # (for machines with Docker); everything else, and the env file, stay the same.
+#
+# The API server writes an audit log of writes to the objects Tollgate reads and writes (see
+# write_audit_policy) to e2e/.run/audit/audit.log, for the soak's invariant checker (e2e/soak/);
+# TOLLGATE_AUDIT_LOG=0 turns it off.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -47,6 +52,7 @@ RULES_DIR=$RUN_DIR/prometheus/rules
 ENV_FILE=$RUN_DIR/env
 KUBECTL_BIN=$K8S_BIN_DIR/kubectl
 NODE_NAME=kwok-node-0
+AUDIT_DIR=$RUN_DIR/audit
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -185,10 +191,57 @@ start_etcd() {
   wait_for etcd 30 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
 }
 
+# The audit log: who wrote what, when, as the API server saw it. Writes only (create, update, patch,
+# delete; never a read or a watch), and only to Deployments, profiles and their status, the Istio
+# objects, HPAs and Leases (with the object written: RequestResponse, managedFields left out), and the
+# Events service accounts create. The control plane's own chatter (status subresources, ReplicaSets,
+# Pods, Nodes, kube-system and node leases) is not logged. Rotated at 100 MB, five files kept.
+write_audit_policy() {
+  mkdir -p "$AUDIT_DIR"
+  cat >"$RUN_DIR/audit-policy.yaml" <<'EOF'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+omitManagedFields: true
+rules:
+  - level: None
+    verbs: [get, list, watch]
+  - level: None
+    namespaces: [kube-system, kube-node-lease]
+  - level: None
+    resources:
+      - {group: apps, resources: [deployments/status, replicasets, replicasets/status]}
+      - {group: autoscaling, resources: [horizontalpodautoscalers/status]}
+  - level: RequestResponse
+    verbs: [create, update, patch, delete]
+    resources:
+      - {group: apps, resources: [deployments, deployments/scale]}
+      - {group: tollgate.dev, resources: [performanceprofiles, performanceprofiles/status]}
+      - {group: networking.istio.io, resources: [virtualservices, destinationrules]}
+      - {group: autoscaling, resources: [horizontalpodautoscalers]}
+      - {group: coordination.k8s.io, resources: [leases]}
+  - level: Request
+    verbs: [create, update, patch]
+    userGroups: [system:serviceaccounts]
+    resources:
+      - {group: "", resources: [events]}
+  - level: None
+EOF
+}
+
+audit_flags() {
+  [ "${TOLLGATE_AUDIT_LOG:-1}" = 0 ] && return
+  write_audit_policy
+  printf '%s\n' --audit-policy-file="$RUN_DIR/audit-policy.yaml" --audit-log-path="$AUDIT_DIR/audit.log" \
+    --audit-log-format=json --audit-log-maxsize=100 --audit-log-maxbackup=5
+}
+
 # WatchList=false: streamed lists need etcd progress notifications, which Debian's etcd 3.4 cannot give;
 # clients that ask for them (kwok's newer client-go) then retry for tens of seconds before each event.
 # With the feature off, the server says so and they fall back to plain list and watch.
 start_apiserver() {
+  local audit
+  mapfile -t audit < <(audit_flags)
   start kube-apiserver $APISERVER_PORT "$K8S_BIN_DIR/kube-apiserver" \
     --advertise-address=127.0.0.1 --bind-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
@@ -199,7 +252,7 @@ start_apiserver() {
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
     --service-cluster-ip-range=10.0.0.0/24 --allow-privileged=true \
     --enable-priority-and-fairness=false --profiling=false --v=1 \
-    --feature-gates=WatchList=false
+    --feature-gates=WatchList=false "${audit[@]}"
   wait_for kube-apiserver 90 apiserver_ready
 }
 
@@ -383,7 +436,7 @@ cmd_down() {
   local name
   for name in prometheus kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do stop "$name"; done
   if [ "$MODE" = kind ] && command -v kind >/dev/null; then kind delete cluster --name tollgate-e2e || true; fi
-  rm -rf "$DATA_DIR" "$ENV_FILE"
+  rm -rf "$DATA_DIR" "$ENV_FILE" "$AUDIT_DIR"
   log "cluster down"
 }
 
@@ -407,5 +460,18 @@ case "${1:-}" in
       *) echo "usage: $0 stop etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|prometheus" >&2; exit 2 ;;
     esac
     ;;
-  *) echo "usage: $0 up|down|status|stop COMPONENT" >&2; exit 2 ;;
+  start)
+    [ "$MODE" = local ] || die "start COMPONENT needs the local cluster"
+    [ -f "$PKI/tokens.csv" ] || die "no cluster to start ${2:-} in: run '$0 up' first"
+    case "${2:-}" in
+      etcd) start_etcd ;;
+      kube-apiserver) start_apiserver ;;
+      kube-controller-manager) start_controller_manager ;;
+      kube-scheduler) start_scheduler ;;
+      kwok) start_kwok ;;
+      prometheus) start_prometheus ;;
+      *) echo "usage: $0 start etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kwok|prometheus" >&2; exit 2 ;;
+    esac
+    ;;
+  *) echo "usage: $0 up|down|status|stop|start COMPONENT" >&2; exit 2 ;;
 esac

@@ -1,0 +1,546 @@
+// The soak's invariants, each a pure function of what a run left behind (run.ts). Every constant that
+// gives Tollgate room (a clock slack, a margin around a threshold) is exported and stated in README's
+// "Soak" section; none of them reads Tollgate's code or internals.
+
+import { RESOURCES, succeeded, type Write } from "./audit.ts";
+import { burnRate, consumedPercent, roleWindowMs, type Counters } from "./budget.ts";
+import { leaseRecords, terms, writesOutsideTerms, type Term } from "./lease.ts";
+import type { FaultRecord, Profile, ReceiverRecord, RssSample, RunData, StatusSample } from "./run.ts";
+
+export interface Violation {
+  check: string;
+  profile?: string;
+  at?: string;
+  message: string;
+  evidence?: unknown;
+}
+
+/** Clock slack between a lease term's edges and a write: one server clock, so a second is generous. */
+export const LEASE_CLOCK_SLACK_MS = 1_000;
+/** A rollback is justified if the checker's budget reached rollbackAt minus this many points... */
+export const ROLLBACK_MARGIN_PCT = 5;
+/** ...with both role burn rates above 1 minus this... */
+export const BURN_MARGIN = 0.1;
+/** ...at some instant between one evaluation interval plus this before the RolledBack Event, and the Event. */
+export const ROLLBACK_LOOKBACK_SLACK_MS = 5_000;
+/** A freeze is due once the checker's budget is at least freezeAt plus this many points... */
+export const FREEZE_MARGIN_PCT = 5;
+/** ...and missed when it has been due for one evaluation interval plus this, outside the excused windows. */
+export const FREEZE_SLACK_MS = 5_000;
+/** After Prometheus or the API server is back, this long is excused too (relists, a new lease, a first pass). */
+export const RECOVERY_MS = 20_000;
+/** After a leader is killed or stopped, until the next lease term begins plus this, is excused. */
+export const LEADER_WARMUP_MS = 5_000;
+/** A metric-driven action this soon after Prometheus became unreachable came from a pass that read it before. */
+export const PROMETHEUS_ACTION_SLACK_MS = 2_000;
+/** A transition recorded this close to the operators' stop may still be unsent. */
+export const NOTIFY_GRACE_MS = 30_000;
+/** An Event and its notification entry belong to one pass: their `at` times agree within this. */
+export const NOTIFY_PAIR_MS = 2_000;
+/** Least-squares RSS slope over the active run's second half above this is a leak. */
+export const MEMORY_SLOPE_MAX_MIB_PER_MIN = 2;
+/** A process is judged on memory when its samples cover this share of the second half, and at least MEMORY_MIN_SAMPLES. */
+export const MEMORY_MIN_COVER = 0.5;
+export const MEMORY_MIN_SAMPLES = 10;
+
+/** The transitions a notification can be about (README: Notifications). */
+export const NOTIFIED_REASONS = ["Warning", "Recovered", "Frozen", "Unfrozen", "RolledBack", "RollbackSkipped", "CanaryPromoted", "CanaryFailed"];
+/** Event reasons that only a reading of Prometheus can decide: none may come from a pass that had no data. */
+export const METRIC_DRIVEN_REASONS = ["Warning", "Recovered", "Frozen", "Unfrozen", "RolledBack", "RollbackSkipped", "CanaryCheckFailed", "AutoscalingBoosted", "AutoscalingRestored"];
+
+const FROZEN_LABEL = "tollgate.dev/frozen";
+const iso = (t: number) => new Date(t).toISOString();
+
+export interface Window {
+  from: number;
+  to: number;
+  fault: string;
+}
+
+/** Begin/end pairs of the named faults (paired by `id`, else in order); an unended one lasts until `endMs`. */
+export function faultWindows(faults: readonly FaultRecord[], names: readonly string[], endMs: number): Window[] {
+  const open = new Map<string, { at: number; fault: string }>();
+  const out: Window[] = [];
+  for (const f of faults) {
+    if (!names.includes(f.fault)) continue;
+    const key = `${f.fault}/${String(f.id ?? "")}`;
+    const at = Date.parse(f.at);
+    if (f.phase === "begin") open.set(key, { at, fault: f.fault });
+    else if (f.phase === "end") {
+      const b = open.get(key);
+      if (b) out.push({ from: b.at, to: at, fault: f.fault });
+      open.delete(key);
+    }
+  }
+  for (const b of open.values()) out.push({ from: b.at, to: endMs, fault: b.fault });
+  return out.sort((a, b) => a.from - b.from);
+}
+
+export const PROMETHEUS_FAULTS = ["prometheus-stop", "prometheus-drop", "prometheus-hang"];
+export const APISERVER_FAULTS = ["apiserver-stop"];
+export const LEADER_FAULTS = ["leader-kill", "leader-term"];
+
+/** From a leader's kill or stop until the next term begins (per the audit log), plus LEADER_WARMUP_MS. */
+export function leaderlessWindows(faults: readonly FaultRecord[], allTerms: readonly Term[], endMs: number): Window[] {
+  return faults
+    .filter((f) => LEADER_FAULTS.includes(f.fault) && f.phase === "begin")
+    .map((f) => {
+      const from = Date.parse(f.at);
+      const next = allTerms.find((t) => t.from > from);
+      return { from, to: next ? next.from + LEADER_WARMUP_MS : endMs, fault: f.fault };
+    });
+}
+
+const within = (t: number, ws: readonly Window[], before = 0, after = 0) => ws.find((w) => w.from - before <= t && t <= w.to + after);
+
+// ---------------------------------------------------------------------------------------------
+// What the operator did, as the audit log shows it.
+
+export interface Occurrence {
+  at: number;
+  profile: string;
+  reason: string;
+  event: string;
+}
+
+/** Each Event the operator wrote on a profile: a create, and each count bump of an existing one. */
+export function operatorEvents(writes: readonly Write[], namespace: string, operatorUser: string): Occurrence[] {
+  const byName = new Map<string, { reason: string; profile: string }>();
+  const out: Occurrence[] = [];
+  for (const w of writes) {
+    if (w.resource !== RESOURCES.events || w.namespace !== namespace || w.user !== operatorUser || !succeeded(w)) continue;
+    const obj = w.requestObject as { metadata?: { name?: string }; reason?: string; involvedObject?: { kind?: string; name?: string } } | undefined;
+    if (w.verb === "create") {
+      const name = obj?.metadata?.name ?? w.name ?? "";
+      if (obj?.involvedObject?.kind !== "PerformanceProfile") continue;
+      const e = { reason: obj.reason ?? "", profile: obj.involvedObject.name ?? "" };
+      byName.set(name, e);
+      out.push({ at: w.at, ...e, event: name });
+    } else if (w.verb === "patch" || w.verb === "update") {
+      const e = byName.get(w.name ?? "");
+      if (e) out.push({ at: w.at, ...e, event: w.name ?? "" });
+    }
+  }
+  return out;
+}
+
+/** The profile statuses the operator wrote, in order: profile → [(at, status)]. */
+export function statusWrites(writes: readonly Write[], namespace: string): Map<string, Array<{ at: number; user: string; status: Record<string, unknown> }>> {
+  const out = new Map<string, Array<{ at: number; user: string; status: Record<string, unknown> }>>();
+  for (const w of writes) {
+    if (w.resource !== RESOURCES.profiles || w.subresource !== "status" || w.namespace !== namespace || !succeeded(w)) continue;
+    const status = (w.responseObject as { status?: Record<string, unknown> } | undefined)?.status;
+    if (!status) continue;
+    const list = out.get(w.name ?? "") ?? [];
+    list.push({ at: w.at, user: w.user, status });
+    out.set(w.name ?? "", list);
+  }
+  return out;
+}
+
+/** The canary's weight in a VirtualService: the weight of http[0]'s route to subset "canary" (0 when none). */
+export function canaryWeight(vs: unknown): number | undefined {
+  const http = (vs as { spec?: { http?: Array<{ route?: Array<{ destination?: { subset?: string }; weight?: number }> }> } } | undefined)?.spec?.http;
+  if (!http) return undefined;
+  const route = http[0]?.route ?? [];
+  const canary = route.find((r) => r.destination?.subset === "canary");
+  if (!canary) return 0;
+  return canary.weight ?? (route.length === 1 ? 100 : 0);
+}
+
+/** Writes of one VirtualService that changed the canary's weight: (at, user, from, to). */
+export function weightChanges(writes: readonly Write[], namespace: string, name: string): Array<{ at: number; user: string; from: number; to: number }> {
+  const out: Array<{ at: number; user: string; from: number; to: number }> = [];
+  let last: number | undefined;
+  for (const w of writes) {
+    if (w.resource !== RESOURCES.virtualServices || w.namespace !== namespace || w.name !== name || !succeeded(w)) continue;
+    if (w.verb === "delete") {
+      last = undefined;
+      continue;
+    }
+    const weight = canaryWeight(w.responseObject);
+    if (weight === undefined) continue;
+    if (last !== undefined && weight !== last) out.push({ at: w.at, user: w.user, from: last, to: weight });
+    if (last === undefined && weight !== 0) out.push({ at: w.at, user: w.user, from: 0, to: weight });
+    last = weight;
+  }
+  return out;
+}
+
+/** Whether the target Deployment carried the freeze label after each write: [(at, frozen)]. */
+export function frozenTimeline(writes: readonly Write[], namespace: string, name: string): Array<{ at: number; frozen: boolean }> {
+  const out: Array<{ at: number; frozen: boolean }> = [];
+  for (const w of writes) {
+    if (w.resource !== RESOURCES.deployments || w.subresource !== undefined || w.namespace !== namespace || w.name !== name || !succeeded(w)) continue;
+    if (w.verb === "delete") {
+      out.push({ at: w.at, frozen: false });
+      continue;
+    }
+    const labels = (w.responseObject as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels;
+    if (labels === undefined && w.responseObject === undefined) continue;
+    out.push({ at: w.at, frozen: labels?.[FROZEN_LABEL] !== undefined });
+  }
+  return out;
+}
+
+function frozenAt(timeline: ReadonlyArray<{ at: number; frozen: boolean }>, t: number): boolean {
+  let f = false;
+  for (const p of timeline) {
+    if (p.at > t) break;
+    f = p.frozen;
+  }
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checks.
+
+export function checkLeaseTerms(run: RunData): Violation[] {
+  return writesOutsideTerms(run.writes, {
+    operatorUser: run.meta.operatorUser,
+    namespace: run.meta.namespace,
+    lease: run.meta.lease,
+    slackMs: LEASE_CLOCK_SLACK_MS,
+  }).map((v) => ({
+    check: "lease-term",
+    at: iso(v.write.at),
+    message: `${v.write.verb} ${v.write.resource}${v.write.subresource ? `/${v.write.subresource}` : ""} ${v.write.name ?? ""} by ${v.writer ?? "an unknown writer"} while ${v.holderThen ?? "nobody"} held the lease: ${v.why}`,
+    evidence: { credential: v.write.credential, code: v.write.code },
+  }));
+}
+
+/** The worst SLO's consumption at t, and each SLO's consumption and role burn rates. */
+export function budgetAt(c: Counters, namespace: string, p: Profile, t: number) {
+  const slos = p.slos.map((slo) => ({
+    slo: slo.name,
+    consumed: consumedPercent(c, namespace, p.workloads, slo, p.minEvents, t),
+    burn5m: burnRate(c, namespace, p.workloads, slo, roleWindowMs(300_000, slo.windowMs), t),
+    burn1h: burnRate(c, namespace, p.workloads, slo, roleWindowMs(3_600_000, slo.windowMs), t),
+  }));
+  const defined = slos.filter((s) => s.consumed !== undefined);
+  const worst = defined.length ? Math.max(...defined.map((s) => s.consumed!)) : undefined;
+  return { worst, slos };
+}
+
+export function checkRollbacks(run: RunData, occurrences: readonly Occurrence[]): Violation[] {
+  const out: Violation[] = [];
+  for (const o of occurrences.filter((x) => x.reason === "RolledBack")) {
+    const p = run.profiles.find((x) => x.name === o.profile);
+    if (!p) continue;
+    const from = o.at - p.evaluationIntervalMs - ROLLBACK_LOOKBACK_SLACK_MS;
+    let best: { t: number; consumed?: number; burn5m?: number; burn1h?: number; slo?: string } = { t: from };
+    let justified = false;
+    for (let t = from; t <= o.at && !justified; t += 500) {
+      for (const s of budgetAt(run.counters, run.meta.namespace, p, t).slos) {
+        if (s.consumed !== undefined && (best.consumed === undefined || s.consumed > best.consumed)) best = { t, consumed: s.consumed, burn5m: s.burn5m, burn1h: s.burn1h, slo: s.slo };
+        if (s.consumed !== undefined && s.consumed >= p.rollbackAt - ROLLBACK_MARGIN_PCT && (s.burn5m ?? 0) > 1 - BURN_MARGIN && (s.burn1h ?? 0) > 1 - BURN_MARGIN) justified = true;
+      }
+    }
+    if (!justified) {
+      out.push({
+        check: "rollback-justified",
+        profile: p.name,
+        at: iso(o.at),
+        message: `rolled back, but between ${iso(from)} and the RolledBack Event the checker's budget never reached rollbackAt ${p.rollbackAt} % (− ${ROLLBACK_MARGIN_PCT}) while burning`,
+        evidence: { highest: best.consumed === undefined ? "no verdict" : { ...best, at: iso(best.t) }, event: o.event },
+      });
+    }
+  }
+  return out;
+}
+
+export function checkFreezes(run: RunData, allTerms: readonly Term[]): Violation[] {
+  const start = Date.parse(run.meta.activeFrom);
+  const end = Date.parse(run.meta.operatorsStoppedAt);
+  const excused = [
+    ...faultWindows(run.faults, PROMETHEUS_FAULTS, end).map((w) => ({ ...w, to: w.to + RECOVERY_MS })),
+    ...faultWindows(run.faults, APISERVER_FAULTS, end).map((w) => ({ ...w, to: w.to + RECOVERY_MS })),
+    ...leaderlessWindows(run.faults, allTerms, end),
+  ];
+  const out: Violation[] = [];
+  for (const p of run.profiles) {
+    const timeline = frozenTimeline(run.writes, run.meta.namespace, p.target);
+    const allowed = p.evaluationIntervalMs + FREEZE_SLACK_MS;
+    let since: number | undefined;
+    let reported = false;
+    let peak = 0;
+    for (let t = start; t <= end; t += 1_000) {
+      const worst = budgetAt(run.counters, run.meta.namespace, p, t).worst;
+      const due = worst !== undefined && worst >= p.freezeAt + FREEZE_MARGIN_PCT;
+      if (!due || frozenAt(timeline, t) || within(t, excused)) {
+        since = undefined;
+        reported = false;
+        peak = 0;
+        continue;
+      }
+      since ??= t;
+      peak = Math.max(peak, worst);
+      if (!reported && t - since > allowed) {
+        reported = true;
+        out.push({
+          check: "freeze-missed",
+          profile: p.name,
+          at: iso(since),
+          message: `budget at or above freezeAt ${p.freezeAt} % (+ ${FREEZE_MARGIN_PCT}) from ${iso(since)} for over ${allowed / 1000} s, and ${p.target} not frozen`,
+          evidence: { peakPercent: Number(peak.toFixed(1)), lastFreezeWrite: lastBefore(timeline, t) },
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function lastBefore(timeline: ReadonlyArray<{ at: number; frozen: boolean }>, t: number) {
+  const p = [...timeline].reverse().find((x) => x.at <= t);
+  return p ? { at: iso(p.at), frozen: p.frozen } : "none";
+}
+
+export function checkNoActionWithoutPrometheus(run: RunData, occurrences: readonly Occurrence[]): Violation[] {
+  const end = Date.parse(run.meta.operatorsStoppedAt);
+  const down = faultWindows(run.faults, PROMETHEUS_FAULTS, end);
+  const out: Violation[] = [];
+  const during = (t: number) => down.find((w) => w.from + PROMETHEUS_ACTION_SLACK_MS <= t && t <= w.to);
+  for (const o of occurrences) {
+    if (!METRIC_DRIVEN_REASONS.includes(o.reason)) continue;
+    const w = during(o.at);
+    if (w) out.push({ check: "no-action-without-prometheus", profile: o.profile, at: iso(o.at), message: `${o.reason} while Prometheus was unreachable (${w.fault} ${iso(w.from)} – ${iso(w.to)})`, evidence: { event: o.event } });
+  }
+  for (const p of run.profiles) {
+    if (!p.canary) continue;
+    for (const c of weightChanges(run.writes, run.meta.namespace, p.canary.service)) {
+      // A step forward from a weight above 0 is a passed check: only a reading of Prometheus decides it.
+      if (c.user !== run.meta.operatorUser || c.from === 0 || c.to <= c.from) continue;
+      const w = during(c.at);
+      if (w) out.push({ check: "no-action-without-prometheus", profile: p.name, at: iso(c.at), message: `canary advanced ${c.from} → ${c.to} % while Prometheus was unreachable (${w.fault} ${iso(w.from)} – ${iso(w.to)})` });
+    }
+  }
+  return out;
+}
+
+interface RecordedEntry {
+  id: string;
+  kind: "Event" | "Notification";
+  profile: string;
+  reason: string;
+  /** When the pass decided it (the entry's `at`). */
+  decided: number;
+  /** When a status write first carried it. */
+  recorded: number;
+}
+
+/** Every entry the operator ever recorded in a profile's status.outbox, by id. */
+export function recordedEntries(statuses: ReturnType<typeof statusWrites>): Map<string, RecordedEntry> {
+  const out = new Map<string, RecordedEntry>();
+  for (const [profile, list] of statuses) {
+    for (const s of list) {
+      for (const e of (s.status.outbox as Array<{ id?: string; kind?: string; reason?: string; at?: string }> | undefined) ?? []) {
+        if ((e.kind !== "Notification" && e.kind !== "Event") || !e.id || out.has(e.id)) continue;
+        out.set(e.id, { id: e.id, kind: e.kind, profile, reason: e.reason ?? "", decided: Date.parse(e.at ?? ""), recorded: s.at });
+      }
+    }
+  }
+  return out;
+}
+
+export function checkNotifications(run: RunData, occurrences: readonly Occurrence[]): Violation[] {
+  const out: Violation[] = [];
+  const stop = Date.parse(run.meta.operatorsStoppedAt);
+  const statuses = statusWrites(run.writes, run.meta.namespace);
+  const entries = recordedEntries(statuses);
+  const recorded = new Map([...entries].filter(([, e]) => e.kind === "Notification"));
+  const accepted = new Map<string, ReceiverRecord[]>();
+  for (const r of run.receiver) {
+    if (r.status < 200 || r.status >= 300) continue;
+    const key = r.key ?? "";
+    accepted.set(key, [...(accepted.get(key) ?? []), r]);
+    const bodyId = r.body?.id;
+    if (typeof bodyId === "string" && bodyId !== key) {
+      out.push({ check: "notified-once", at: r.at, message: `a notification's Idempotency-Key ${key} differs from its body id ${bodyId}` });
+    }
+  }
+  // Still waiting in the last status each profile had when the operators stopped: not yet due.
+  const pendingAtStop = new Set<string>();
+  for (const list of statuses.values()) {
+    const last = [...list].reverse().find((s) => s.at <= stop);
+    for (const e of (last?.status.outbox as Array<{ id?: string; kind?: string }> | undefined) ?? []) if (e.kind === "Notification" && e.id) pendingAtStop.add(e.id);
+  }
+  for (const n of recorded.values()) {
+    const got = accepted.get(n.id) ?? [];
+    if (got.length > 1) {
+      out.push({ check: "notified-once", profile: n.profile, at: iso(n.recorded), message: `${n.reason} (${n.id}) was accepted ${got.length} times`, evidence: got.map((g) => g.at) });
+    } else if (got.length === 0 && !pendingAtStop.has(n.id) && n.recorded < stop - NOTIFY_GRACE_MS) {
+      const tries = run.receiver.filter((r) => r.key === n.id).map((r) => `${r.at} ${r.status}`);
+      out.push({ check: "notified-once", profile: n.profile, at: iso(n.recorded), message: `${n.reason} (${n.id}) was recorded but never accepted by the receiver`, evidence: { attempts: tries } });
+    }
+  }
+  for (const [key, got] of accepted) {
+    if (recorded.has(key)) continue;
+    out.push({ check: "notified-once", at: got[0]!.at, message: `the receiver accepted notification ${key} that no status ever recorded`, evidence: got[0]!.body });
+  }
+  // Every notifiable transition the operator told as an Event was also queued as a notification: the
+  // Event is named <profile>.<outbox id>, and its pass recorded a notification of the same reason at
+  // the same time.
+  const notifications = [...recorded.values()];
+  for (const o of occurrences) {
+    if (!NOTIFIED_REASONS.includes(o.reason) || o.at > stop) continue;
+    const entry = entries.get(o.event.slice(o.profile.length + 1));
+    const twin = entry
+      ? notifications.some((n) => n.profile === o.profile && n.reason === o.reason && Math.abs(n.decided - entry.decided) <= NOTIFY_PAIR_MS)
+      : notifications.some((n) => n.profile === o.profile && n.reason === o.reason && n.decided <= o.at + NOTIFY_PAIR_MS && o.at - n.decided <= NOTIFY_GRACE_MS);
+    if (!twin) out.push({ check: "notified-once", profile: o.profile, at: iso(o.at), message: `Event ${o.reason} (${o.event}) has no notification recorded for it` });
+  }
+  return out;
+}
+
+/** Paths under `value` holding null or a NaN/Infinity spelling: what a non-finite number becomes in JSON. */
+export function nonFinite(value: unknown, path = "status"): string[] {
+  if (value === null) return [`${path} = null`];
+  if (typeof value === "number") return Number.isFinite(value) ? [] : [`${path} = ${value}`];
+  if (typeof value === "string") return /(^|[^A-Za-z])(NaN|[+-]?Inf(inity)?)([^A-Za-z]|$)/.test(value) ? [`${path} = ${JSON.stringify(value.slice(0, 200))}`] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => nonFinite(v, `${path}[${i}]`));
+  if (typeof value === "object") return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => nonFinite(v, `${path}.${k}`));
+  return [];
+}
+
+export function checkFiniteStatuses(run: RunData): Violation[] {
+  const out: Violation[] = [];
+  const seen = new Set<string>();
+  const judge = (profile: string, at: number, status: unknown, source: string) => {
+    for (const bad of nonFinite(status)) {
+      const key = `${profile}/${bad}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ check: "finite-status", profile, at: iso(at), message: `${bad} (${source})` });
+    }
+  };
+  for (const [profile, list] of statusWrites(run.writes, run.meta.namespace)) for (const s of list) judge(profile, s.at, s.status, "status write in the audit log");
+  for (const s of run.statuses as StatusSample[]) judge(s.name, Date.parse(s.at), s.status ?? {}, "sampled with a list of the profiles");
+  return out;
+}
+
+/** A weight may stay, go to 0, or move up by one stepWeight (capped at maxWeight). */
+export function weightMoveOk(from: number, to: number, step: number, max: number): boolean {
+  return to === from || to === 0 || to === Math.min(from + step, max);
+}
+
+export function checkCanaryWeights(run: RunData): Violation[] {
+  const out: Violation[] = [];
+  for (const p of run.profiles) {
+    if (!p.canary) continue;
+    const { stepWeight, maxWeight } = p.canary;
+    for (const c of weightChanges(run.writes, run.meta.namespace, p.canary.service)) {
+      if (!weightMoveOk(c.from, c.to, stepWeight, maxWeight)) {
+        out.push({ check: "canary-weights", profile: p.name, at: iso(c.at), message: `VirtualService ${p.canary.service}: the canary's weight moved ${c.from} → ${c.to} % (stepWeight ${stepWeight}) by ${c.user}` });
+      }
+    }
+    let last: number | undefined;
+    for (const s of statusWrites(run.writes, run.meta.namespace).get(p.name) ?? []) {
+      const w = (s.status.canary as { weight?: number } | undefined)?.weight;
+      if (typeof w !== "number") continue;
+      if (last !== undefined && !weightMoveOk(last, w, stepWeight, maxWeight)) {
+        out.push({ check: "canary-weights", profile: p.name, at: iso(s.at), message: `status.canary.weight moved ${last} → ${w} % (stepWeight ${stepWeight})` });
+      }
+      last = w;
+    }
+  }
+  return out;
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: ReadonlyArray<[number, number]>): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = points.reduce((s, p) => s + p[0], 0) / n;
+  const my = points.reduce((s, p) => s + p[1], 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+export interface MemoryVerdict {
+  identity: string;
+  pid: number;
+  samples: number;
+  mibPerMin: number;
+  firstMiB: number;
+  lastMiB: number;
+}
+
+/** Per operator process alive through enough of the second half of the active run: its RSS slope. */
+export function memorySlopes(rss: readonly RssSample[], activeFrom: number, activeTo: number): MemoryVerdict[] {
+  const mid = (activeFrom + activeTo) / 2;
+  const byPid = new Map<number, RssSample[]>();
+  for (const s of rss) {
+    const t = Date.parse(s.at);
+    if (t < mid || t > activeTo) continue;
+    byPid.set(s.pid, [...(byPid.get(s.pid) ?? []), s]);
+  }
+  const out: MemoryVerdict[] = [];
+  for (const [pid, list] of byPid) {
+    const pts = list.map((s): [number, number] => [(Date.parse(s.at) - mid) / 60_000, s.rssKiB / 1024]);
+    const span = pts.at(-1)![0] - pts[0]![0];
+    if (pts.length < MEMORY_MIN_SAMPLES || span * 60_000 < MEMORY_MIN_COVER * (activeTo - mid)) continue;
+    out.push({ identity: list[0]!.identity, pid, samples: pts.length, mibPerMin: slope(pts), firstMiB: pts[0]![1], lastMiB: pts.at(-1)![1] });
+  }
+  return out;
+}
+
+export function checkMemory(run: RunData): { verdicts: MemoryVerdict[]; violations: Violation[] } {
+  const verdicts = memorySlopes(run.rss, Date.parse(run.meta.activeFrom), Date.parse(run.meta.activeTo));
+  return {
+    verdicts,
+    violations: verdicts
+      .filter((v) => v.mibPerMin > MEMORY_SLOPE_MAX_MIB_PER_MIN)
+      .map((v) => ({
+        check: "memory-slope",
+        message: `operator ${v.identity} (pid ${v.pid}): RSS grew ${v.mibPerMin.toFixed(2)} MiB/min over the run's second half (${v.firstMiB.toFixed(0)} → ${v.lastMiB.toFixed(0)} MiB, ${v.samples} samples; limit ${MEMORY_SLOPE_MAX_MIB_PER_MIN})`,
+      })),
+  };
+}
+
+export interface Report {
+  violations: Violation[];
+  decisions: number;
+  decisionsByReason: Record<string, number>;
+  faults: number;
+  faultsByKind: Record<string, number>;
+  memory: MemoryVerdict[];
+  terms: number;
+  notes: string[];
+}
+
+/** Every check over one run. */
+export function checkRun(run: RunData): Report {
+  const occurrences = operatorEvents(run.writes, run.meta.namespace, run.meta.operatorUser);
+  const allTerms = terms(leaseRecords(run.writes, run.meta.lease.namespace, run.meta.lease.name));
+  const memory = checkMemory(run);
+  const notes: string[] = [];
+  if (run.writes.length === 0) notes.push("the audit log holds no writes for this run: the checks that read it saw nothing");
+  if (memory.verdicts.length === 0) notes.push("no operator process lived through enough of the run's second half to judge its memory");
+  const violations = [
+    ...checkLeaseTerms(run),
+    ...checkRollbacks(run, occurrences),
+    ...checkFreezes(run, allTerms),
+    ...checkNoActionWithoutPrometheus(run, occurrences),
+    ...checkNotifications(run, occurrences),
+    ...checkFiniteStatuses(run),
+    ...checkCanaryWeights(run),
+    ...memory.violations,
+  ];
+  const count = (keys: string[]) => keys.reduce<Record<string, number>>((m, k) => ({ ...m, [k]: (m[k] ?? 0) + 1 }), {});
+  const begun = run.faults.filter((f) => f.phase === "begin");
+  return {
+    violations,
+    decisions: occurrences.length,
+    decisionsByReason: count(occurrences.map((o) => o.reason)),
+    faults: begun.length,
+    faultsByKind: count(begun.map((f) => f.fault)),
+    memory: memory.verdicts,
+    terms: allTerms.length,
+    notes,
+  };
+}
