@@ -368,6 +368,60 @@ const celCases: Case[] = [
     message: "canary needs at least one SLO with an istio indicator: the canary is judged on Istio's metrics of its own pods.",
   },
   {
+    name: "canary host with a trailing dot",
+    mutate: (s) => ((s.canary as Loose).service = { name: "game-service", port: 8080, hosts: ["game-service", "game.example.com."] }),
+    field: "spec.canary.service.hosts[1]",
+    message: "canary.service.hosts[] must be a lower-case DNS name such as game-service or game.example.com: labels of at most 63 letters, digits and dashes, a wildcard only as the whole first label (*.example.com), no trailing dot.",
+  },
+  {
+    name: "canary host in upper case",
+    mutate: (s) => ((s.canary as Loose).service = { name: "game-service", port: 8080, hosts: ["Game.example.com"] }),
+    field: "spec.canary.service.hosts[0]",
+    message: "canary.service.hosts[] must be a lower-case DNS name such as game-service or game.example.com: labels of at most 63 letters, digits and dashes, a wildcard only as the whole first label (*.example.com), no trailing dot.",
+  },
+  {
+    name: "canary host with a wildcard inside",
+    mutate: (s) => ((s.canary as Loose).service = { name: "game-service", port: 8080, hosts: ["game.*.example.com"] }),
+    field: "spec.canary.service.hosts[0]",
+    message: "canary.service.hosts[] must be a lower-case DNS name such as game-service or game.example.com: labels of at most 63 letters, digits and dashes, a wildcard only as the whole first label (*.example.com), no trailing dot.",
+  },
+  {
+    name: "canary host with a label of 64 characters",
+    mutate: (s) => ((s.canary as Loose).service = { name: "game-service", port: 8080, hosts: [`${"a".repeat(64)}.example.com`] }),
+    field: "spec.canary.service.hosts[0]",
+    message: "canary.service.hosts[] must be a lower-case DNS name such as game-service or game.example.com: labels of at most 63 letters, digits and dashes, a wildcard only as the whole first label (*.example.com), no trailing dot.",
+  },
+  {
+    name: "canary host in Unicode",
+    mutate: (s) => ((s.canary as Loose).service = { name: "game-service", port: 8080, hosts: ["g\u00e4me.example.com"] }),
+    field: "spec.canary.service.hosts[0]",
+    message: "canary.service.hosts[] must be a lower-case DNS name such as game-service or game.example.com: labels of at most 63 letters, digits and dashes, a wildcard only as the whole first label (*.example.com), no trailing dot.",
+  },
+  {
+    name: "canary gateway as name.namespace",
+    mutate: (s) => ((s.canary as Loose).service = { name: "game-service", port: 8080, gateways: ["mesh", "public-gateway.istio-system"] }),
+    field: "spec.canary.service.gateways[1]",
+    message: "canary.service.gateways[] must be mesh, the name of a gateway in the profile's namespace, or namespace/name; a name without a namespace has no dots (Istio reads name.namespace as a gateway in another namespace).",
+  },
+  {
+    name: "canary gateway with two slashes",
+    mutate: (s) => ((s.canary as Loose).service = { name: "game-service", port: 8080, gateways: ["istio-system/public/x"] }),
+    field: "spec.canary.service.gateways[0]",
+    message: "canary.service.gateways[] must be mesh, the name of a gateway in the profile's namespace, or namespace/name; a name without a namespace has no dots (Istio reads name.namespace as a gateway in another namespace).",
+  },
+  {
+    name: "canary gateway in the profile's namespace as ./name",
+    mutate: (s) => ((s.canary as Loose).service = { name: "game-service", port: 8080, gateways: ["./public"] }),
+    field: "spec.canary.service.gateways[0]",
+    message: "canary.service.gateways[] must be mesh, the name of a gateway in the profile's namespace, or namespace/name; a name without a namespace has no dots (Istio reads name.namespace as a gateway in another namespace).",
+  },
+  {
+    name: "canary gateway with a wildcard",
+    mutate: (s) => ((s.canary as Loose).service = { name: "game-service", port: 8080, gateways: ["istio-system/*"] }),
+    field: "spec.canary.service.gateways[0]",
+    message: "canary.service.gateways[] must be mesh, the name of a gateway in the profile's namespace, or namespace/name; a name without a namespace has no dots (Istio reads name.namespace as a gateway in another namespace).",
+  },
+  {
     name: "minReplicas above maxReplicas",
     mutate: (s) => Object.assign(s.autoscaling as Loose, { minReplicas: 5, maxReplicas: 3 }),
     field: "spec.autoscaling.minReplicas",
@@ -563,6 +617,16 @@ describe("validateSpec", () => {
     ["connectTimeout 1m", (s) => ((s.trafficPolicy as Loose).connectionPool = { connectTimeout: "1m" })],
     ["coolDown 1s", (s) => ((s.autoscaling as Loose).sloBoost = { coolDown: "1s" })],
     ["coolDown 1d", (s) => ((s.autoscaling as Loose).sloBoost = { coolDown: "1d" })],
+    [
+      "canary hosts and gateways in every form the CRD allows",
+      (s) =>
+        ((s.canary as Loose).service = {
+          name: "game-service",
+          port: 8080,
+          hosts: ["game-service", "game-service.games.svc.cluster.local", "*.shop.example.com", "10.0.0.1", `${"a".repeat(63)}.example.com`],
+          gateways: ["mesh", "public", "istio-system/public-gateway", "istio-system/public-gateway.v2"],
+        }),
+    ],
   ];
   it.each(edges)("accepts %s", (_name, mutate) => {
     const spec = fullSpec() as Spec;
