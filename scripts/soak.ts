@@ -237,6 +237,8 @@ async function main(): Promise<number> {
     release,
     runDir,
     args: ["--prometheus-url", proxy.url, "--prometheus-timeout", "4", "--metrics-addr", "127.0.0.1:0"],
+    // An operator that only lets receivers under allowed URL prefixes be called must allow the soak's.
+    env: { TOLLGATE_NOTIFICATION_ALLOWED_URLS: `${receiver.url}/` },
   });
   const ctx: Context = { runDir, plan, admin, faults: jsonl(join(runDir, "faults.jsonl")), proxy, receiver, replicas };
   const timers: NodeJS.Timeout[] = [];

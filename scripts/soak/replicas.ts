@@ -33,6 +33,8 @@ export interface ReplicaOptions {
   release: string;
   runDir: string;
   args: string[];
+  /** Extra environment for every replica (e.g. the URL prefix notifications may go to). */
+  env?: Record<string, string>;
 }
 
 export class Replicas {
@@ -74,7 +76,7 @@ export class Replicas {
     const out = openSync(join(dir, `${identity}.log`), "a");
     const child: ChildProcess = track(
       spawn(process.execPath, [...NODE_FLAGS, CLI, "controller", "--namespace", this.#opts.namespace, "--leader-elect", "true", ...this.#opts.args], {
-        env: { ...process.env, KUBECONFIG: kubeconfig, POD_NAME: identity, TOLLGATE_LOG_LEVEL: "info" },
+        env: { ...process.env, ...this.#opts.env, KUBECONFIG: kubeconfig, POD_NAME: identity, TOLLGATE_LOG_LEVEL: "info" },
         stdio: ["ignore", out, out],
       }),
     );
