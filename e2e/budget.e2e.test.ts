@@ -104,7 +104,7 @@ describe("the error-budget policy on a real Deployment", () => {
     }, 1_000);
     await applyYaml(deploymentYaml("game-service", "registry.example/game-service:1.0.0"), ns);
     await kubectlOk(["-n", ns, "rollout", "status", "deployment/game-service", "--timeout=60s"]);
-    operator = startOperator(["--namespace", ns, "--prometheus-url", env.PROMETHEUS_URL, "--pagerduty-url", `${receiver.url}/pd`]);
+    operator = startOperator(["--namespace", ns, "--prometheus-url", env.PROMETHEUS_URL, "--pagerduty-url", `${receiver.url}/pd`, "--notification-allowed-url", `${receiver.url}/`]);
     await applyYaml(profileYaml, ns);
   });
   afterAll(async () => {

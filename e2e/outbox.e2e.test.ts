@@ -73,7 +73,7 @@ describe("an operator killed between recording a pass and acting on it", () => {
   const profile = () => kubectlJson<Profile>(["-n", ns, "get", "pp", PROFILE]);
   const deployment = () => kubectlJson<Deployment>(["-n", ns, "get", "deployment", "checkout"]);
   const frozenNotifications = () => receiver.received.filter((r) => r.path === "/hook" && r.body.event === "Frozen");
-  const operatorArgs = () => ["--namespace", ns, "--prometheus-url", env().PROMETHEUS_URL];
+  const operatorArgs = () => ["--namespace", ns, "--prometheus-url", env().PROMETHEUS_URL, "--notification-allowed-url", `${receiver.url}/`];
 
   beforeAll(async () => {
     await installCrds();

@@ -106,7 +106,17 @@ async function main(): Promise<void> {
   const mesh = new Mesh(sim);
   await mesh.sync();
   const meshTimer = setInterval(() => void mesh.sync().catch(() => undefined), 500);
-  const operator = (running = startOperator(["--namespace", NS, "--prometheus-url", env.PROMETHEUS_URL, "--pagerduty-url", `${receiver.url}/pd`]));
+  const operator = (running = startOperator([
+    "--namespace",
+    NS,
+    "--prometheus-url",
+    env.PROMETHEUS_URL,
+    "--pagerduty-url",
+    `${receiver.url}/pd`,
+    // Slack is played by the local receiver; the operator calls only URLs it is told to allow.
+    "--notification-allowed-url",
+    `${receiver.url}/slack`,
+  ]));
   await applyYaml(demoManifests(), NS);
   await kubectlOk(["-n", NS, "rollout", "status", "deployment/game-service", "--timeout=60s"]);
   say("game-service 1.0.0 runs on the kwok node; 1000 req/s, 0.1 % errors, 3 % slower than 500 ms");

@@ -35,6 +35,10 @@ import { ApiError } from "./kube/errors.ts";
 import { DriftApplier } from "./kube/owned.ts";
 import { RuntimeMetrics } from "./runtime/metrics.ts";
 import { canaryScopeCheck } from "./traffic/scope.ts";
+import type { NamedConnection } from "./prometheus/connections.ts";
+import { DEFAULT_NOTIFICATION_URLS, receiverProblem } from "./notify/endpoints.ts";
+import { endpointAllowed, parseEndpointPattern, type EndpointPattern } from "./tenancy/endpoints.ts";
+import type { TenantCheck } from "./controllers/profile/observe.ts";
 
 export interface OperatorConfig {
   kubeconfig?: string;
@@ -52,6 +56,14 @@ export interface OperatorConfig {
   rulesDir?: string;
   /** Where PagerDuty events go; the public Events API v2 unless overridden (proxies, tests). */
   pagerDutyUrl?: string;
+  /** --prometheus-connections: named connections profiles may use. */
+  prometheusConnections?: NamedConnection[];
+  /** --prometheus-allowed-address: addresses profiles may name themselves. None by default. */
+  prometheusAllowedAddresses?: EndpointPattern[];
+  /** --prometheus-profile-header: header names profiles may set. None by default. */
+  prometheusProfileHeaders?: string[];
+  /** --notification-allowed-url: where Slack and webhook receivers may point. Slack's hooks by default. */
+  notificationAllowedUrls?: EndpointPattern[];
   /** --allowed-gateway: gateways in other namespaces profiles may bind, as namespace/name. None by default. */
   allowedGateways?: readonly string[];
   /** --allowed-host: hostnames (exact or *.domain) profiles may name besides their own Service. None by default. */
@@ -111,10 +123,13 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
   const deployments = informer<Deployment>(Resources.Deployment);
   const replicaSets = informer<ReplicaSet>(Resources.ReplicaSet);
   const readSecret = secretReader(client);
+  const notificationUrls = config.notificationAllowedUrls ?? DEFAULT_NOTIFICATION_URLS.map(parseEndpointPattern);
+  const receiverCheck: TenantCheck = (p, spec) => receiverProblem(p.namespace, spec.policy.notifications ?? [], readSecret, notificationUrls);
   const notifier = new Notifier({
     readSecret,
     logger: log,
     pagerDutyUrl: config.pagerDutyUrl,
+    allowed: (url) => endpointAllowed(url, notificationUrls),
     onResult: (r) => sloMetrics.notifications.inc({ type: r.type, event: r.event, outcome: r.ok ? "sent" : "failed" }),
   });
 
@@ -161,8 +176,14 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
             virtualServices,
             destinationRules,
             hpas,
-            prometheus: new PrometheusConnections(readSecret, { url: config.prometheusUrl, timeoutMs: config.prometheusTimeoutMs }),
-            tenantChecks: [canaryScopeCheck({ allowedGateways: config.allowedGateways ?? [], allowedHosts: config.allowedHosts ?? [] })],
+            prometheus: new PrometheusConnections(readSecret, {
+              url: config.prometheusUrl,
+              timeoutMs: config.prometheusTimeoutMs,
+              connections: config.prometheusConnections,
+              allowedAddresses: config.prometheusAllowedAddresses,
+              profileHeaders: config.prometheusProfileHeaders,
+            }),
+            tenantChecks: [receiverCheck, canaryScopeCheck({ allowedGateways: config.allowedGateways ?? [], allowedHosts: config.allowedHosts ?? [] })],
             syntax: new SyntaxChecker(),
             metrics: sloMetrics,
             logger: log,

@@ -8,6 +8,10 @@ import { createLogger } from "../log.ts";
 import { createOperator } from "../operator.ts";
 import type { ReadMode } from "../prometheus/slo-reader.ts";
 import { parseCanaryScope, type CanaryScope } from "../traffic/scope.ts";
+import { readFile } from "node:fs/promises";
+import type { NamedConnection } from "../prometheus/connections.ts";
+import { parseConnections } from "../prometheus/connections-file.ts";
+import { parseEndpointPattern, type EndpointPattern } from "../tenancy/endpoints.ts";
 import { VERSION as TOLLGATE_VERSION } from "../version.ts";
 
 const USAGE = `tollgate ${TOLLGATE_VERSION}: error budgets decide what ships
@@ -32,6 +36,23 @@ Flags (each falls back to the environment variable named):
   --prometheus-url URL   Prometheus for profiles that do not set spec.prometheus   (TOLLGATE_PROMETHEUS_URL)
   --prometheus-timeout SECONDS
                          how long one Prometheus query may take                    (TOLLGATE_PROMETHEUS_TIMEOUT_SECONDS, 10)
+  --prometheus-connections FILE
+                         named Prometheus connections profiles may use in           (TOLLGATE_PROMETHEUS_CONNECTIONS)
+                         spec.prometheus.connection, YAML or JSON:
+                         connections: [{name, url, headers, bearerTokenFile,
+                         caFile, timeout, insecureSkipVerify}]. Tenant headers
+                         (X-Scope-OrgID) and credentials belong here
+  --prometheus-allowed-address PATTERN
+                         an address profiles may name in spec.prometheus.address,  (TOLLGATE_PROMETHEUS_ALLOWED_ADDRESSES, none)
+                         a URL prefix such as https://*.monitoring.svc:9090/;
+                         repeatable. Without any, profiles use the default or a
+                         connection, and an address is Ready=False EndpointNotAllowed
+  --prometheus-profile-header NAME
+                         a header profiles may set in spec.prometheus.headers;      (TOLLGATE_PROMETHEUS_PROFILE_HEADERS, none)
+                         repeatable
+  --notification-allowed-url PATTERN
+                         a URL prefix Slack and webhook receivers may call;          (TOLLGATE_NOTIFICATION_ALLOWED_URLS, https://hooks.slack.com/)
+                         repeatable; replaces the default
   --read-mode MODE       Direct or RecordingRules, for profiles without              (TOLLGATE_READ_MODE, Direct)
                          spec.prometheus.mode. Direct: queries per SLO and window
                          each cycle. RecordingRules: recording rules, read with two
@@ -87,6 +108,37 @@ function bool(flag: string, raw: string): boolean {
 
 class UsageError extends Error {}
 
+/** A repeatable flag's values, or else its environment variable's comma-separated list. */
+function list(values: string[] | undefined, variable: string): string[] {
+  if (values?.length) return values;
+  return (env(variable) ?? "").split(",").map((v) => v.trim()).filter((v) => v !== "");
+}
+
+function patterns(flag: string, raw: string[]): EndpointPattern[] {
+  return raw.map((p) => {
+    try {
+      return parseEndpointPattern(p);
+    } catch (err) {
+      throw new UsageError(`${flag}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  });
+}
+
+/** Undefined when neither the flag nor its variable is given, so the operator's default applies. */
+function optionalPatterns(flag: string, values: string[] | undefined, variable: string): EndpointPattern[] | undefined {
+  const raw = list(values, variable);
+  return raw.length ? patterns(flag, raw) : undefined;
+}
+
+async function connectionsFrom(path: string | undefined): Promise<NamedConnection[] | undefined> {
+  if (path === undefined) return undefined;
+  try {
+    return parseConnections(await readFile(path, "utf8"), path);
+  } catch (err) {
+    throw new UsageError(`--prometheus-connections: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 /** --allowed-gateway and --allowed-host, repeatable, else their variables' comma-separated lists. */
 function canaryScope(gateways: string[] | undefined, hosts: string[] | undefined): CanaryScope {
   try {
@@ -112,6 +164,10 @@ async function controller(argv: string[]): Promise<void> {
       "metrics-addr": { type: "string" },
       "prometheus-url": { type: "string" },
       "prometheus-timeout": { type: "string" },
+      "prometheus-connections": { type: "string" },
+      "prometheus-allowed-address": { type: "string", multiple: true },
+      "prometheus-profile-header": { type: "string", multiple: true },
+      "notification-allowed-url": { type: "string", multiple: true },
       "pagerduty-url": { type: "string" },
       "allowed-gateway": { type: "string", multiple: true },
       "allowed-host": { type: "string", multiple: true },
@@ -139,6 +195,10 @@ async function controller(argv: string[]): Promise<void> {
       resyncMs: positiveInt("--resync", values.resync ?? env("TOLLGATE_RESYNC_SECONDS") ?? "300") * 1000,
       prometheusUrl: values["prometheus-url"] ?? env("TOLLGATE_PROMETHEUS_URL"),
       prometheusTimeoutMs: positiveInt("--prometheus-timeout", values["prometheus-timeout"] ?? env("TOLLGATE_PROMETHEUS_TIMEOUT_SECONDS") ?? "10") * 1000,
+      prometheusConnections: await connectionsFrom(values["prometheus-connections"] ?? env("TOLLGATE_PROMETHEUS_CONNECTIONS")),
+      prometheusAllowedAddresses: patterns("--prometheus-allowed-address", list(values["prometheus-allowed-address"], "TOLLGATE_PROMETHEUS_ALLOWED_ADDRESSES")),
+      prometheusProfileHeaders: list(values["prometheus-profile-header"], "TOLLGATE_PROMETHEUS_PROFILE_HEADERS"),
+      notificationAllowedUrls: optionalPatterns("--notification-allowed-url", values["notification-allowed-url"], "TOLLGATE_NOTIFICATION_ALLOWED_URLS"),
       pagerDutyUrl: values["pagerduty-url"] ?? env("TOLLGATE_PAGERDUTY_URL"),
       ...canaryScope(values["allowed-gateway"], values["allowed-host"]),
       readMode: readMode(values["read-mode"] ?? env("TOLLGATE_READ_MODE") ?? "Direct"),
