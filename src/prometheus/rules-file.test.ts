@@ -1,38 +1,275 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { profileSpecSchema } from "../api/profile.ts";
 import type { SloProfile } from "../slo/plan.ts";
 import { RulesFileWriter } from "./rules-file.ts";
 
-const profile = (window: string): SloProfile => ({
+// A Prometheus on 127.0.0.1 as the writer meets it: /api/v1/format_query runs a parser (comments run to
+// the end of the line, parentheses must balance, as Prometheus's do), and /-/reload loads every
+// *.yaml of the rules directory as a whole or not at all, answering 500 "failed to reload config: ..."
+// and keeping what it had when one rule fails. `refuseAtLoad` stands for what only loading reveals.
+interface FakePrometheus {
+  url: string;
+  /** Rule files (name → content) as of the last good reload. */
+  loaded: Map<string, string>;
+  reloads: Array<"ok" | "refused">;
+  formatQueries: number;
+  lastReloadOk(): boolean;
+  /** format_query answers 503. */
+  down: boolean;
+  close(): Promise<void>;
+}
+
+const servers: Server[] = [];
+
+function parseError(expr: string): string | undefined {
+  const code = expr.split("\n").map((l) => l.replace(/#.*$/, "")).join("\n");
+  let depth = 0;
+  for (const c of code) {
+    if (c === "(") depth++;
+    if (c === ")" && --depth < 0) return `1:${code.indexOf(")") + 1}: parse error: unexpected right parenthesis ')'`;
+  }
+  return depth > 0 ? `1:${code.length + 1}: parse error: unclosed left parenthesis` : undefined;
+}
+
+async function fakePrometheus(dir: string, refuseAtLoad: (expr: string) => boolean = () => false): Promise<FakePrometheus> {
+  const fake = { loaded: new Map<string, string>(), reloads: [] as Array<"ok" | "refused">, formatQueries: 0, down: false } as FakePrometheus;
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      const json = (status: number, value: unknown) => res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(value));
+      if (req.url === "/api/v1/format_query" && req.method === "POST") {
+        fake.formatQueries++;
+        if (fake.down) return json(503, { status: "error", errorType: "unavailable", error: "not ready" });
+        const query = new URLSearchParams(body).get("query") ?? "";
+        const error = parseError(query);
+        if (error) return json(400, { status: "error", errorType: "bad_data", error: `invalid parameter "query": ${error}` });
+        return json(200, { status: "success", data: query });
+      }
+      if (req.url === "/-/reload" && req.method === "POST") {
+        const files = new Map<string, string>();
+        let refused = false;
+        for (const name of readdirSync(dir).filter((n) => n.endsWith(".yaml"))) {
+          const content = readFileSync(join(dir, name), "utf8");
+          files.set(name, content);
+          const doc = parseYaml(content) as { groups?: Array<{ rules?: Array<{ expr: string }> }> } | null;
+          for (const rule of (doc?.groups ?? []).flatMap((g) => g.rules ?? [])) {
+            if (parseError(rule.expr) !== undefined || refuseAtLoad(rule.expr)) refused = true;
+          }
+        }
+        fake.reloads.push(refused ? "refused" : "ok");
+        if (refused) {
+          res.writeHead(500, { "Content-Type": "text/plain" }).end('failed to reload config: one or more errors occurred while applying the new configuration (--config.file="/etc/prometheus/prometheus.yml")\n');
+          return;
+        }
+        fake.loaded = files;
+        res.writeHead(200).end();
+        return;
+      }
+      json(404, { status: "error", errorType: "not_found", error: "no such endpoint" });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  servers.push(server);
+  fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  fake.lastReloadOk = () => fake.reloads.at(-1) !== "refused";
+  fake.close = () => new Promise<void>((r) => server.close(() => r()));
+  return fake;
+}
+
+const availability = (name: string, window = "1m"): SloProfile => ({
   namespace: "games",
-  name: "game",
+  name,
   spec: profileSpecSchema.parse({
-    targetRef: { name: "game" },
+    targetRef: { name },
     slos: [{ name: "availability", objective: 99.5, window, indicator: { istio: { kind: "availability" } } }],
   }),
 });
 
+const ratio = (name: string, errors: string): SloProfile => ({
+  namespace: "games",
+  name,
+  spec: profileSpecSchema.parse({
+    targetRef: { name },
+    slos: [
+      { name: "latency", objective: 99, window: "1m", indicator: { istio: { kind: "availability" } } },
+      { name: "errors", objective: 99.5, window: "1m", indicator: { ratio: { errors, total: "sum(rate(http_requests_total[{{window}}]))" } } },
+    ],
+  }),
+});
+
+const GOOD = 'sum(rate(http_requests_total{code=~"5.."}[{{window}}]))';
+// Parses on its own (the comment runs to the end), but not inside sum(...): the comment eats the ")".
+const COMMENTED = 'sum(rate(http_requests_total{code=~"5.."}[{{window}}])) # server errors';
+// Parses everywhere; only loading the file fails (the fake's stand-in for what format_query cannot see).
+const LOAD_REFUSED = 'sum(rate(refused_at_load_total{code=~"5.."}[{{window}}]))';
+
 describe("RulesFileWriter", () => {
   const dirs: string[] = [];
-  afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-  it("writes a file only when its content changes, and asks for one reload per burst", async () => {
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r()))));
+    dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true }));
+  });
+  const setup = async (refuseAtLoad?: (expr: string) => boolean, reloadDelayMs = 50) => {
     const dir = mkdtempSync(join(tmpdir(), "tollgate-rules-"));
     dirs.push(dir);
-    const reloads: string[] = [];
-    const w = new RulesFileWriter({ dir, logger: pino({ level: "silent" }), reloadDelayMs: 200, reload: async (u) => void reloads.push(u) });
-    expect((await w.ensure(profile("1m"), "http://prom:9090")).changed).toBe(true);
-    expect((await w.ensure(profile("1m"), "http://prom:9090")).changed).toBe(false);
-    expect((await w.ensure(profile("2m"), "http://prom:9090")).changed).toBe(true);
-    await w.requestReload("http://prom:9090");
-    expect(reloads).toEqual(["http://prom:9090"]);
+    const prom = await fakePrometheus(dir, refuseAtLoad);
+    const writer = new RulesFileWriter({ dir, logger: pino({ level: "silent" }), reloadDelayMs });
+    const file = (name: string) => join(dir, `tollgate_games_${name}.yaml`);
+    return { dir, prom, writer, file };
+  };
+
+  it("writes a file only when its content changes, and asks for one reload per burst", async () => {
+    const { dir, prom, writer, file } = await setup();
+    expect((await writer.ensure(availability("game", "1m"), prom.url)).changed).toBe(true);
+    expect((await writer.ensure(availability("game", "1m"), prom.url)).changed).toBe(false);
+    expect((await writer.ensure(availability("game", "2m"), prom.url)).changed).toBe(true);
+    await writer.requestReload(prom.url);
+    expect(prom.reloads).toEqual(["ok"]);
     expect(readdirSync(dir)).toEqual(["tollgate_games_game.yaml"]); // no tmp file left behind
-    expect(readFileSync(join(dir, "tollgate_games_game.yaml"), "utf8")).toContain("record: tollgate_slo:error_ratio:rate");
-    await w.remove("games", "game");
+    expect(readFileSync(file("game"), "utf8")).toContain("record: tollgate_slo:error_ratio:rate");
+    expect(prom.loaded.get("tollgate_games_game.yaml")).toContain("window: 2m");
+    await writer.remove("games", "game");
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("never writes rules Prometheus's parser refuses: the previous file stays, the verdict names the SLO", async () => {
+    const { prom, writer, file } = await setup();
+    await writer.ensure(ratio("shop", GOOD), prom.url);
+    await writer.requestReload(prom.url);
+    const good = readFileSync(file("shop"), "utf8");
+
+    const result = await writer.ensure(ratio("shop", COMMENTED), prom.url);
+    expect(result.changed).toBe(false);
+    expect(result.rejected?.field).toBe("spec.slos[1].indicator");
+    expect(result.rejected?.message).toMatch(/^Prometheus cannot parse the recording rule tollgate_slo:\S+ of SLO errors \(window \w+\): invalid parameter "query": 1:\d+: parse error: unclosed left parenthesis$/);
+    expect(readFileSync(file("shop"), "utf8")).toBe(good);
+    expect(writer.rejected("games", "shop")).toEqual(result.rejected);
+    expect(writer.rejected("games", "shop", ratio("shop", COMMENTED))).toEqual(result.rejected);
+    // A changed spec is judged afresh; the verdict on the old one does not hold it back meanwhile.
+    expect(writer.rejected("games", "shop", ratio("shop", 'sum(rate(http_requests_total{code="500"}[{{window}}]))'))).toBeUndefined();
+    // Asking again with the same rules asks Prometheus nothing and writes nothing.
+    const asked = prom.formatQueries;
+    expect((await writer.ensure(ratio("shop", COMMENTED), prom.url)).rejected).toEqual(result.rejected);
+    expect(prom.formatQueries).toBe(asked);
+    expect(prom.reloads).toEqual(["ok"]);
+
+    // A new profile that is refused leaves no file at all.
+    expect((await writer.ensure(ratio("new", COMMENTED), prom.url)).rejected).toBeDefined();
+    expect(existsSync(file("new"))).toBe(false);
+
+    // The fixed rules are written, loaded, and the verdict is over.
+    const fixed = ratio("shop", 'sum(rate(http_requests_total{code=~"5.."}[{{window}}])) # server errors\n');
+    expect((await writer.ensure(fixed, prom.url)).changed).toBe(true);
+    await writer.requestReload(prom.url);
+    expect(prom.reloads).toEqual(["ok", "ok"]);
+    expect(writer.rejected("games", "shop")).toBeUndefined();
+    await writer.remove("games", "new");
+    expect(writer.rejected("games", "new")).toBeUndefined();
+  });
+
+  it("a spec edited back to its loaded rules ends the verdict on the refused version", async () => {
+    const { prom, writer } = await setup();
+    await writer.ensure(ratio("shop", GOOD), prom.url);
+    await writer.requestReload(prom.url);
+    expect((await writer.ensure(ratio("shop", COMMENTED), prom.url)).rejected).toBeDefined();
+    expect((await writer.ensure(ratio("shop", GOOD), prom.url)).changed).toBe(false);
+    expect(writer.rejected("games", "shop")).toBeUndefined();
+  });
+
+  it("withdraws a file Prometheus refuses to load, restores its previous content, and reloads what it accepts", async () => {
+    const { prom, writer, file } = await setup((expr) => expr.includes("refused_at_load_total"));
+    await writer.ensure(ratio("shop", GOOD), prom.url);
+    await writer.requestReload(prom.url);
+    const previous = readFileSync(file("shop"), "utf8");
+
+    // In one burst: another profile's new rules, and rules the parser accepts but loading refuses.
+    expect((await writer.ensure(availability("game"), prom.url)).changed).toBe(true);
+    expect((await writer.ensure(ratio("shop", LOAD_REFUSED), prom.url)).changed).toBe(true);
+    await writer.requestReload(prom.url);
+
+    expect(readFileSync(file("shop"), "utf8")).toBe(previous);
+    expect(prom.lastReloadOk()).toBe(true);
+    expect(prom.loaded.get("tollgate_games_shop.yaml")).toBe(previous);
+    expect(prom.loaded.get("tollgate_games_game.yaml")).toBe(readFileSync(file("game"), "utf8"));
+    expect(writer.rejected("games", "game")).toBeUndefined();
+    expect(writer.rejected("games", "shop")).toEqual({
+      field: "spec.slos",
+      message: 'Prometheus refused to load the recording rules: failed to reload config: one or more errors occurred while applying the new configuration (--config.file="/etc/prometheus/prometheus.yml")',
+    });
+    // Not written again while the spec is unchanged; reloads keep succeeding.
+    const reloads = prom.reloads.length;
+    expect((await writer.ensure(ratio("shop", LOAD_REFUSED), prom.url)).rejected).toBeDefined();
+    expect(readFileSync(file("shop"), "utf8")).toBe(previous);
+    expect((await writer.ensure(availability("game", "2m"), prom.url)).changed).toBe(true);
+    await writer.requestReload(prom.url);
+    expect(prom.reloads.slice(reloads)).toEqual(["ok"]);
+    expect(writer.rejected("games", "shop")).toBeDefined();
+  });
+
+  it("removes a new profile's file that Prometheus refuses to load", async () => {
+    const { prom, writer, file } = await setup((expr) => expr.includes("refused_at_load_total"));
+    expect((await writer.ensure(ratio("shop", LOAD_REFUSED), prom.url)).changed).toBe(true);
+    await writer.requestReload(prom.url);
+    expect(existsSync(file("shop"))).toBe(false);
+    expect(prom.reloads).toEqual(["refused", "ok"]);
+    expect(writer.rejected("games", "shop")?.field).toBe("spec.slos");
+    await writer.remove("games", "shop");
+    expect(writer.rejected("games", "shop")).toBeUndefined();
+  });
+
+  it("finds the one refused file among many changed together, with a few reloads", async () => {
+    const { prom, writer, file } = await setup((expr) => expr.includes("refused_at_load_total"), 1_000);
+    const names = Array.from({ length: 9 }, (_, i) => `svc${i}`);
+    for (const n of names) await writer.ensure(n === "svc6" ? ratio(n, LOAD_REFUSED) : availability(n), prom.url);
+    await writer.requestReload(prom.url);
+    expect(names.filter((n) => writer.rejected("games", n) !== undefined)).toEqual(["svc6"]);
+    expect(names.filter((n) => existsSync(file(n)))).toEqual(names.filter((n) => n !== "svc6"));
+    expect([...prom.loaded.keys()].sort()).toEqual(names.filter((n) => n !== "svc6").map((n) => `tollgate_games_${n}.yaml`));
+    expect(prom.lastReloadOk()).toBe(true);
+    expect(prom.reloads.length).toBeLessThanOrEqual(2 + 2 * Math.ceil(Math.log2(names.length)) + 1);
+  });
+
+  it("blames no profile when Prometheus refuses its configuration without Tollgate's changes too", async () => {
+    const { dir, prom, writer, file } = await setup();
+    writeFileSync(join(dir, "someone-else.yaml"), "groups:\n  - name: broken\n    rules:\n      - record: x\n        expr: sum(up\n");
+    expect((await writer.ensure(availability("game"), prom.url)).changed).toBe(true);
+    await writer.requestReload(prom.url);
+    expect(prom.reloads).toEqual(["refused", "refused"]);
+    expect(writer.rejected("games", "game")).toBeUndefined();
+    expect(readFileSync(file("game"), "utf8")).toContain("tollgate_slo:error_ratio:rate");
+  });
+
+  it("writes nothing while Prometheus cannot say whether the rules parse", async () => {
+    const { prom, writer, file } = await setup();
+    prom.down = true;
+    await expect(writer.ensure(availability("game"), prom.url)).rejects.toThrow(/cannot be checked with Prometheus's parser/);
+    expect(existsSync(file("game"))).toBe(false);
+    expect(writer.rejected("games", "game")).toBeUndefined();
+    prom.down = false;
+    expect((await writer.ensure(availability("game"), prom.url)).changed).toBe(true);
+  });
+
+  it("suspects files found in place after a restart until Prometheus loads them", async () => {
+    const { dir, prom, file } = await setup((expr) => expr.includes("refused_at_load_total"));
+    // A bad file left by an earlier operator (one that wrote without asking the parser).
+    const before = new RulesFileWriter({ dir, logger: pino({ level: "silent" }), reloadDelayMs: 50, reload: async () => ({ ok: true }) });
+    await before.ensure(ratio("shop", LOAD_REFUSED), prom.url);
+    const writer = new RulesFileWriter({ dir, logger: pino({ level: "silent" }), reloadDelayMs: 50 });
+    expect((await writer.ensure(ratio("shop", LOAD_REFUSED), prom.url)).changed).toBe(false);
+    expect((await writer.ensure(availability("game"), prom.url)).changed).toBe(true);
+    await writer.requestReload(prom.url);
+    expect(existsSync(file("shop"))).toBe(false);
+    expect(writer.rejected("games", "shop")).toBeDefined();
+    expect(writer.rejected("games", "game")).toBeUndefined();
+    expect(prom.loaded.has("tollgate_games_game.yaml")).toBe(true);
+    expect(prom.lastReloadOk()).toBe(true);
   });
 });

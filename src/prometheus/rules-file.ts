@@ -1,10 +1,24 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Logger } from "pino";
 import { fetch } from "undici";
 import type { SloProfile } from "../slo/plan.ts";
-import { profileRuleGroup, rulesFileYaml, type RuleProblem } from "../slo/rules.ts";
+import { profileRuleGroup, rulesFileYaml, type RuleGroup, type RuleProblem } from "../slo/rules.ts";
+import { PrometheusClient } from "./client.ts";
+import { SyntaxChecker } from "./syntax-check.ts";
+
+/** Why Prometheus will not have a profile's rules: the spec field they come from, and Prometheus's word on them. */
+export interface RulesRejection {
+  field: string;
+  message: string;
+}
+
+/**
+ * What POST /-/reload said: Prometheus loaded its configuration and rule files, or refused them (and
+ * kept running what it had) with its reason.
+ */
+export type ReloadOutcome = { ok: true } | { ok: false; message: string };
 
 export interface RulesFileOptions {
   dir: string;
@@ -17,34 +31,85 @@ export interface RulesFileOptions {
   reloadDelayMs?: number;
   /** Re-check a file against its expected content at least this often (someone deleted it). Default 10 min. */
   recheckMs?: number;
-  /** POSTs <url>/-/reload; the real one unless a test swaps it. */
-  reload?: (prometheusUrl: string) => Promise<void>;
+  /**
+   * POSTs <url>/-/reload; the real one unless a test swaps it. Throws when the answer says nothing
+   * about the rules (unreachable, the lifecycle API off): nothing is judged then.
+   */
+  reload?: (prometheusUrl: string) => Promise<ReloadOutcome>;
+  /** Remembers Prometheus's verdicts on expressions; a fresh one by default. */
+  syntax?: SyntaxChecker;
+  /** The Prometheus whose parser judges the rules it is to load; a PrometheusClient for the URL by default. */
+  client?: (prometheusUrl: string) => Pick<PrometheusClient, "checkSyntax">;
 }
 
 export function rulesFileName(namespace: string, profile: string): string {
   return `tollgate_${namespace}_${profile}.yaml`;
 }
 
-async function postReload(url: string): Promise<void> {
-  const res = await fetch(`${url.replace(/\/+$/, "")}/-/reload`, { method: "POST", signal: AbortSignal.timeout(10_000) });
-  await res.text();
-  if (res.status >= 400) throw new Error(`POST ${url}/-/reload answered ${res.status}`);
+/** Prometheus's own message is kept for the user, but only its first line and never at any length. */
+const MAX_MESSAGE = 300;
+
+function firstLine(text: string): string {
+  const line = (text.trim().split("\n")[0] ?? "").trim();
+  return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE)}…` : line;
 }
+
+async function postReload(url: string): Promise<ReloadOutcome> {
+  const base = url.replace(/\/+$/, "");
+  const res = await fetch(`${base}/-/reload`, { method: "POST", signal: AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  if (res.status >= 200 && res.status < 300) return { ok: true };
+  // Prometheus answers its reload only once done: 200, or 500 "failed to reload config: <why>" when it
+  // refused the new configuration and kept the one it had. Any other answer (403: the lifecycle API
+  // is off; a proxy's page) says nothing about the rules, and its body is not repeated.
+  if (res.status === 500 && text.startsWith("failed to reload config")) return { ok: false, message: firstLine(text) };
+  throw new Error(`POST ${base}/-/reload answered ${res.status}`);
+}
+
+/** A file changed since Prometheus last loaded its rules, and what to put back if Prometheus refuses it. */
+interface Unconfirmed {
+  file: string;
+  namespace: string;
+  name: string;
+  url: string;
+  content: string;
+  /** The file's content before the change; undefined: there was no file. */
+  previous: string | undefined;
+}
+
+/** A reload that could not say (Prometheus unreachable) stops the search for a refused file. */
+class ReloadUnknown extends Error {}
 
 /**
  * Recording rules as Prometheus rule files, for a Prometheus without prometheus-operator that loads
  * `<dir>/*.yaml` (rule_files). One file per profile, so a profile's rules change without rewriting
  * anyone else's; written by tmp + rename so Prometheus never reads half a file.
+ *
+ * One profile's rules never stop another's from loading. Prometheus refuses a reload as a whole when
+ * any rule file is bad, so a file reaches the directory only after Prometheus's parser accepted every
+ * expression in it; and when a reload still fails, the files changed since the last good reload are
+ * withdrawn, and put back half by half until the one Prometheus refuses is found, which stays
+ * withdrawn (its previous content restored, or removed if it had none). Either way the profile is
+ * remembered as rejected, with Prometheus's reason, until a later version of its rules loads.
  */
 export class RulesFileWriter {
   readonly dir: string;
   private readonly logger: Logger;
   private readonly reloadDelayMs: number;
   private readonly recheckMs: number;
-  private readonly reload: (url: string) => Promise<void>;
+  private readonly reload: (url: string) => Promise<ReloadOutcome>;
+  private readonly syntax: SyntaxChecker;
+  private readonly client: (url: string) => Pick<PrometheusClient, "checkSyntax">;
+  private readonly clients = new Map<string, PrometheusClient>();
   /** What each file was last found or written to hold, and when. */
   private readonly written = new Map<string, { content: string; atMs: number; url: string }>();
+  /** Per Prometheus, the files changed since it last loaded its rules: the suspects when it refuses them. */
+  private readonly unconfirmed = new Map<string, Map<string, Unconfirmed>>();
+  /** Per file, the content Prometheus refused and why. */
+  private readonly rejections = new Map<string, RulesRejection & { content: string }>();
   private readonly pendingReloads = new Map<string, Promise<void>>();
+  /** Writes to the directory and reloads one at a time, so a search for a refused file sees only its own moves. */
+  private chain: Promise<unknown> = Promise.resolve();
 
   constructor(opts: RulesFileOptions) {
     this.dir = opts.dir;
@@ -52,61 +117,280 @@ export class RulesFileWriter {
     this.reloadDelayMs = opts.reloadDelayMs ?? 2_000;
     this.recheckMs = opts.recheckMs ?? 10 * 60_000;
     this.reload = opts.reload ?? postReload;
+    this.syntax = opts.syntax ?? new SyntaxChecker();
+    this.client = opts.client ?? ((url) => this.defaultClient(url));
   }
 
   /**
    * Makes the profile's rules file hold its current rules; when that changed the file, asks the
-   * Prometheus at `prometheusUrl` to reload (best effort: a failure is logged, Prometheus's own reload
-   * or restart picks the file up later). Resolves once the file is in place, not after the reload.
+   * Prometheus at `prometheusUrl` to reload (a reload that cannot be made is logged; Prometheus's own
+   * reload or restart picks the file up later). Resolves once the file is in place, not after the
+   * reload. Rules Prometheus's parser refuses are not written (`rejected` says why); when Prometheus
+   * cannot be asked, this throws and the file stays as it was.
    */
-  async ensure(profile: SloProfile, prometheusUrl: string): Promise<{ changed: boolean; problems: RuleProblem[] }> {
+  async ensure(profile: SloProfile, prometheusUrl: string): Promise<{ changed: boolean; problems: RuleProblem[]; rejected?: RulesRejection }> {
     const { group, problems } = profileRuleGroup(profile);
     const content = rulesFileYaml(group.rules.length > 0 ? [group] : []);
-    const file = join(this.dir, rulesFileName(profile.namespace, profile.name));
+    const file = this.fileOf(profile.namespace, profile.name);
+    const refusedAs = () => {
+      const r = this.rejections.get(file);
+      return r?.content === content ? { changed: false, problems, rejected: { field: r.field, message: r.message } } : undefined;
+    };
+    const refused = refusedAs();
+    if (refused) return refused;
     const known = this.written.get(file);
-    if (known?.content === content && Date.now() - known.atMs < this.recheckMs) return { changed: false, problems };
-    const onDisk = await readFile(file, "utf8").catch(() => undefined);
-    if (onDisk === content) {
-      this.written.set(file, { content, atMs: Date.now(), url: prometheusUrl });
+    if (known?.content === content && Date.now() - known.atMs < this.recheckMs) {
+      this.settled(file, content);
       return { changed: false, problems };
     }
-    await mkdir(this.dir, { recursive: true });
-    const tmp = join(this.dir, `.${rulesFileName(profile.namespace, profile.name)}.${randomBytes(4).toString("hex")}.tmp`);
-    await writeFile(tmp, content);
-    await rename(tmp, file);
-    this.written.set(file, { content, atMs: Date.now(), url: prometheusUrl });
-    this.logger.info({ file, namespace: profile.namespace, profile: profile.name }, "recording rules file written");
-    void this.requestReload(prometheusUrl);
-    return { changed: true, problems };
+
+    // Prometheus's parser sees every expression before the file can reach the directory.
+    let parsed = false;
+    if ((await readFile(file, "utf8").catch(() => undefined)) !== content) {
+      const refusal = await this.parse(profile, group, prometheusUrl);
+      if (refusal) {
+        this.rejections.set(file, { content, ...refusal });
+        this.logger.warn({ file, namespace: profile.namespace, profile: profile.name, field: refusal.field, reason: refusal.message }, "recording rules refused by Prometheus's parser; the previous rules file stays");
+        return { changed: false, problems, rejected: refusal };
+      }
+      parsed = true;
+    }
+
+    return this.exclusive(async () => {
+      const again = refusedAs(); // refused by a reload while this waited
+      if (again) return again;
+      const onDisk = await readFile(file, "utf8").catch(() => undefined);
+      if (onDisk === content) {
+        // Found in place (a restart, or another replica wrote it): not yet seen loaded, so a suspect
+        // should Prometheus refuse its rules before it reloads them once.
+        if (!known) this.suspect({ file, namespace: profile.namespace, name: profile.name, url: prometheusUrl, content, previous: undefined });
+        this.written.set(file, { content, atMs: Date.now(), url: prometheusUrl });
+        this.settled(file, content);
+        return { changed: false, problems };
+      }
+      if (!parsed) return { changed: false, problems }; // moved while this waited; the next pass parses and writes it
+      await this.put(file, content);
+      this.written.set(file, { content, atMs: Date.now(), url: prometheusUrl });
+      const before = this.unconfirmed.get(prometheusUrl)?.get(file);
+      this.suspect({ file, namespace: profile.namespace, name: profile.name, url: prometheusUrl, content, previous: before ? before.previous : onDisk });
+      this.logger.info({ file, namespace: profile.namespace, profile: profile.name }, "recording rules file written");
+      void this.requestReload(prometheusUrl);
+      return { changed: true, problems };
+    });
+  }
+
+  /**
+   * Why Prometheus refused the profile's rules, if it did. With `profile`, only a verdict on the rules
+   * the profile makes now: rules of a changed spec are judged afresh.
+   */
+  rejected(namespace: string, name: string, profile?: SloProfile): RulesRejection | undefined {
+    const r = this.rejections.get(this.fileOf(namespace, name));
+    if (!r) return undefined;
+    if (profile) {
+      const { group } = profileRuleGroup(profile);
+      if (rulesFileYaml(group.rules.length > 0 ? [group] : []) !== r.content) return undefined;
+    }
+    return { field: r.field, message: r.message };
   }
 
   /**
    * Removes a deleted profile's file, if this operator wrote or saw it since it started (a profile
-   * deleted while no operator ran keeps its file: see the --rules-dir help).
+   * deleted while no operator ran keeps its file: see the --rules-dir help), and forgets its verdict.
    */
   async remove(namespace: string, name: string): Promise<void> {
-    const file = join(this.dir, rulesFileName(namespace, name));
-    const known = this.written.get(file);
-    if (!known) return;
-    this.written.delete(file);
-    await unlink(file).catch(() => undefined);
-    void this.requestReload(known.url);
+    const file = this.fileOf(namespace, name);
+    this.rejections.delete(file);
+    await this.exclusive(async () => {
+      for (const files of this.unconfirmed.values()) files.delete(file);
+      const known = this.written.get(file);
+      if (!known) return;
+      this.written.delete(file);
+      await unlink(file).catch(() => undefined);
+      void this.requestReload(known.url);
+    });
   }
 
-  /** One reload per Prometheus per reloadDelayMs, however many files changed: a restart writes them all. */
+  /**
+   * One reload per Prometheus per reloadDelayMs, however many files changed: a restart writes them all.
+   * Resolves once Prometheus answered and any file it refused is withdrawn.
+   */
   requestReload(url: string): Promise<void> {
     const pending = this.pendingReloads.get(url);
     if (pending) return pending;
     const p = new Promise<void>((resolve) => setTimeout(resolve, this.reloadDelayMs))
       .then(() => {
         this.pendingReloads.delete(url);
-        return this.reload(url);
+        return this.exclusive(() => this.reloadAndJudge(url));
       })
-      .then(
-        () => this.logger.debug({ url }, "Prometheus reloaded its rules"),
-        (err: unknown) => this.logger.warn({ url, err: err instanceof Error ? err.message : String(err) }, "Prometheus rules reload failed; it loads them at its next reload"),
-      );
+      .catch((err: unknown) => this.logger.warn({ url, err: err instanceof Error ? err.message : String(err) }, "Prometheus rules reload failed; it loads them at its next reload"));
     this.pendingReloads.set(url, p);
     return p;
+  }
+
+  private fileOf(namespace: string, name: string): string {
+    return join(this.dir, rulesFileName(namespace, name));
+  }
+
+  private defaultClient(url: string): PrometheusClient {
+    let c = this.clients.get(url);
+    if (!c) {
+      c = new PrometheusClient({ url, retries: 1 });
+      this.clients.set(url, c);
+    }
+    return c;
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The first rule Prometheus's parser refuses, as a rejection naming its SLO; throws when Prometheus cannot say. */
+  private async parse(profile: SloProfile, group: RuleGroup, url: string): Promise<RulesRejection | undefined> {
+    const client = this.client(url);
+    let unknown: string | undefined;
+    for (const rule of group.rules) {
+      const verdict = await this.syntax.check(client, rule.expr);
+      if (verdict.ok === "unknown") {
+        unknown ??= verdict.error;
+        continue;
+      }
+      if (verdict.ok) continue;
+      const index = profile.spec.slos.findIndex((s) => s.name === rule.labels.slo);
+      return {
+        field: index >= 0 ? `spec.slos[${index}].indicator` : "spec.slos",
+        message: `Prometheus cannot parse the recording rule ${rule.record} of SLO ${rule.labels.slo} (window ${rule.labels.window}): ${verdict.message}`,
+      };
+    }
+    if (unknown !== undefined) throw new Error(`the recording rules cannot be checked with Prometheus's parser (${unknown}); the rules file stays as it was until they can`);
+    return undefined;
+  }
+
+  private async put(file: string, content: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const tmp = join(this.dir, `.${basename(file)}.${randomBytes(4).toString("hex")}.tmp`);
+    await writeFile(tmp, content);
+    await rename(tmp, file);
+  }
+
+  private suspect(u: Unconfirmed): void {
+    let files = this.unconfirmed.get(u.url);
+    if (!files) this.unconfirmed.set(u.url, (files = new Map()));
+    files.set(u.file, u);
+  }
+
+  /** Takes a suspect's change back: its previous content, or no file. */
+  private async withdraw(u: Unconfirmed): Promise<void> {
+    if (u.previous === undefined) {
+      await unlink(u.file).catch(() => undefined);
+      this.written.delete(u.file);
+    } else {
+      await this.put(u.file, u.previous);
+      this.written.set(u.file, { content: u.previous, atMs: Date.now(), url: u.url });
+    }
+  }
+
+  private async reapply(u: Unconfirmed): Promise<void> {
+    await this.put(u.file, u.content);
+    this.written.set(u.file, { content: u.content, atMs: Date.now(), url: u.url });
+  }
+
+  /** Prometheus loaded these files as they are: a rejection of another version of them is over. */
+  private confirm(suspects: readonly Unconfirmed[]): void {
+    for (const u of suspects) {
+      this.unconfirmed.get(u.url)?.delete(u.file);
+      const r = this.rejections.get(u.file);
+      if (r && r.content !== u.content) this.rejections.delete(u.file);
+    }
+  }
+
+  /**
+   * The profile is back at rules Prometheus has loaded (a spec edited back to its last good version):
+   * the rejection of another version is over.
+   */
+  private settled(file: string, content: string): void {
+    const r = this.rejections.get(file);
+    if (!r || r.content === content) return;
+    if ([...this.unconfirmed.values()].some((files) => files.has(file))) return;
+    this.rejections.delete(file);
+  }
+
+  private reject(u: Unconfirmed, message: string): void {
+    this.unconfirmed.get(u.url)?.delete(u.file);
+    const rejection = { field: "spec.slos", message: `Prometheus refused to load the recording rules: ${message}` };
+    this.rejections.set(u.file, { content: u.content, ...rejection });
+    this.logger.warn({ file: u.file, namespace: u.namespace, profile: u.name, reason: message }, "Prometheus refused this recording rules file; it is withdrawn");
+  }
+
+  private async reloadOrUnknown(url: string): Promise<ReloadOutcome> {
+    try {
+      return await this.reload(url);
+    } catch (err) {
+      throw new ReloadUnknown(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  /** Under the lock: reload, and when Prometheus refuses, find the files it refuses and withdraw them. */
+  private async reloadAndJudge(url: string): Promise<void> {
+    const suspects = [...(this.unconfirmed.get(url)?.values() ?? [])];
+    const first = await this.reload(url); // throws: nothing judged, the suspects wait for the next reload
+    if (first.ok) {
+      this.confirm(suspects);
+      this.logger.debug({ url }, "Prometheus reloaded its rules");
+      return;
+    }
+    if (suspects.length === 0) {
+      this.logger.warn({ url, reason: first.message }, "Prometheus refuses its configuration, and no rules file changed since it last loaded one");
+      return;
+    }
+    this.logger.warn({ url, reason: first.message, files: suspects.length }, "Prometheus refuses its rules; withdrawing the files changed since its last good reload");
+    const unjudged = new Set(suspects);
+    let lastOk = true;
+    // Invariant of find: every file outside `group` is as Prometheus last loaded it, and `group` is withdrawn.
+    const find = async (group: Unconfirmed[]): Promise<void> => {
+      for (const u of group) await this.reapply(u);
+      const outcome = await this.reloadOrUnknown(url);
+      lastOk = outcome.ok;
+      if (outcome.ok) {
+        this.confirm(group);
+        group.forEach((u) => unjudged.delete(u));
+        return;
+      }
+      for (const u of group) await this.withdraw(u);
+      if (group.length === 1) {
+        this.reject(group[0]!, outcome.message);
+        unjudged.delete(group[0]!);
+        return;
+      }
+      const half = Math.ceil(group.length / 2);
+      await find(group.slice(0, half));
+      await find(group.slice(half));
+    };
+    try {
+      for (const u of suspects) await this.withdraw(u);
+      const baseline = await this.reloadOrUnknown(url);
+      if (!baseline.ok) {
+        // Refused without any of them too: the fault is elsewhere (another file, prometheus.yml).
+        for (const u of suspects) await this.reapply(u);
+        this.logger.warn({ url, reason: baseline.message }, "Prometheus refuses its configuration without the rules files Tollgate changed too; no profile is blamed");
+        return;
+      }
+      if (suspects.length === 1) {
+        this.reject(suspects[0]!, first.message);
+        unjudged.clear();
+        return;
+      }
+      const half = Math.ceil(suspects.length / 2);
+      await find(suspects.slice(0, half));
+      await find(suspects.slice(half));
+      // The last reload was a refusal: load once more what Prometheus accepts, so its last reload is a good one.
+      if (!lastOk && !(await this.reloadOrUnknown(url)).ok) this.logger.warn({ url }, "Prometheus refuses its rules even with the refused files withdrawn");
+    } catch (err) {
+      if (!(err instanceof ReloadUnknown)) throw err;
+      // Prometheus stopped answering halfway: put back what was not judged; the next reload judges it.
+      for (const u of unjudged) await this.reapply(u);
+      this.logger.warn({ url, err: err.message }, "Prometheus stopped answering while its rules were checked; the unjudged files wait for its next reload");
+    }
   }
 }
