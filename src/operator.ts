@@ -23,6 +23,7 @@ import { FinalizerActuator } from "./kube/actuators/finalizer.ts";
 import { HpaActuator } from "./kube/actuators/hpa.ts";
 import { IstioActuator } from "./kube/actuators/istio.ts";
 import { RulesActuator } from "./kube/actuators/rules.ts";
+import { rulesRejectedCheck } from "./controllers/profile/rules-rejected.ts";
 import { SyntaxChecker } from "./prometheus/syntax-check.ts";
 import { EventRecorder } from "./runtime/events.ts";
 import { startHealthServer, type HealthServer } from "./runtime/health.ts";
@@ -183,7 +184,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
               allowedAddresses: config.prometheusAllowedAddresses,
               profileHeaders: config.prometheusProfileHeaders,
             }),
-            tenantChecks: [receiverCheck, canaryScopeCheck({ allowedGateways: config.allowedGateways ?? [], allowedHosts: config.allowedHosts ?? [] })],
+            tenantChecks: [receiverCheck, canaryScopeCheck({ allowedGateways: config.allowedGateways ?? [], allowedHosts: config.allowedHosts ?? [] }), ...(rulesFile ? [rulesRejectedCheck(rulesFile, config.readMode)] : [])],
             syntax: new SyntaxChecker(),
             metrics: sloMetrics,
             logger: log,
