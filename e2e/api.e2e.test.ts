@@ -213,6 +213,16 @@ const brokenProfiles: Broken[] = [
   },
   { name: "coolDown of a week", mutate: (p) => (p.spec.autoscaling.sloBoost = { coolDown: "7d" }), stderr: durationMessage("autoscaling.sloBoost.coolDown", "1s", "24h") },
   {
+    name: "canary host with a trailing dot",
+    mutate: (p) => Object.assign(p.spec.canary.service as Obj, { hosts: ["game.example.com."] }),
+    stderr: "canary.service.hosts[] must be a lower-case DNS name",
+  },
+  {
+    name: "canary gateway name with a dot",
+    mutate: (p) => Object.assign(p.spec.canary.service as Obj, { gateways: ["public.istio-system"] }),
+    stderr: "canary.service.gateways[] must be mesh, the name of a gateway in the profile's namespace, or namespace/name",
+  },
+  {
     name: "canary interval with a space",
     mutate: (p) => Object.assign(p.spec.canary, { interval: "1 m" }),
     stderr: "canary.interval must be a duration in h, m and s (such as 30s, 5m or 1h) between 10s and 24h.",
@@ -324,6 +334,16 @@ const brokenProfiles: Broken[] = [
   // Prometheus and notifications.
   { name: "prometheus address without scheme", mutate: (p) => Object.assign(p.spec.prometheus, { address: "prometheus:9090" }), stderr: "prometheus.address must be an http or https URL" },
   { name: "header name with a space", mutate: (p) => Object.assign(p.spec.prometheus, { headers: { "X Org": "a" } }), stderr: "prometheus.headers names must be HTTP header names" },
+  {
+    name: "header value that starts another header",
+    mutate: (p) => Object.assign(p.spec.prometheus, { headers: { "X-Team": "a\r\nX-Scope-OrgID: tenant-b" } }),
+    stderr: "prometheus.headers values must be one line: no carriage return or line feed.",
+  },
+  {
+    name: "connection and address together",
+    mutate: (p) => Object.assign(p.spec.prometheus, { connection: "mimir", address: "http://prometheus.monitoring:9090" }),
+    stderr: "prometheus.connection and prometheus.address are exclusive: a connection carries its own address.",
+  },
   {
     name: "slack without secretRef",
     mutate: (p) => (p.spec.policy.notifications = [{ name: "team-slack", type: "slack", events: ["Warning"] }]),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { withRules } from "./cel.ts";
+import { distinct, withRules } from "./cel.ts";
 import { boundedDuration } from "./duration.ts";
 import { dnsLabel } from "./names.ts";
 import { minEvents } from "./policy.ts";
@@ -58,6 +58,7 @@ const serviceSchema = z
     hosts: z
       .array(host)
       .max(16)
+      .refine(...distinct("canary.service.hosts"))
       .optional()
       .meta({
         description:
@@ -68,6 +69,7 @@ const serviceSchema = z
       .array(gateway)
       .min(1)
       .max(16)
+      .refine(...distinct("canary.service.gateways"))
       .default([...CANARY_DEFAULTS.gateways])
       .meta({
         description:
@@ -121,6 +123,7 @@ export const canarySchema = withRules(
       .array(dnsLabel("canary.slos[]", "Name of an SLO in slos."))
       .min(1)
       .max(10)
+      .refine(...distinct("canary.slos"))
       .optional()
       .meta({
         description: "Names of the SLOs (from slos) whose burn rate gates the canary, e.g. [availability]. Defaults to all SLOs.",

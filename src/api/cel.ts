@@ -63,3 +63,11 @@ export function withRules<S extends z.ZodType>(
 export function defaulted<S extends z.ZodObject>(schema: S) {
   return schema.prefault(schema.parse({}) as z.input<S>);
 }
+
+/**
+ * For a list the CRD declares a set (x-kubernetes-list-type: set): the API server refuses a repeated
+ * entry, and this refinement refuses it again in the operator, for objects it did not check.
+ */
+export function distinct(field: string): [(list: readonly unknown[]) => boolean, string] {
+  return [(list) => new Set(list).size === list.length, `${field} must not name an entry twice.`];
+}

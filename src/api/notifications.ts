@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { withRules } from "./cel.ts";
+import { distinct, withRules } from "./cel.ts";
 import { dnsLabel } from "./names.ts";
 import { secretKeyRef } from "./secret-ref.ts";
 import { httpUrl } from "./url.ts";
@@ -35,6 +35,7 @@ export const notificationSchema = withRules(
       .array(z.enum(NOTIFICATION_EVENTS))
       .min(1, "notifications[].events must name at least one event.")
       .max(NOTIFICATION_EVENTS.length)
+      .refine(...distinct("notifications[].events"))
       .meta({
         description:
           "Transitions that notify this receiver: Warning (budget consumed >= policy.warnAt), Recovered (back below warnAt), Frozen (>= freezeAt, rollouts blocked), Unfrozen (freeze lifted), RolledBack, RollbackSkipped (rollbackAt reached but no rollback possible), CanaryPromoted, CanaryFailed. The seeds page on Frozen and post Warning to Slack.",

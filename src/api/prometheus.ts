@@ -26,6 +26,12 @@ const headers = withRules(
       message: "prometheus.headers names must be HTTP header names: letters, digits and dashes.",
       check: (h: Record<string, string>) => Object.keys(h).every((k) => HEADER_NAME.test(k)),
     },
+    {
+      // A line break in a value would start another header: the one a tenant may not set.
+      rule: "self.all(k, !self[k].contains('\\r') && !self[k].contains('\\n'))",
+      message: "prometheus.headers values must be one line: no carriage return or line feed.",
+      check: (h: Record<string, string>) => Object.values(h).every((v) => !/[\r\n]/.test(v)),
+    },
   ],
   {
     description:

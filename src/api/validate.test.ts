@@ -440,6 +440,12 @@ const celCases: Case[] = [
     message: "prometheus.address must be an http or https URL such as http://prometheus.monitoring:9090.",
   },
   {
+    name: "prometheus header value with a line break",
+    mutate: (s) => ((s.prometheus as Loose).headers = { "X-Team": "a\r\nX-Scope-OrgID: tenant-b" }),
+    field: "spec.prometheus.headers",
+    message: "prometheus.headers values must be one line: no carriage return or line feed.",
+  },
+  {
     name: "prometheus connection and address together",
     mutate: (s) => Object.assign((s.prometheus ??= {}) as Loose, { connection: "mimir", address: "http://prometheus.monitoring:9090" }),
     field: "spec.prometheus.address",
@@ -502,6 +508,30 @@ const schemaCases: Array<Omit<Case, "message"> & { message: RegExp }> = [
     message: /at most 10/,
   },
   { name: "duplicate SLO names", mutate: (s) => (slo(s, 1).name = "availability"), field: "spec.slos[1].name", message: /unique/ },
+  {
+    name: "a canary SLO named twice",
+    mutate: (s) => (s.canary = { service: { name: "game-service", port: 8080 }, slos: ["availability", "availability"] }),
+    field: "spec.canary.slos",
+    message: /canary\.slos must not name an entry twice/,
+  },
+  {
+    name: "a gateway named twice",
+    mutate: (s) => (s.canary = { service: { name: "game-service", port: 8080, gateways: ["mesh", "mesh"] } }),
+    field: "spec.canary.service.gateways",
+    message: /gateways must not name an entry twice/,
+  },
+  {
+    name: "a host named twice",
+    mutate: (s) => (s.canary = { service: { name: "game-service", port: 8080, hosts: ["game-service", "game-service"] } }),
+    field: "spec.canary.service.hosts",
+    message: /hosts must not name an entry twice/,
+  },
+  {
+    name: "a notification event named twice",
+    mutate: (s) => ((s.policy as Loose).notifications = [{ name: "hook", type: "webhook", url: "https://hooks.example/t", events: ["Frozen", "Frozen"] }]),
+    field: "spec.policy.notifications[0].events",
+    message: /events must not name an entry twice/,
+  },
   { name: "SLO name with capitals", mutate: (s) => (slo(s).name = "Availability"), field: "spec.slos[0].name", message: /lower-case/ },
   { name: "objective as a string", mutate: (s) => (slo(s).objective = "99.5"), field: "spec.slos[0].objective", message: /number/ },
   { name: "unknown istio kind", mutate: (s) => (slo(s).indicator = { istio: { kind: "errors" } }), field: "spec.slos[0].indicator.istio.kind", message: /availability|latency/ },
