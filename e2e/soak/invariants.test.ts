@@ -9,10 +9,13 @@ import {
   checkNotifications,
   checkRollbacks,
   checkRun,
+  checkStatusesAccepted,
+  decisions,
   faultWindows,
   nonFinite,
   operatorEvents,
   slope,
+  statusWrites,
   weightMoveOk,
 } from "./invariants.ts";
 import { terms, leaseRecords } from "./lease.ts";
@@ -41,6 +44,10 @@ const vs = (t: number, name: string, canary: number, user?: string) =>
     ...(user ? { user } : {}),
     responseObject: { spec: { http: [{ route: [{ destination: { subset: "primary" }, weight: 100 - canary }, { destination: { subset: "canary" }, weight: canary }] }] } },
   });
+const c = (type: string, st: string, reason = "", t = 0) => ({ type, status: st, reason, lastTransitionTime: at(t) });
+const healthy = [c("BudgetHealthy", "True", "WithinBudget"), c("DeploymentsFrozen", "False", "NotFrozen"), c("RolledBack", "False", "NotRolledBack")];
+const rolledBack = (t: number) => [c("BudgetHealthy", "False", "BudgetLow"), c("DeploymentsFrozen", "True", "BudgetExhausted"), c("RolledBack", "True", "RolledBack", t)];
+const decided = (r: ReturnType<typeof run>) => decisions(statusWrites(r.writes, NS));
 const fault = (t: number, name: string, phase: "begin" | "end", id = 1): FaultRecord => ({ at: at(t), fault: name, phase, id });
 
 /** 100 req/s on `name`: error ratio `ratio(t)` at second t. */
@@ -72,14 +79,15 @@ describe("rollbacks", () => {
 
   it("accept a rollback once the checker's own budget is past rollbackAt and still burning", () => {
     // 2 % errors from 100 s: 4× the budget rate; a minute later the 1m window is all of it (400 %).
-    const r = run({ profiles, requests: traffic("svc", (t) => (t >= 100 ? 0.02 : 0.001)), writes: [event(140, "svc", "RolledBack")] });
-    expect(checkRollbacks(r, operatorEvents(r.writes, NS, r.meta.operatorUser))).toEqual([]);
+    const r = run({ profiles, requests: traffic("svc", (t) => (t >= 100 ? 0.02 : 0.001)), writes: [status(100, "svc", { conditions: healthy }), status(140, "svc", { conditions: rolledBack(140) })] });
+    expect(decided(r).map((d) => d.kind)).toEqual(["freeze", "warning", "rollback"]);
+    expect(checkRollbacks(r, decided(r))).toEqual([]);
   });
 
   it("flag a rollback while the budget was below rollbackAt, with the highest budget seen as evidence", () => {
     // 0.6 %: 1.2× the budget rate, 120 % consumed at most: a freeze, never a rollback.
-    const r = run({ profiles, requests: traffic("svc", (t) => (t >= 100 ? 0.006 : 0.001)), writes: [event(200, "svc", "RolledBack")] });
-    const v = checkRollbacks(r, operatorEvents(r.writes, NS, r.meta.operatorUser));
+    const r = run({ profiles, requests: traffic("svc", (t) => (t >= 100 ? 0.006 : 0.001)), writes: [status(100, "svc", { conditions: healthy }), status(200, "svc", { conditions: rolledBack(200) })] });
+    const v = checkRollbacks(r, decided(r));
     expect(v).toHaveLength(1);
     expect(v[0]!.check).toBe("rollback-justified");
     expect((v[0]!.evidence as { highest: { consumed: number } }).highest.consumed).toBeCloseTo(120, 0);
@@ -87,8 +95,8 @@ describe("rollbacks", () => {
 
   it("flag a rollback when the budget is high but the service no longer burns", () => {
     // 3 % errors from 100 s to 140 s, then clean: at 150 s the minute still holds 240 %, the last 10 s 0×.
-    const r = run({ profiles, requests: traffic("svc", (t) => (t >= 100 && t < 140 ? 0.03 : 0)), writes: [event(160, "svc", "RolledBack")] });
-    expect(checkRollbacks(r, operatorEvents(r.writes, NS, r.meta.operatorUser))).toHaveLength(1);
+    const r = run({ profiles, requests: traffic("svc", (t) => (t >= 100 && t < 140 ? 0.03 : 0)), writes: [status(100, "svc", { conditions: healthy }), status(160, "svc", { conditions: rolledBack(160) })] });
+    expect(checkRollbacks(r, decided(r))).toHaveLength(1);
   });
 });
 
@@ -99,7 +107,10 @@ describe("missed freezes", () => {
   it("accept a freeze within one evaluation interval plus the slack of the budget crossing freezeAt + margin", () => {
     // 1 % errors from 100 s: the 1m budget passes 105 % at about 131 s.
     const r = run({ profiles, requests: burning, writes: [deployment(0, "svc", false), deployment(138, "svc", true)] });
-    expect(checkFreezes(r, [])).toEqual([]);
+    const stats = { reactionsMs: [] as number[] };
+    expect(checkFreezes(r, [], stats)).toEqual([]);
+    expect(stats.reactionsMs).toHaveLength(1);
+    expect(stats.reactionsMs[0]).toBeLessThanOrEqual(10_000);
   });
 
   it("flag a freeze that comes later than that", () => {
@@ -128,20 +139,45 @@ describe("missed freezes", () => {
   });
 });
 
-describe("actions while Prometheus is unreachable", () => {
-  it("flag a metric-driven decision inside the window, but not one just after it began or a decision of another kind", () => {
-    const faults = [fault(100, "prometheus-drop", "begin"), fault(130, "prometheus-drop", "end")];
-    const writes = [event(101, "svc", "Frozen"), event(110, "svc", "Unfrozen"), event(115, "svc", "CanaryInitialized"), event(131, "svc", "Frozen")];
-    const r = run({ profiles: [budgetProfile("svc")], faults, writes });
-    const v = checkNoActionWithoutPrometheus(r, operatorEvents(r.writes, NS, r.meta.operatorUser));
-    expect(v.map((x) => x.message.split(" ")[0])).toEqual(["Unfrozen"]);
+describe("decisions recorded in status", () => {
+  it("are the flips of the conditions README names, the HPA's CPU target and the canary's weight, checks and phase", () => {
+    const writes = [
+      status(1, "svc", { conditions: healthy, autoscaling: { cpuTarget: 70 }, canary: { phase: "Waiting", weight: 0, failedChecks: 0 } }),
+      status(2, "svc", { conditions: healthy, autoscaling: { cpuTarget: 60 }, canary: { phase: "Progressing", weight: 10, failedChecks: 0 } }),
+      status(3, "svc", { conditions: healthy, autoscaling: { cpuTarget: 60 }, canary: { phase: "Progressing", weight: 20, failedChecks: 1 } }),
+      status(4, "svc", { conditions: healthy, autoscaling: { cpuTarget: 60 }, canary: { phase: "Failed", weight: 0, failedChecks: 2 } }),
+      status(5, "svc", { conditions: rolledBack(5), outbox: [{ id: "n1", kind: "Notification", reason: "Frozen", at: at(5) }] }),
+    ];
+    expect(decided(run({ writes })).map((d) => [d.kind, d.metricDriven])).toEqual([
+      ["cpu-target", true],
+      ["canary-weight", false],
+      ["canary-check-failed", true],
+      ["canary-step", true],
+      ["canary-check-failed", true],
+      ["canary-weight", false],
+      ["canary-failed", false],
+      ["freeze", true],
+      ["warning", true],
+      ["rollback", true],
+    ]);
   });
+});
 
-  it("flag a canary step forward inside the window, not a start at 0 nor a move back to 0", () => {
-    const faults = [fault(100, "prometheus-stop", "begin"), fault(130, "prometheus-stop", "end")];
-    const writes = [vs(50, "c", 0), vs(105, "c", 10), vs(110, "c", 20), vs(120, "c", 0)];
-    const r = run({ profiles: [canaryProfile], faults, writes });
-    expect(checkNoActionWithoutPrometheus(r, []).map((x) => x.message)).toEqual([expect.stringContaining("10 → 20")]);
+describe("actions while Prometheus is unreachable", () => {
+  it("flag a metric-driven decision inside the window, but not one just after it began nor a decision of another kind", () => {
+    const faults = [fault(100, "prometheus-drop", "begin"), fault(130, "prometheus-drop", "end")];
+    const frozen = [c("BudgetHealthy", "False"), c("DeploymentsFrozen", "True"), c("RolledBack", "False")];
+    const writes = [
+      status(90, "svc", { conditions: healthy, canary: { weight: 0 } }),
+      status(101, "svc", { conditions: frozen, canary: { weight: 0 } }),
+      status(110, "svc", { conditions: frozen, canary: { weight: 10 } }),
+      status(115, "svc", { conditions: frozen, canary: { weight: 20 } }),
+      status(120, "svc", { conditions: healthy, canary: { weight: 20 } }),
+      status(125, "svc", { conditions: healthy, canary: { weight: 0 } }),
+      status(131, "svc", { conditions: frozen, canary: { weight: 0 } }),
+    ];
+    const r = run({ profiles: [budgetProfile("svc")], faults, writes });
+    expect(checkNoActionWithoutPrometheus(r, decided(r)).map((x) => x.message.split(" (")[0])).toEqual(["canary-step", "unfreeze", "recovered"]);
   });
 });
 
@@ -151,25 +187,31 @@ describe("notifications", () => {
   const got = (t: number, key: string, statusCode = 202, body: Record<string, unknown> = { id: key }) => ({ at: at(t), path: "/hook", key, status: statusCode, body });
 
   it("accept each recorded notification taken exactly once, after failed tries", () => {
-    const writes = [status(10, "svc", { outbox: [evEntry("e1", "Frozen", 10), entry("n1", "Frozen", 10)] }), event(10.2, "svc", "Frozen", "e1"), status(11, "svc", {})];
-    const r = run({ writes, receiver: [got(10.5, "n1", 503), got(12, "n1")] });
-    expect(checkNotifications(r, operatorEvents(r.writes, NS, r.meta.operatorUser))).toEqual([]);
+    const writes = [
+      status(5, "svc", { conditions: healthy }),
+      status(10, "svc", { conditions: rolledBack(10), outbox: [evEntry("e1", "BudgetExhausted", 10), entry("n1", "Frozen", 10), entry("n2", "RolledBack", 10)] }),
+      event(10.2, "svc", "BudgetExhausted", "e1"),
+      status(11, "svc", { conditions: rolledBack(10) }),
+    ];
+    const r = run({ writes, receiver: [got(10.5, "n1", 503), got(10.6, "n2"), got(12, "n1")] });
+    expect(checkNotifications(r, decided(r))).toEqual([]);
   });
 
   it("flag a notification taken twice, one never taken, one nobody recorded, and an Event without its notification", () => {
+    const frozen = [c("BudgetHealthy", "False"), c("DeploymentsFrozen", "True"), c("RolledBack", "False")];
     const writes = [
-      status(10, "svc", { outbox: [entry("n1", "Frozen", 10), entry("n2", "Warning", 10)] }),
-      status(20, "svc", { outbox: [evEntry("e3", "Unfrozen", 20)] }),
-      event(20.5, "svc", "Unfrozen", "e3"),
-      status(21, "svc", {}),
+      status(5, "svc", { conditions: healthy }),
+      status(10, "svc", { conditions: frozen, outbox: [entry("n1", "Frozen", 10), entry("n2", "Warning", 10)] }),
+      status(20, "svc", { conditions: healthy, outbox: [evEntry("e3", "Unfrozen", 20)] }),
+      status(21, "svc", { conditions: healthy }),
     ];
     const r = run({ writes, receiver: [got(11, "n1"), got(12, "n1"), got(13, "n9")] });
-    const v = checkNotifications(r, operatorEvents(r.writes, NS, r.meta.operatorUser)).map((x) => x.message);
+    const v = checkNotifications(r, decided(r)).map((x) => [x.check, x.message]);
     expect(v).toEqual([
-      "Frozen (n1) was accepted 2 times",
-      "Warning (n2) was recorded but never accepted by the receiver",
-      "the receiver accepted notification n9 that no status ever recorded",
-      "Event Unfrozen (svc.e3) has no notification recorded for it",
+      ["notification-redelivered", "Frozen (n1) was accepted 2 times: the receiver got a message it had already taken"],
+      ["notified-once", "Warning (n2) was recorded but never accepted by the receiver"],
+      ["notified-once", "the receiver accepted notification n9 that no status ever recorded"],
+      ["notified-once", "unfreeze (DeploymentsFrozen True → False (NotFrozen)) recorded with no Unfrozen notification queued"],
     ]);
   });
 
@@ -203,6 +245,19 @@ describe("statuses", () => {
       ["svc", "status.budget.consumedPercent = null"],
       ["other", 'status.canary.weight = "NaN"'],
     ]);
+  });
+});
+
+describe("status writes", () => {
+  it("flag each profile's statuses the API server refused as invalid, once per message, with the count", () => {
+    const refused = (t: number, name: string) =>
+      w({ at: t, resource: "performanceprofiles.tollgate.dev", subresource: "status", name, code: 422, credential: "JTI=ca", requestObject: { status: { slos: [{ burnRates: {} }] } }, responseObject: { kind: "Status", message: "status.slos[0].burnRates: Invalid value: \"null\"" } });
+    const v = checkStatusesAccepted(run({ writes: [refused(1, "a"), refused(2, "a"), refused(3, "b"), status(4, "a", {})] }));
+    expect(v.map((x) => [x.profile, x.message])).toEqual([
+      ["a", 'the API server refused 2 status write(s) as invalid: status.slos[0].burnRates: Invalid value: "null"'],
+      ["b", 'the API server refused 1 status write(s) as invalid: status.slos[0].burnRates: Invalid value: "null"'],
+    ]);
+    expect(v[0]!.evidence).toEqual([{ burnRates: {} }]);
   });
 });
 
@@ -241,15 +296,33 @@ describe("memory", () => {
       rss.push({ at: at(t), identity: "b", pid: 2, rssKiB: (150 + Math.sin(t) * 3) * 1024 });
       if (t > 550) rss.push({ at: at(t), identity: "c", pid: 3, rssKiB: (100 + t) * 1024 });
     }
-    const m = checkMemory(run({ rss, activeTo: 600 }));
+    const m = checkMemory(run({ rss, activeTo: 600 }), []);
     expect(m.verdicts.map((v) => v.pid).sort()).toEqual([1, 2]);
-    expect(m.violations.map((v) => v.message.split(":")[0])).toEqual(["operator a (pid 1)"]);
+    expect(m.violations.map((v) => v.message.split(":")[0])).toEqual(["operator a (pid 1, standby)"]);
+  });
+
+  it("judges each role apart, after it settled: a standby that grows once on becoming leader, then holds, is no leak", () => {
+    const rss = [];
+    for (let t = 0; t <= 1200; t += 5) rss.push({ at: at(t), identity: "a", pid: 1, rssKiB: (t < 700 ? 150 : 200) * 1024 });
+    const leaderFrom700 = [lease(700, "a", "ca"), ...Array.from({ length: 250 }, (_, i) => lease(702 + 2 * i, "a", "ca"))];
+    const allTerms = terms(leaseRecords(leaderFrom700, NS, "tollgate-leader"));
+    const m = checkMemory(run({ rss, activeTo: 1200 }), allTerms);
+    expect(m.verdicts.map((v) => [v.role, v.samples, Number(v.mibPerMin.toFixed(3))])).toEqual([["leader", 77, 0]]);
+    expect(m.violations).toEqual([]);
+    // Judged as one stretch, the step would read as growth.
+    expect(checkMemory(run({ rss, activeTo: 1200 }), []).violations).toHaveLength(1);
   });
 });
 
 describe("a whole run", () => {
   it("counts faults and decisions, and reports no violation for a clean run", () => {
-    const writes = [lease(0, "a", "ca"), ...Array.from({ length: 150 }, (_, i) => lease(2 * (i + 1), "a", "ca")), event(50, "svc", "CanaryInitialized")];
+    const writes = [
+      lease(0, "a", "ca"),
+      ...Array.from({ length: 150 }, (_, i) => lease(2 * (i + 1), "a", "ca")),
+      event(50, "svc", "CanaryInitialized"),
+      status(40, "svc", { canary: { phase: "Initializing", weight: 0 } }),
+      status(50, "svc", { canary: { phase: "Waiting", weight: 10 } }),
+    ];
     const r = run({ profiles: [budgetProfile("svc")], requests: traffic("svc", () => 0.001), writes, faults: [fault(10, "receiver-fail", "begin"), fault(20, "receiver-fail", "end")] });
     const report = checkRun(r);
     expect(report.violations).toEqual([]);

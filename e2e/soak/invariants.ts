@@ -35,18 +35,16 @@ export const LEADER_WARMUP_MS = 5_000;
 export const PROMETHEUS_ACTION_SLACK_MS = 2_000;
 /** A transition recorded this close to the operators' stop may still be unsent. */
 export const NOTIFY_GRACE_MS = 30_000;
-/** An Event and its notification entry belong to one pass: their `at` times agree within this. */
-export const NOTIFY_PAIR_MS = 2_000;
-/** Least-squares RSS slope over the active run's second half above this is a leak. */
+/** Least-squares RSS slope above this is a leak... */
 export const MEMORY_SLOPE_MAX_MIB_PER_MIN = 2;
-/** A process is judged on memory when its samples cover this share of the second half, and at least MEMORY_MIN_SAMPLES. */
-export const MEMORY_MIN_COVER = 0.5;
+/**
+ * ...fitted per process and role (leader or standby, per the lease terms) over the active run's second
+ * half, leaving out the first MEMORY_SETTLE_MS of each (a new leader fills its caches and grows once),
+ * on stretches of at least MEMORY_MIN_SPAN_MS and MEMORY_MIN_SAMPLES samples.
+ */
+export const MEMORY_SETTLE_MS = 120_000;
+export const MEMORY_MIN_SPAN_MS = 120_000;
 export const MEMORY_MIN_SAMPLES = 10;
-
-/** The transitions a notification can be about (README: Notifications). */
-export const NOTIFIED_REASONS = ["Warning", "Recovered", "Frozen", "Unfrozen", "RolledBack", "RollbackSkipped", "CanaryPromoted", "CanaryFailed"];
-/** Event reasons that only a reading of Prometheus can decide: none may come from a pass that had no data. */
-export const METRIC_DRIVEN_REASONS = ["Warning", "Recovered", "Frozen", "Unfrozen", "RolledBack", "RollbackSkipped", "CanaryCheckFailed", "AutoscalingBoosted", "AutoscalingRestored"];
 
 const FROZEN_LABEL = "tollgate.dev/frozen";
 const iso = (t: number) => new Date(t).toISOString();
@@ -138,6 +136,82 @@ export function statusWrites(writes: readonly Write[], namespace: string): Map<s
   return out;
 }
 
+export interface Decision {
+  at: number;
+  profile: string;
+  /** What the recorded status says was decided. */
+  kind: "freeze" | "unfreeze" | "warning" | "recovered" | "rollback" | "rollback-skipped" | "cpu-target" | "canary-step" | "canary-check-failed" | "canary-weight" | "canary-promoted" | "canary-failed";
+  /** Only a reading of Prometheus can decide it: no pass without data may record it. */
+  metricDriven: boolean;
+  detail: string;
+  /** The notifications the same status write queued. */
+  notified: string[];
+}
+
+type Cond = { type?: string; status?: string; reason?: string; lastTransitionTime?: string };
+const cond = (s: Record<string, unknown>, type: string) => ((s.conditions as Cond[] | undefined) ?? []).find((c) => c.type === type);
+
+/** The notification each kind of decision is told by (README: Notifications); a freeze or an unfreeze tells the budget's crossing too. */
+export const NOTIFIED_BY: Partial<Record<Decision["kind"], string>> = {
+  freeze: "Frozen",
+  unfreeze: "Unfrozen",
+  warning: "Warning",
+  recovered: "Recovered",
+  rollback: "RolledBack",
+  "rollback-skipped": "RollbackSkipped",
+  "canary-promoted": "CanaryPromoted",
+  "canary-failed": "CanaryFailed",
+};
+
+/**
+ * The decisions the operator recorded, from one status write to the next of each profile: the
+ * conditions README names (DeploymentsFrozen, BudgetHealthy, RolledBack, RollbackSkipped), the HPA's
+ * CPU target, and the canary's weight, failed checks and phase.
+ */
+export function decisions(statuses: ReturnType<typeof statusWrites>): Decision[] {
+  const out: Decision[] = [];
+  for (const [profile, list] of statuses) {
+    for (let i = 1; i < list.length; i++) {
+      const prev = list[i - 1]!.status;
+      const next = list[i]!.status;
+      const at = list[i]!.at;
+      const notified = ((next.outbox as Array<{ kind?: string; reason?: string; at?: string }> | undefined) ?? [])
+        .filter((e) => e.kind === "Notification" && Math.abs(Date.parse(e.at ?? "") - at) <= 60_000)
+        .map((e) => e.reason ?? "");
+      const add = (kind: Decision["kind"], metricDriven: boolean, detail: string) => out.push({ at, profile, kind, metricDriven, detail, notified });
+      const flip = (type: string) => {
+        const a = cond(prev, type);
+        const b = cond(next, type);
+        return a && b && a.status !== b.status ? { from: a, to: b } : undefined;
+      };
+      const df = flip("DeploymentsFrozen");
+      if (df) add(df.to.status === "True" ? "freeze" : "unfreeze", true, `DeploymentsFrozen ${df.from.status} → ${df.to.status} (${df.to.reason ?? ""})`);
+      const bh = flip("BudgetHealthy");
+      if (bh) add(bh.to.status === "False" ? "warning" : "recovered", true, `BudgetHealthy ${bh.from.status} → ${bh.to.status} (${bh.to.reason ?? ""})`);
+      for (const [type, kind] of [["RolledBack", "rollback"], ["RollbackSkipped", "rollback-skipped"]] as const) {
+        const a = cond(prev, type);
+        const b = cond(next, type);
+        if (b?.status === "True" && (a?.status !== "True" || a.lastTransitionTime !== b.lastTransitionTime)) add(kind, true, `${type} True (${b.reason ?? ""})`);
+      }
+      const cpu0 = (prev.autoscaling as { cpuTarget?: number } | undefined)?.cpuTarget;
+      const cpu1 = (next.autoscaling as { cpuTarget?: number } | undefined)?.cpuTarget;
+      if (cpu0 !== undefined && cpu1 !== undefined && cpu0 !== cpu1) add("cpu-target", true, `HPA CPU target ${cpu0} → ${cpu1} %`);
+      const c0 = prev.canary as { weight?: number; failedChecks?: number; phase?: string } | undefined;
+      const c1 = next.canary as { weight?: number; failedChecks?: number; phase?: string } | undefined;
+      if (c0 && c1) {
+        if ((c1.failedChecks ?? 0) > (c0.failedChecks ?? 0)) add("canary-check-failed", true, `failed checks ${c0.failedChecks ?? 0} → ${c1.failedChecks}`);
+        const w0 = c0.weight ?? 0;
+        const w1 = c1.weight ?? 0;
+        // A step forward from a weight above 0 is a passed check; a start, a promotion or an abort is not a reading.
+        if (w1 !== w0) add(w0 > 0 && w1 > w0 ? "canary-step" : "canary-weight", w0 > 0 && w1 > w0, `canary weight ${w0} → ${w1} %`);
+        if (c1.phase !== c0.phase && c1.phase === "Succeeded") add("canary-promoted", false, `canary ${c0.phase} → Succeeded`);
+        if (c1.phase !== c0.phase && c1.phase === "Failed") add("canary-failed", false, `canary ${c0.phase} → Failed`);
+      }
+    }
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
 /** The canary's weight in a VirtualService: the weight of http[0]'s route to subset "canary" (0 when none). */
 export function canaryWeight(vs: unknown): number | undefined {
   const http = (vs as { spec?: { http?: Array<{ route?: Array<{ destination?: { subset?: string }; weight?: number }> }> } } | undefined)?.spec?.http;
@@ -222,9 +296,9 @@ export function budgetAt(c: Counters, namespace: string, p: Profile, t: number) 
   return { worst, slos };
 }
 
-export function checkRollbacks(run: RunData, occurrences: readonly Occurrence[]): Violation[] {
+export function checkRollbacks(run: RunData, decided: readonly Decision[]): Violation[] {
   const out: Violation[] = [];
-  for (const o of occurrences.filter((x) => x.reason === "RolledBack")) {
+  for (const o of decided.filter((x) => x.kind === "rollback")) {
     const p = run.profiles.find((x) => x.name === o.profile);
     if (!p) continue;
     const from = o.at - p.evaluationIntervalMs - ROLLBACK_LOOKBACK_SLACK_MS;
@@ -241,15 +315,20 @@ export function checkRollbacks(run: RunData, occurrences: readonly Occurrence[])
         check: "rollback-justified",
         profile: p.name,
         at: iso(o.at),
-        message: `rolled back, but between ${iso(from)} and the RolledBack Event the checker's budget never reached rollbackAt ${p.rollbackAt} % (− ${ROLLBACK_MARGIN_PCT}) while burning`,
-        evidence: { highest: best.consumed === undefined ? "no verdict" : { ...best, at: iso(best.t) }, event: o.event },
+        message: `rolled back (${o.detail}), but between ${iso(from)} and then the checker's budget never reached rollbackAt ${p.rollbackAt} % (− ${ROLLBACK_MARGIN_PCT}) while burning`,
+        evidence: { highest: best.consumed === undefined ? "no verdict" : { ...best, at: iso(best.t) } },
       });
     }
   }
   return out;
 }
 
-export function checkFreezes(run: RunData, allTerms: readonly Term[]): Violation[] {
+/** How long each freeze that came took, from when it was due (outside the excused windows), in ms. */
+export interface FreezeStats {
+  reactionsMs: number[];
+}
+
+export function checkFreezes(run: RunData, allTerms: readonly Term[], stats: FreezeStats = { reactionsMs: [] }): Violation[] {
   const start = Date.parse(run.meta.activeFrom);
   const end = Date.parse(run.meta.operatorsStoppedAt);
   const excused = [
@@ -267,7 +346,9 @@ export function checkFreezes(run: RunData, allTerms: readonly Term[]): Violation
     for (let t = start; t <= end; t += 1_000) {
       const worst = budgetAt(run.counters, run.meta.namespace, p, t).worst;
       const due = worst !== undefined && worst >= p.freezeAt + FREEZE_MARGIN_PCT;
-      if (!due || frozenAt(timeline, t) || within(t, excused)) {
+      const frozen = frozenAt(timeline, t);
+      if (frozen && since !== undefined && !reported) stats.reactionsMs.push(t - since);
+      if (!due || frozen || within(t, excused)) {
         since = undefined;
         reported = false;
         peak = 0;
@@ -295,24 +376,14 @@ function lastBefore(timeline: ReadonlyArray<{ at: number; frozen: boolean }>, t:
   return p ? { at: iso(p.at), frozen: p.frozen } : "none";
 }
 
-export function checkNoActionWithoutPrometheus(run: RunData, occurrences: readonly Occurrence[]): Violation[] {
+export function checkNoActionWithoutPrometheus(run: RunData, decided: readonly Decision[]): Violation[] {
   const end = Date.parse(run.meta.operatorsStoppedAt);
   const down = faultWindows(run.faults, PROMETHEUS_FAULTS, end);
   const out: Violation[] = [];
-  const during = (t: number) => down.find((w) => w.from + PROMETHEUS_ACTION_SLACK_MS <= t && t <= w.to);
-  for (const o of occurrences) {
-    if (!METRIC_DRIVEN_REASONS.includes(o.reason)) continue;
-    const w = during(o.at);
-    if (w) out.push({ check: "no-action-without-prometheus", profile: o.profile, at: iso(o.at), message: `${o.reason} while Prometheus was unreachable (${w.fault} ${iso(w.from)} – ${iso(w.to)})`, evidence: { event: o.event } });
-  }
-  for (const p of run.profiles) {
-    if (!p.canary) continue;
-    for (const c of weightChanges(run.writes, run.meta.namespace, p.canary.service)) {
-      // A step forward from a weight above 0 is a passed check: only a reading of Prometheus decides it.
-      if (c.user !== run.meta.operatorUser || c.from === 0 || c.to <= c.from) continue;
-      const w = during(c.at);
-      if (w) out.push({ check: "no-action-without-prometheus", profile: p.name, at: iso(c.at), message: `canary advanced ${c.from} → ${c.to} % while Prometheus was unreachable (${w.fault} ${iso(w.from)} – ${iso(w.to)})` });
-    }
+  for (const d of decided) {
+    if (!d.metricDriven) continue;
+    const w = down.find((x) => x.from + PROMETHEUS_ACTION_SLACK_MS <= d.at && d.at <= x.to);
+    if (w) out.push({ check: "no-action-without-prometheus", profile: d.profile, at: iso(d.at), message: `${d.kind} (${d.detail}) recorded while Prometheus was unreachable (${w.fault} ${iso(w.from)} – ${iso(w.to)})` });
   }
   return out;
 }
@@ -342,7 +413,7 @@ export function recordedEntries(statuses: ReturnType<typeof statusWrites>): Map<
   return out;
 }
 
-export function checkNotifications(run: RunData, occurrences: readonly Occurrence[]): Violation[] {
+export function checkNotifications(run: RunData, decided: readonly Decision[]): Violation[] {
   const out: Violation[] = [];
   const stop = Date.parse(run.meta.operatorsStoppedAt);
   const statuses = statusWrites(run.writes, run.meta.namespace);
@@ -367,7 +438,13 @@ export function checkNotifications(run: RunData, occurrences: readonly Occurrenc
   for (const n of recorded.values()) {
     const got = accepted.get(n.id) ?? [];
     if (got.length > 1) {
-      out.push({ check: "notified-once", profile: n.profile, at: iso(n.recorded), message: `${n.reason} (${n.id}) was accepted ${got.length} times`, evidence: got.map((g) => g.at) });
+      out.push({
+        check: "notification-redelivered",
+        profile: n.profile,
+        at: iso(n.recorded),
+        message: `${n.reason} (${n.id}) was accepted ${got.length} times: the receiver got a message it had already taken`,
+        evidence: got.map((g) => g.at),
+      });
     } else if (got.length === 0 && !pendingAtStop.has(n.id) && n.recorded < stop - NOTIFY_GRACE_MS) {
       const tries = run.receiver.filter((r) => r.key === n.id).map((r) => `${r.at} ${r.status}`);
       out.push({ check: "notified-once", profile: n.profile, at: iso(n.recorded), message: `${n.reason} (${n.id}) was recorded but never accepted by the receiver`, evidence: { attempts: tries } });
@@ -377,17 +454,15 @@ export function checkNotifications(run: RunData, occurrences: readonly Occurrenc
     if (recorded.has(key)) continue;
     out.push({ check: "notified-once", at: got[0]!.at, message: `the receiver accepted notification ${key} that no status ever recorded`, evidence: got[0]!.body });
   }
-  // Every notifiable transition the operator told as an Event was also queued as a notification: the
-  // Event is named <profile>.<outbox id>, and its pass recorded a notification of the same reason at
-  // the same time.
-  const notifications = [...recorded.values()];
-  for (const o of occurrences) {
-    if (!NOTIFIED_REASONS.includes(o.reason) || o.at > stop) continue;
-    const entry = entries.get(o.event.slice(o.profile.length + 1));
-    const twin = entry
-      ? notifications.some((n) => n.profile === o.profile && n.reason === o.reason && Math.abs(n.decided - entry.decided) <= NOTIFY_PAIR_MS)
-      : notifications.some((n) => n.profile === o.profile && n.reason === o.reason && n.decided <= o.at + NOTIFY_PAIR_MS && o.at - n.decided <= NOTIFY_GRACE_MS);
-    if (!twin) out.push({ check: "notified-once", profile: o.profile, at: iso(o.at), message: `Event ${o.reason} (${o.event}) has no notification recorded for it` });
+  // Each notifiable transition queued its notification in the status that recorded it. A freeze also
+  // tells the crossing of warnAt it implies, and an unfreeze the recovery, so those need no Warning or
+  // Recovered of their own.
+  for (const d of decided) {
+    const want = NOTIFIED_BY[d.kind];
+    if (!want || d.at > stop) continue;
+    const sameWrite = decided.filter((x) => x.profile === d.profile && x.at === d.at).map((x) => x.kind);
+    if ((d.kind === "warning" && sameWrite.includes("freeze")) || (d.kind === "recovered" && sameWrite.includes("unfreeze"))) continue;
+    if (!d.notified.includes(want)) out.push({ check: "notified-once", profile: d.profile, at: iso(d.at), message: `${d.kind} (${d.detail}) recorded with no ${want} notification queued`, evidence: { queued: d.notified } });
   }
   return out;
 }
@@ -416,6 +491,30 @@ export function checkFiniteStatuses(run: RunData): Violation[] {
   for (const [profile, list] of statusWrites(run.writes, run.meta.namespace)) for (const s of list) judge(profile, s.at, s.status, "status write in the audit log");
   for (const s of run.statuses as StatusSample[]) judge(s.name, Date.parse(s.at), s.status ?? {}, "sampled with a list of the profiles");
   return out;
+}
+
+/**
+ * "Record, then act": a pass acts only on a status the API server stored. A status the server refuses
+ * as invalid (422) is a pass that cannot be recorded; reported once per profile and message, with the
+ * count and the first time.
+ */
+export function checkStatusesAccepted(run: RunData): Violation[] {
+  const refused = new Map<string, { profile: string; message: string; count: number; first: number }>();
+  for (const w of run.writes) {
+    if (w.resource !== RESOURCES.profiles || w.subresource !== "status" || w.namespace !== run.meta.namespace || w.user !== run.meta.operatorUser || w.code !== 422) continue;
+    const message = String((w.responseObject as { message?: string } | undefined)?.message ?? "422 Invalid");
+    const key = `${w.name ?? ""}\u0000${message}`;
+    const r = refused.get(key) ?? { profile: w.name ?? "", message, count: 0, first: w.at };
+    r.count++;
+    refused.set(key, r);
+  }
+  return [...refused.values()].map((r) => ({
+    check: "status-accepted",
+    profile: r.profile,
+    at: iso(r.first),
+    message: `the API server refused ${r.count} status write(s) as invalid: ${r.message.slice(0, 400)}`,
+    evidence: (run.writes.find((w) => w.name === r.profile && w.subresource === "status" && w.code === 422 && w.at === r.first)?.requestObject as { status?: { slos?: unknown } } | undefined)?.status?.slos,
+  }));
 }
 
 /** A weight may stay, go to 0, or move up by one stepWeight (capped at maxWeight). */
@@ -464,40 +563,60 @@ export function slope(points: ReadonlyArray<[number, number]>): number {
 export interface MemoryVerdict {
   identity: string;
   pid: number;
+  role: "leader" | "standby";
   samples: number;
   mibPerMin: number;
   firstMiB: number;
   lastMiB: number;
 }
 
-/** Per operator process alive through enough of the second half of the active run: its RSS slope. */
-export function memorySlopes(rss: readonly RssSample[], activeFrom: number, activeTo: number): MemoryVerdict[] {
+/**
+ * Per operator process and role stint (leader or standby, from the lease terms): the RSS slope over the
+ * samples in the active run's second half, once the process has been in that role for MEMORY_SETTLE_MS.
+ */
+export function memorySlopes(rss: readonly RssSample[], allTerms: readonly Term[], activeFrom: number, activeTo: number): MemoryVerdict[] {
   const mid = (activeFrom + activeTo) / 2;
   const byPid = new Map<number, RssSample[]>();
-  for (const s of rss) {
-    const t = Date.parse(s.at);
-    if (t < mid || t > activeTo) continue;
-    byPid.set(s.pid, [...(byPid.get(s.pid) ?? []), s]);
-  }
+  for (const s of rss) byPid.set(s.pid, [...(byPid.get(s.pid) ?? []), s]);
+  const leading = (identity: string, t: number) => allTerms.some((x) => x.holder === identity && x.from <= t && t <= x.to);
   const out: MemoryVerdict[] = [];
   for (const [pid, list] of byPid) {
-    const pts = list.map((s): [number, number] => [(Date.parse(s.at) - mid) / 60_000, s.rssKiB / 1024]);
-    const span = pts.at(-1)![0] - pts[0]![0];
-    if (pts.length < MEMORY_MIN_SAMPLES || span * 60_000 < MEMORY_MIN_COVER * (activeTo - mid)) continue;
-    out.push({ identity: list[0]!.identity, pid, samples: pts.length, mibPerMin: slope(pts), firstMiB: pts[0]![1], lastMiB: pts.at(-1)![1] });
+    const identity = list[0]!.identity;
+    // Stints: runs of samples in one role; each starts at the process's first sample or a role change.
+    let stintStart = Date.parse(list[0]!.at);
+    let role = leading(identity, stintStart);
+    let pts: Array<[number, number]> = [];
+    const close = () => {
+      const span = pts.length ? (pts.at(-1)![0] - pts[0]![0]) * 60_000 : 0;
+      if (pts.length >= MEMORY_MIN_SAMPLES && span >= MEMORY_MIN_SPAN_MS) {
+        out.push({ identity, pid, role: role ? "leader" : "standby", samples: pts.length, mibPerMin: slope(pts), firstMiB: pts[0]![1], lastMiB: pts.at(-1)![1] });
+      }
+      pts = [];
+    };
+    for (const s of list) {
+      const t = Date.parse(s.at);
+      const now = leading(identity, t);
+      if (now !== role) {
+        close();
+        role = now;
+        stintStart = t;
+      }
+      if (t >= mid && t <= activeTo && t - stintStart >= MEMORY_SETTLE_MS) pts.push([(t - mid) / 60_000, s.rssKiB / 1024]);
+    }
+    close();
   }
   return out;
 }
 
-export function checkMemory(run: RunData): { verdicts: MemoryVerdict[]; violations: Violation[] } {
-  const verdicts = memorySlopes(run.rss, Date.parse(run.meta.activeFrom), Date.parse(run.meta.activeTo));
+export function checkMemory(run: RunData, allTerms: readonly Term[]): { verdicts: MemoryVerdict[]; violations: Violation[] } {
+  const verdicts = memorySlopes(run.rss, allTerms, Date.parse(run.meta.activeFrom), Date.parse(run.meta.activeTo));
   return {
     verdicts,
     violations: verdicts
       .filter((v) => v.mibPerMin > MEMORY_SLOPE_MAX_MIB_PER_MIN)
       .map((v) => ({
         check: "memory-slope",
-        message: `operator ${v.identity} (pid ${v.pid}): RSS grew ${v.mibPerMin.toFixed(2)} MiB/min over the run's second half (${v.firstMiB.toFixed(0)} → ${v.lastMiB.toFixed(0)} MiB, ${v.samples} samples; limit ${MEMORY_SLOPE_MAX_MIB_PER_MIN})`,
+        message: `operator ${v.identity} (pid ${v.pid}, ${v.role}): RSS grew ${v.mibPerMin.toFixed(2)} MiB/min over the run's second half (${v.firstMiB.toFixed(0)} → ${v.lastMiB.toFixed(0)} MiB, ${v.samples} samples; limit ${MEMORY_SLOPE_MAX_MIB_PER_MIN})`,
       })),
   };
 }
@@ -505,29 +624,35 @@ export function checkMemory(run: RunData): { verdicts: MemoryVerdict[]; violatio
 export interface Report {
   violations: Violation[];
   decisions: number;
-  decisionsByReason: Record<string, number>;
+  decisionsByKind: Record<string, number>;
+  eventsByReason: Record<string, number>;
   faults: number;
   faultsByKind: Record<string, number>;
   memory: MemoryVerdict[];
   terms: number;
+  freezeReactionsMs: number[];
+  rollbacksJudged: number;
   notes: string[];
 }
 
 /** Every check over one run. */
 export function checkRun(run: RunData): Report {
   const occurrences = operatorEvents(run.writes, run.meta.namespace, run.meta.operatorUser);
+  const decided = decisions(statusWrites(run.writes, run.meta.namespace));
   const allTerms = terms(leaseRecords(run.writes, run.meta.lease.namespace, run.meta.lease.name));
-  const memory = checkMemory(run);
+  const memory = checkMemory(run, allTerms);
+  const freezeStats: FreezeStats = { reactionsMs: [] };
   const notes: string[] = [];
   if (run.writes.length === 0) notes.push("the audit log holds no writes for this run: the checks that read it saw nothing");
-  if (memory.verdicts.length === 0) notes.push("no operator process lived through enough of the run's second half to judge its memory");
+  if (memory.verdicts.length === 0) notes.push(`memory not judged: no operator process stayed in one role for ${(MEMORY_SETTLE_MS + MEMORY_MIN_SPAN_MS) / 60_000} min within the run's second half`);
   const violations = [
     ...checkLeaseTerms(run),
-    ...checkRollbacks(run, occurrences),
-    ...checkFreezes(run, allTerms),
-    ...checkNoActionWithoutPrometheus(run, occurrences),
-    ...checkNotifications(run, occurrences),
+    ...checkRollbacks(run, decided),
+    ...checkFreezes(run, allTerms, freezeStats),
+    ...checkNoActionWithoutPrometheus(run, decided),
+    ...checkNotifications(run, decided),
     ...checkFiniteStatuses(run),
+    ...checkStatusesAccepted(run),
     ...checkCanaryWeights(run),
     ...memory.violations,
   ];
@@ -535,12 +660,15 @@ export function checkRun(run: RunData): Report {
   const begun = run.faults.filter((f) => f.phase === "begin");
   return {
     violations,
-    decisions: occurrences.length,
-    decisionsByReason: count(occurrences.map((o) => o.reason)),
+    decisions: decided.length,
+    decisionsByKind: count(decided.map((d) => d.kind)),
+    eventsByReason: count(occurrences.map((o) => o.reason)),
     faults: begun.length,
     faultsByKind: count(begun.map((f) => f.fault)),
     memory: memory.verdicts,
     terms: allTerms.length,
+    freezeReactionsMs: freezeStats.reactionsMs,
+    rollbacksJudged: decided.filter((d) => d.kind === "rollback").length,
     notes,
   };
 }
