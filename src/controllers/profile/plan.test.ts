@@ -223,3 +223,17 @@ describe("plan: canary progress is recorded with the pass", () => {
     expect(again.status.outbox).toEqual(first.status.outbox);
   });
 });
+
+describe("plan: a canary out of the tenant's scope", () => {
+  it("takes down the VirtualService it wrote before the operator narrowed what it allows", () => {
+    const cspec = canarySpec();
+    const vs = virtualService("games", "game", cspec.canary!, { primary: 100, canary: 0 }, "uid-game");
+    const owned = { virtualServices: [vs], destinationRules: [], hpas: [] };
+    const p = plan(
+      snapshot(profile("game", cspec), { spec: cspec, owned, managed: owned, problem: { field: "spec.canary.service.gateways[0]", reason: "GatewayNotAllowed", message: "shared/public is not allowed" } }),
+      at(0),
+    );
+    expect(ready(p.status)).toMatchObject({ status: "False", reason: "GatewayNotAllowed" });
+    expect(p.actions).toEqual([{ kind: "istio", op: "delete", resource: "VirtualService", name: vs.metadata.name }]);
+  });
+});

@@ -41,8 +41,12 @@ export function plan(s: Snapshot, now: Date): Plan {
   const spec = s.spec;
   const interval = timerDelay(parseDuration(spec.policy.evaluationInterval));
   if (s.problem) {
-    // Refused by Prometheus (a parse error, several series): its answers may change, so look again.
-    return { ...refused(s, s.problem.reason ?? "InvalidSpec", `${s.problem.field}: ${s.problem.message}`, finalizer, now), requeueAfterMs: interval };
+    // A route out of the tenant's scope comes down at once: the operator may have written it before
+    // its allowed hosts or gateways were narrowed.
+    const outOfScope = s.problem.reason === "HostNotAllowed" || s.problem.reason === "GatewayNotAllowed";
+    const routes: Action[] = outOfScope ? s.owned.virtualServices.map((vs) => ({ kind: "istio", op: "delete", resource: "VirtualService", name: vs.metadata.name })) : [];
+    // Otherwise refused by Prometheus or the operator's checks, whose answers may change: look again.
+    return { ...refused(s, s.problem.reason ?? "InvalidSpec", `${s.problem.field}: ${s.problem.message}`, [...finalizer, ...routes], now), requeueAfterMs: interval };
   }
   if (s.claimedBy) {
     const release = planRelease(s, spec.targetRef.name, { ownedObjects: true });
