@@ -5,7 +5,7 @@ import { profileSpecSchema } from "../src/api/profile.ts";
 import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
 import { Resources } from "../src/kube/resources.ts";
 import { PrometheusClient } from "../src/prometheus/client.ts";
-import { isPlanError, planSlo } from "../src/slo/plan.ts";
+import { budgetExpr, measureReaction } from "./support/reaction.ts";
 import type { Deployment } from "../src/workload/deployment.ts";
 import { ALLOWED_NOTIFICATION_HOST, CORPUS, KINDS, expectationOf, isApi, type CorpusCase, type CorpusContext, type Expectation, type OperatorRefusal } from "./corpus/cases.ts";
 import { startSimulator, type Simulator } from "./simulator/client.ts";
@@ -315,10 +315,8 @@ describe("a corpus of malformed and hostile profiles", () => {
       const kube = new KubeClient(loadKubeConfig(env.KUBECONFIG));
       const prom = new PrometheusClient({ url: env.PROMETHEUS_URL, retries: 0, timeoutMs: 2_000 });
       const spec = profileSpecSchema.parse(healthySpec);
-      const plan = planSlo({ namespace: ns, name: "steady", spec }, spec.slos[0]!);
-      if (isPlanError(plan)) throw new Error(plan.error);
       // The very expression Tollgate evaluates for the SLO window's budget.
-      const expr = plan.errorRatios.find((e) => e.window === plan.window)!.expr;
+      const expr = budgetExpr(ns, "steady", spec);
       const budget = 1 - OBJECTIVE / 100;
 
       await waitFor("the healthy profile measured and Healthy", async () => {
@@ -331,19 +329,7 @@ describe("a corpus of malformed and hostile profiles", () => {
 
       // Ten times the budget rate: the one-minute window crosses 100 % within seconds.
       await sim!.setWorkload(ns, "steady", { errorRatio: 0.05 });
-      let crossedAt: number | undefined;
-      let pausedAt: number | undefined;
-      const deadline = Date.now() + 120_000;
-      while (pausedAt === undefined && Date.now() < deadline) {
-        const now = Date.now();
-        if (crossedAt === undefined) {
-          const ratio = (await prom.query(expr).catch(() => []))[0]?.value;
-          if (ratio !== undefined && ratio / budget >= 1) crossedAt = now;
-        }
-        const d = await kube.find<Deployment>(Resources.Deployment, ns, "steady");
-        if (d?.spec?.paused) pausedAt = Date.now();
-        await sleep(Math.max(0, 100 - (Date.now() - now)));
-      }
+      const { crossedAt, pausedAt } = await measureReaction({ prom, kube, namespace: ns, deployment: "steady", expr, budget });
       expect(crossedAt, "the budget never crossed 100 % in Prometheus").toBeDefined();
       expect(pausedAt, "the Deployment was never paused").toBeDefined();
       const gap = pausedAt! - crossedAt!;

@@ -6,10 +6,8 @@ import { spawnSync } from "node:child_process";
 import { parseDuration } from "../src/api/duration.ts";
 import { profileSpecSchema } from "../src/api/profile.ts";
 import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
-import type { Deployment } from "../src/workload/deployment.ts";
-import { Resources } from "../src/kube/resources.ts";
 import { PrometheusClient } from "../src/prometheus/client.ts";
-import { isPlanError, planSlo } from "../src/slo/plan.ts";
+import { budgetExpr, measureReaction } from "../e2e/support/reaction.ts";
 import { startSimulator } from "../e2e/simulator/client.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
 import { applyYaml, installCrds, kubectlOk } from "../e2e/support/kubectl.ts";
@@ -55,11 +53,7 @@ async function main(): Promise<void> {
       await sim.setWorkload(ns, name, { rate: 1000, errorRatio: 0 });
       await applyYaml(JSON.stringify(profile(name)), ns);
       operators.push(startOperator(["--namespace", ns, "--prometheus-url", env.PROMETHEUS_URL], { TOLLGATE_LOG_LEVEL: "warn" }));
-      const p = profile(name);
-      const plan = planSlo({ namespace: ns, name, spec: profileSpecSchema.parse(p.spec) }, profileSpecSchema.parse(p.spec).slos[0]!);
-      if (isPlanError(plan)) throw new Error(plan.error);
-      const expr = plan.errorRatios.find((e) => e.window === plan.window)!.expr;
-      runs.push({ ns, name, expr });
+      runs.push({ ns, name, expr: budgetExpr(ns, name, profileSpecSchema.parse(profile(name).spec)) });
     }
     for (const r of runs) await kubectlOk(["-n", r.ns, "rollout", "status", `deployment/${r.name}`, "--timeout=60s"]);
     process.stdout.write(`${RUNS} profiles, evaluationInterval ${INTERVAL}, window 1m, 99.5 %: healthy traffic for 20 s, then 1 % errors\n`);
@@ -69,19 +63,7 @@ async function main(): Promise<void> {
       runs.map(async (r, i) => {
         await sleep(i * 1_700); // spread the crossings over the evaluation cycle
         await sim.setWorkload(r.ns, r.name, { errorRatio: 0.01 });
-        let crossedAt: number | undefined;
-        let pausedAt: number | undefined;
-        const deadline = Date.now() + 120_000;
-        while (pausedAt === undefined && Date.now() < deadline) {
-          const now = Date.now();
-          if (crossedAt === undefined) {
-            const ratio = (await prom.query(r.expr).catch(() => []))[0]?.value;
-            if (ratio !== undefined && (100 * ratio) / 0.005 >= 100) crossedAt = now;
-          }
-          const d = await kube.get<Deployment>(Resources.Deployment, r.ns, r.name);
-          if (d.spec?.paused) pausedAt = Date.now();
-          await sleep(Math.max(0, POLL_MS - (Date.now() - now)));
-        }
+        const { crossedAt, pausedAt } = await measureReaction({ prom, kube, namespace: r.ns, deployment: r.name, expr: r.expr, budget: 0.005, pollMs: POLL_MS });
         return { name: r.name, crossedAt, pausedAt };
       }),
     );
