@@ -96,6 +96,7 @@ function run(cmd: string, args: string[], log: string): Promise<number> {
 
 interface Context {
   runDir: string;
+  prometheusUrl: string;
   plan: SoakPlan;
   admin: KubeClient;
   faults: JsonlWriter;
@@ -117,9 +118,27 @@ async function startComponent(ctx: Context, name: string): Promise<void> {
   ctx.stopped = undefined;
 }
 
+/** Polls Prometheus's /-/ready every 100 ms until it answers 200; resolves to that moment, or undefined once `until` settles first. */
+async function readyAt(url: string, until: Promise<unknown>): Promise<number | undefined> {
+  let over = false;
+  until.then(
+    () => (over = true),
+    () => (over = true),
+  );
+  while (!over) {
+    const ok = await fetch(new URL("/-/ready", url), { signal: AbortSignal.timeout(1_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return Date.now();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
 async function runFault(ctx: Context, f: Fault): Promise<void> {
-  const mark = (phase: "begin" | "end" | "note", extra: Record<string, unknown> = {}) =>
-    ctx.faults.write({ at: new Date().toISOString(), id: f.id, fault: f.kind, phase, ...extra });
+  const mark = (phase: "begin" | "end" | "note", extra: Record<string, unknown> = {}, at = Date.now()) =>
+    ctx.faults.write({ at: new Date(at).toISOString(), id: f.id, fault: f.kind, phase, ...extra });
   switch (f.kind) {
     case "prometheus-stop":
     case "apiserver-stop": {
@@ -128,8 +147,11 @@ async function runFault(ctx: Context, f: Fault): Promise<void> {
       ctx.stopped = component;
       await run("bash", [CLUSTER, "stop", component], clusterLog(ctx));
       await sleep(f.durationMs);
-      await startComponent(ctx, component);
-      mark("end", { component });
+      // The outage ends when Prometheus answers again, which is before cluster.sh sees it ready and returns.
+      const starting = startComponent(ctx, component);
+      const back = component === "prometheus" ? await readyAt(ctx.prometheusUrl, starting) : undefined;
+      await starting;
+      mark("end", { component }, back ?? Date.now());
       return;
     }
     case "prometheus-slow":
@@ -240,7 +262,7 @@ async function main(): Promise<number> {
     // An operator that only lets receivers under allowed URL prefixes be called must allow the soak's.
     env: { TOLLGATE_NOTIFICATION_ALLOWED_URLS: `${receiver.url}/` },
   });
-  const ctx: Context = { runDir, plan, admin, faults: jsonl(join(runDir, "faults.jsonl")), proxy, receiver, replicas };
+  const ctx: Context = { runDir, prometheusUrl: env.PROMETHEUS_URL, plan, admin, faults: jsonl(join(runDir, "faults.jsonl")), proxy, receiver, replicas };
   const timers: NodeJS.Timeout[] = [];
   const meta: Meta = {
     namespace: NS,

@@ -147,6 +147,11 @@ describe("decisions recorded in status", () => {
       status(3, "svc", { conditions: healthy, autoscaling: { cpuTarget: 60 }, canary: { phase: "Progressing", weight: 20, failedChecks: 1 } }),
       status(4, "svc", { conditions: healthy, autoscaling: { cpuTarget: 60 }, canary: { phase: "Failed", weight: 0, failedChecks: 2 } }),
       status(5, "svc", { conditions: rolledBack(5), outbox: [{ id: "n1", kind: "Notification", reason: "Frozen", at: at(5) }] }),
+      // A first verdict is no decision unless it is the bad one.
+      status(6, "other", { conditions: [c("BudgetHealthy", "Unknown"), c("DeploymentsFrozen", "Unknown")] }),
+      status(7, "other", { conditions: [c("BudgetHealthy", "True"), c("DeploymentsFrozen", "False")] }),
+      status(8, "new", { conditions: [c("BudgetHealthy", "Unknown"), c("DeploymentsFrozen", "Unknown")] }),
+      status(9, "new", { conditions: [c("BudgetHealthy", "False"), c("DeploymentsFrozen", "True")] }),
     ];
     expect(decided(run({ writes })).map((d) => [d.kind, d.metricDriven])).toEqual([
       ["cpu-target", true],
@@ -159,13 +164,15 @@ describe("decisions recorded in status", () => {
       ["freeze", true],
       ["warning", true],
       ["rollback", true],
+      ["freeze", true],
+      ["warning", true],
     ]);
   });
 });
 
 describe("actions while Prometheus is unreachable", () => {
   it("flag a metric-driven decision inside the window, but not one just after it began nor a decision of another kind", () => {
-    const faults = [fault(100, "prometheus-drop", "begin"), fault(130, "prometheus-drop", "end")];
+    const faults = [fault(100, "prometheus-drop", "begin"), fault(130.5, "prometheus-drop", "end")];
     const frozen = [c("BudgetHealthy", "False"), c("DeploymentsFrozen", "True"), c("RolledBack", "False")];
     const writes = [
       status(90, "svc", { conditions: healthy, canary: { weight: 0 } }),

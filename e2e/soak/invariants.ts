@@ -33,6 +33,8 @@ export const RECOVERY_MS = 20_000;
 export const LEADER_WARMUP_MS = 5_000;
 /** A metric-driven action this soon after Prometheus became unreachable came from a pass that read it before. */
 export const PROMETHEUS_ACTION_SLACK_MS = 2_000;
+/** The fault log's end of an outage is when the soak saw Prometheus answer again (polled every 100 ms): a pass may have read it this much earlier. */
+export const PROMETHEUS_BACK_SLACK_MS = 1_000;
 /** A transition recorded this close to the operators' stop may still be unsent. */
 export const NOTIFY_GRACE_MS = 30_000;
 /** Least-squares RSS slope above this is a leak... */
@@ -179,15 +181,18 @@ export function decisions(statuses: ReturnType<typeof statusWrites>): Decision[]
         .filter((e) => e.kind === "Notification" && Math.abs(Date.parse(e.at ?? "") - at) <= 60_000)
         .map((e) => e.reason ?? "");
       const add = (kind: Decision["kind"], metricDriven: boolean, detail: string) => out.push({ at, profile, kind, metricDriven, detail, notified });
-      const flip = (type: string) => {
-        const a = cond(prev, type);
+      // A condition's first verdict (from Unknown or absent) is no decision unless it is the bad one:
+      // a profile first seen over freezeAt is frozen, under warnAt it is not "recovered".
+      const flip = (type: string, bad: string) => {
+        const a = cond(prev, type)?.status ?? "Unknown";
         const b = cond(next, type);
-        return a && b && a.status !== b.status ? { from: a, to: b } : undefined;
+        if (!b || a === b.status || (b.status !== bad && a !== bad)) return undefined;
+        return { from: a, to: b };
       };
-      const df = flip("DeploymentsFrozen");
-      if (df) add(df.to.status === "True" ? "freeze" : "unfreeze", true, `DeploymentsFrozen ${df.from.status} → ${df.to.status} (${df.to.reason ?? ""})`);
-      const bh = flip("BudgetHealthy");
-      if (bh) add(bh.to.status === "False" ? "warning" : "recovered", true, `BudgetHealthy ${bh.from.status} → ${bh.to.status} (${bh.to.reason ?? ""})`);
+      const df = flip("DeploymentsFrozen", "True");
+      if (df) add(df.to.status === "True" ? "freeze" : "unfreeze", true, `DeploymentsFrozen ${df.from} → ${df.to.status} (${df.to.reason ?? ""})`);
+      const bh = flip("BudgetHealthy", "False");
+      if (bh) add(bh.to.status === "False" ? "warning" : "recovered", true, `BudgetHealthy ${bh.from} → ${bh.to.status} (${bh.to.reason ?? ""})`);
       for (const [type, kind] of [["RolledBack", "rollback"], ["RollbackSkipped", "rollback-skipped"]] as const) {
         const a = cond(prev, type);
         const b = cond(next, type);
@@ -382,7 +387,7 @@ export function checkNoActionWithoutPrometheus(run: RunData, decided: readonly D
   const out: Violation[] = [];
   for (const d of decided) {
     if (!d.metricDriven) continue;
-    const w = down.find((x) => x.from + PROMETHEUS_ACTION_SLACK_MS <= d.at && d.at <= x.to);
+    const w = down.find((x) => x.from + PROMETHEUS_ACTION_SLACK_MS <= d.at && d.at <= x.to - PROMETHEUS_BACK_SLACK_MS);
     if (w) out.push({ check: "no-action-without-prometheus", profile: d.profile, at: iso(d.at), message: `${d.kind} (${d.detail}) recorded while Prometheus was unreachable (${w.fault} ${iso(w.from)} – ${iso(w.to)})` });
   }
   return out;
