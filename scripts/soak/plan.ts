@@ -179,7 +179,8 @@ export function makePlan(opts: { seed: number; minutes: number; profiles: number
   const profiles: PlannedProfile[] = Array.from({ length: opts.profiles }, (_, i) => {
     const mode = modes[i % modes.length]!;
     const name = `${mode}-${String(Math.floor(i / modes.length) + 1).padStart(2, "0")}`;
-    return { name, mode, rate: r.int(20, 60), spec: profileSpec(name, mode, opts.receiverUrl) };
+    // A canary gets 10 % first: at 120 req/s and more its 10 s checks see the 100 events they need.
+    return { name, mode, rate: mode === "canary" ? r.int(120, 200) : r.int(20, 60), spec: profileSpec(name, mode, opts.receiverUrl) };
   });
 
   const traffic: TrafficChange[] = [];
