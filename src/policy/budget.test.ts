@@ -75,6 +75,14 @@ describe("status numbers", () => {
     expect(b).toEqual({ consumedPercent: 180, remainingPercent: 0, worstSlo: "availability", worstBurnRate: 0.2 });
   });
 
+  it("leaves burnRates out when no burn rate is a number: an empty map reaches the API server as null, which it refuses", () => {
+    const m = measure(at(0), { consumed: 40 });
+    m.slos[0] = { ...m.slos[0]!, burnRates: m.slos[0]!.burnRates.map((b) => ({ role: b.role, window: b.window })) };
+    const slos = sloStatuses(spec, {}, m);
+    expect(slos[0]).toMatchObject({ verdict: "Ok", consumedPercent: 40 });
+    expect(slos[0]).not.toHaveProperty("burnRates");
+  });
+
   it("truncates rather than rounds, so a shown number is past a threshold only when the real one is", () => {
     const slos = sloStatuses(spec, {}, measure(at(0), { consumed: 99.996, b5m: 1.009 }));
     expect(slos[0]).toMatchObject({ consumedPercent: 99.99, remainingPercent: 0.01, burnRates: { "5m": 1 } });

@@ -112,7 +112,8 @@ export function sloStatuses(spec: ProfileSpec, prev: ProfileStatus, m: Measureme
         ...(finite(got.sli) ? { sli: truncate(Math.min(100, Math.max(0, got.sli)), 3) } : {}),
         consumedPercent: consumed,
         remainingPercent: truncate(Math.max(0, 100 - consumed), 2),
-        burnRates,
+        // An empty map reaches the API server as null, which the schema refuses: the whole write with it.
+        ...(Object.keys(burnRates).length ? { burnRates } : {}),
         ...events,
         lastEvaluated: at,
       };
