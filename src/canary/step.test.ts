@@ -347,10 +347,10 @@ const cases: Case[] = [
 
   // A new target template under a running canary.
   {
-    name: "new revision mid-canary: the canary restarts for it",
+    name: "new revision mid-canary: the canary restarts for it from 0, never stepping down onto it",
     in: { status: running(3), target: target({ templateHash: NEWER, revision: 3 }), now: at(0.5) },
-    status: { phase: "Progressing", weight: 10, step: 1, failedChecks: 0, templateHash: NEWER, revision: 3, startedAt: iso(0.5), lastCheck: iso(0.5) },
-    actions: ["scalePrimary 3", "scaleCanary 3", "weights 90/10", "event CanaryRestarted"],
+    status: { phase: "Progressing", weight: 0, step: 0, failedChecks: 0, templateHash: NEWER, revision: 3, startedAt: iso(0.5), lastCheck: iso(0.5) },
+    actions: ["scalePrimary 3", "scaleCanary 3", "weights 100/0", "event CanaryRestarted"],
   },
   {
     name: "new revision mid-canary, canary pods rolling: restart with no traffic",

@@ -205,7 +205,10 @@ function idle(ctx: Ctx, s: CanaryStatus, pre: CanaryAction[], left: CanaryStatus
 function start(ctx: Ctx, pre: CanaryAction[], left: CanaryStatus | undefined): Step {
   const t = ctx.input.target;
   const c = ctx.canary;
-  const ready = warm(t);
+  // A canary that replaces one with traffic starts from 0, so the weight never steps down to a new,
+  // untested revision: it leaves the old one entirely, then rises from 0 one step at a time.
+  const warmed = warm(t);
+  const ready = warmed && !(left !== undefined && left.weight > 0);
   const weight = ready ? Math.min(c.stepWeight, c.maxWeight) : 0;
   const status: CanaryStatus = {
     phase: "Progressing",
@@ -218,7 +221,7 @@ function start(ctx: Ctx, pre: CanaryAction[], left: CanaryStatus | undefined): S
     lastCheck: ctx.now,
   };
   const plan = `+${c.stepWeight} % every ${c.interval} up to ${c.maxWeight} % while its burn rate stays at or under ${c.maxBurnRate}x`;
-  const now = ready ? `${weight} % of traffic now` : "no traffic until its pods are ready";
+  const now = ready ? `${weight} % of traffic now` : warmed ? "no traffic until the old canary's has left" : "no traffic until its pods are ready";
   const message = left
     ? `${rev(t)} replaced ${rev(left)} under test; its canary starts over: ${now}, ${plan}.`
     : `${rev(t)} runs as a canary beside ${ctx.primaryName}: ${now}, ${plan}.`;
@@ -227,7 +230,7 @@ function start(ctx: Ctx, pre: CanaryAction[], left: CanaryStatus | undefined): S
     cluster: [...pre, scaleCanary(ctx.full), weights(weight)],
     edge: [normal(left ? "CanaryRestarted" : "CanaryStarted", message)],
     requeueAfterMs: ready ? ctx.intervalMs : Math.min(POLL_MS, ctx.intervalMs),
-    summary: { active: true, reason: ready ? "Progressing" : "WaitingForCanaryPods", message },
+    summary: { active: true, reason: ready || warmed ? "Progressing" : "WaitingForCanaryPods", message },
   };
 }
 
