@@ -18,6 +18,7 @@ import { profileReconciler } from "./controllers/profile/reconcile.ts";
 import { errorKind } from "./controllers/profile/observe.ts";
 import { deploymentToProfiles, ownerToProfiles, TargetIndex } from "./controllers/profile/mappings.ts";
 import { StatusRecorder } from "./controllers/profile/record.ts";
+import { DeliveredMemory } from "./controllers/profile/act.ts";
 import { DeploymentActuator } from "./kube/actuators/deployment.ts";
 import { FinalizerActuator } from "./kube/actuators/finalizer.ts";
 import { HpaActuator } from "./kube/actuators/hpa.ts";
@@ -202,6 +203,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
             },
             events,
             notifier,
+            delivered: new DeliveredMemory(),
           }),
           workers: config.workers,
           sources: [

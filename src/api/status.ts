@@ -158,6 +158,7 @@ const outboxEntrySchema = z
     details: z.string().max(4096).optional().describe("The notification's numbers, as a JSON object of strings and numbers."),
     at: time("When the transition was decided."),
     attempts: z.int().min(0).optional().describe("Delivery passes tried so far."),
+    notBefore: time("When the next delivery pass may try: passes back off, 5 s doubling up to 5 min.").optional(),
     delivered: z.array(z.string()).optional().describe("Receivers that already accepted this notification: never sent to again."),
     lastError: z.string().max(4096).optional().describe("Why the last delivery pass failed for some receiver."),
   })

@@ -6,7 +6,7 @@ import type { Action } from "../../kube/actuators/actions.ts";
 import { silentLogger } from "../../log.ts";
 import type { DeliveryResult } from "../../notify/notifier.ts";
 import type { Notification } from "../../notify/messages.ts";
-import { act, MAX_DELIVERY_ATTEMPTS, type ActDeps } from "./act.ts";
+import { act, DeliveredMemory, MAX_DELIVERY_ATTEMPTS, retryDelayMs, type ActDeps } from "./act.ts";
 import { outboxEntries } from "./outbox.ts";
 import { NS, profile } from "./test-builders.ts";
 import { gameSpec } from "../../policy/test-builders.ts";
@@ -108,11 +108,26 @@ describe("act", () => {
   it("keeps a notification a receiver did not take, and next time sends it only to that receiver", async () => {
     const f = fakes({ answer: (r, attempt) => (r === "chat" && attempt === 1 ? { ok: false, permanent: false, error: "HTTP 503" } : { ok: true, permanent: false }) });
     const first = await act(f.deps, ctx(), [], recorded(), receivers, NOW);
-    expect(first.outbox).toEqual([{ ...outbox()[1], attempts: 1, delivered: ["pager"], lastError: "chat: HTTP 503" }]);
-    const second = await act(f.deps, ctx(), [], recorded(first.outbox), receivers, NOW);
+    expect(first.outbox).toEqual([{ ...outbox()[1], attempts: 1, notBefore: "2026-11-22T08:00:05.000Z", delivered: ["pager"], lastError: "chat: HTTP 503" }]);
+    // A pass before notBefore (another event brought the profile back) leaves it be.
+    const early = await act(f.deps, ctx(), [], recorded(first.outbox), receivers, new Date(NOW.getTime() + 1_000));
+    expect(early.outbox).toEqual(first.outbox);
+    expect(f.sent.map((s) => s.receiver)).toEqual(["pager"]);
+    const second = await act(f.deps, ctx(), [], recorded(first.outbox), receivers, new Date(NOW.getTime() + 5_000));
     expect(second.outbox).toEqual([]);
     expect(f.sent.map((s) => s.receiver)).toEqual(["pager", "chat"]);
-    expect(second.notifications).toEqual([{ event: "Frozen", sentAt: NOW.toISOString(), receivers: ["pager", "chat"] }]);
+    expect(second.notifications).toEqual([{ event: "Frozen", sentAt: new Date(NOW.getTime() + 5_000).toISOString(), receivers: ["pager", "chat"] }]);
+  });
+
+  it("never sends a notification twice to a receiver that took it, even while the status cannot record it", async () => {
+    const f = fakes();
+    const deps = { ...f.deps, delivered: new DeliveredMemory() };
+    await act(deps, ctx(), [], recorded(), receivers, NOW);
+    // The status write that would drop the entry failed (the API server is down): the next pass replans
+    // from the recorded outbox, which still holds it.
+    const again = await act(deps, ctx(), [], recorded(), receivers, NOW);
+    expect(again.outbox).toEqual([]);
+    expect(f.sent.map((s) => s.receiver)).toEqual(["pager", "chat"]);
   });
 
   it("finishes a notification a receiver refused for good, with the error in status", async () => {
@@ -125,12 +140,17 @@ describe("act", () => {
   it(`gives a notification up after ${MAX_DELIVERY_ATTEMPTS} passes`, async () => {
     const f = fakes({ answer: () => ({ ok: false, permanent: false, error: "HTTP 503" }) });
     let status = recorded();
+    let now = NOW;
     for (let pass = 1; pass < MAX_DELIVERY_ATTEMPTS; pass++) {
-      const done = await act(f.deps, ctx(), [], status, receivers, NOW);
+      const done = await act(f.deps, ctx(), [], status, receivers, now);
       expect(done.outbox.map((e) => e.attempts)).toEqual([pass]);
+      const next = new Date(done.outbox[0]!.notBefore!);
+      expect(next.getTime() - now.getTime()).toBe(retryDelayMs(pass));
+      now = next;
       status = recorded(done.outbox);
     }
-    const last = await act(f.deps, ctx(), [], status, receivers, NOW);
+    expect(now.getTime() - NOW.getTime()).toBeGreaterThan(10 * 60_000);
+    const last = await act(f.deps, ctx(), [], status, receivers, now);
     expect(last.outbox).toEqual([]);
     expect(last.notifications?.[0]?.error).toContain("HTTP 503");
   });

@@ -14,10 +14,52 @@ export interface ActDeps {
   events: Pick<EventRecorder, "record">;
   notifier: Pick<Notifier, "deliver">;
   metrics: Pick<SloMetrics, "actions">;
+  /** Who took which notification, remembered until the status says so. */
+  delivered?: DeliveredMemory;
 }
 
 /** A notification is tried over this many passes before it is given up, with the error kept in status. */
-export const MAX_DELIVERY_ATTEMPTS = 6;
+export const MAX_DELIVERY_ATTEMPTS = 8;
+const FIRST_RETRY_MS = 5_000;
+const MAX_RETRY_MS = 5 * 60_000;
+
+/** The wait before delivery pass `attempts + 1`: 5 s, doubling, at most 5 min (about 10 min in all). */
+export function retryDelayMs(attempts: number): number {
+  return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, attempts - 1));
+}
+
+/**
+ * The receivers that took each notification, per profile, kept in memory until the status that
+ * records it is written: while the API server cannot take that write (it is down, say), a retried
+ * pass would otherwise send the same notification again to a receiver that already has it.
+ */
+export class DeliveredMemory {
+  private readonly byProfile = new Map<string, Map<string, Set<string>>>();
+
+  get(profile: string, id: string): ReadonlySet<string> {
+    return this.byProfile.get(profile)?.get(id) ?? new Set();
+  }
+
+  add(profile: string, id: string, receiver: string): void {
+    let ids = this.byProfile.get(profile);
+    if (!ids) this.byProfile.set(profile, (ids = new Map()));
+    let receivers = ids.get(id);
+    if (!receivers) ids.set(id, (receivers = new Set()));
+    receivers.add(receiver);
+  }
+
+  /** Forgets the notifications of `profile` its recorded outbox no longer holds: the status has them. */
+  retain(profile: string, ids: ReadonlySet<string>): void {
+    const known = this.byProfile.get(profile);
+    if (!known) return;
+    for (const id of known.keys()) if (!ids.has(id)) known.delete(id);
+    if (known.size === 0) this.byProfile.delete(profile);
+  }
+
+  forget(profile: string): void {
+    this.byProfile.delete(profile);
+  }
+}
 
 export interface ActResult {
   /** The outbox left: entries not yet done, with their attempts and delivered receivers. */
@@ -51,13 +93,14 @@ export async function act(
 
   const left: OutboxEntry[] = [];
   let notifications = status.notifications;
+  deps.delivered?.retain(profileKey(ctx), new Set(outbox.map((e) => e.id)));
   for (const entry of outbox) {
     ctx.signal.throwIfAborted();
     if (entry.kind === "Event") {
       await deps.events.record(ctx.profile, entry.type ?? "Normal", entry.reason, entry.message, { id: entry.id });
       continue;
     }
-    const outcome = await deliver(deps, ctx, entry, receivers);
+    const outcome = await deliver(deps, ctx, entry, receivers, now);
     if (outcome.pending) left.push(outcome.pending);
     if (outcome.finished) notifications = recordOutcome(notifications, outcome.finished, now);
   }
@@ -97,11 +140,13 @@ interface Delivered {
  * it twice. It is finished when every receiver accepted or refused for good, or after
  * MAX_DELIVERY_ATTEMPTS passes.
  */
-async function deliver(deps: ActDeps, ctx: ActContext, entry: OutboxEntry, receivers: readonly Receiver[]): Promise<Delivered> {
+async function deliver(deps: ActDeps, ctx: ActContext, entry: OutboxEntry, receivers: readonly Receiver[], now: Date): Promise<Delivered> {
   const event = entry.reason as NotificationEvent;
   const listening = receivers.filter((r) => r.events.includes(event));
   if (listening.length === 0) return {};
-  const done = new Set(entry.delivered ?? []);
+  if (entry.notBefore !== undefined && Date.parse(entry.notBefore) > now.getTime()) return { pending: entry };
+  const key = profileKey(ctx);
+  const done = new Set([...(entry.delivered ?? []), ...(deps.delivered?.get(key, entry.id) ?? [])]);
   const notification = notificationFor(
     { namespace: ctx.namespace, name: ctx.profile.metadata?.name ?? "" },
     { event, summary: entry.message, severity: entry.severity ?? "warning", dedupKey: entry.dedupKey ?? entry.id, details: entryDetails(entry) },
@@ -109,16 +154,27 @@ async function deliver(deps: ActDeps, ctx: ActContext, entry: OutboxEntry, recei
     entry.id,
   );
   const results: DeliveryResult[] = await deps.notifier.deliver(listening, notification, { skip: [...done], signal: ctx.signal });
-  for (const r of results) if (r.ok) done.add(r.receiver);
+  for (const r of results) {
+    if (!r.ok) continue;
+    done.add(r.receiver);
+    deps.delivered?.add(key, entry.id, r.receiver);
+  }
   const failed = results.filter((r) => !r.ok);
   const attempts = (entry.attempts ?? 0) + 1;
   const error = failed.map((r) => `${r.receiver}: ${r.error ?? "failed"}`).join("; ");
   const retry = failed.some((r) => !r.permanent) && attempts < MAX_DELIVERY_ATTEMPTS;
-  if (retry) return { pending: { ...entry, attempts, delivered: [...done], lastError: error.slice(0, 4096) } };
+  if (retry) {
+    const notBefore = new Date(now.getTime() + retryDelayMs(attempts)).toISOString();
+    return { pending: { ...entry, attempts, notBefore, delivered: [...done], lastError: error.slice(0, 4096) } };
+  }
   return { finished: { event, receivers: [...done], ...(error ? { error: error.slice(0, 4096) } : {}) } };
 }
 
 function recordOutcome(list: ProfileStatus["notifications"], f: NonNullable<Delivered["finished"]>, now: Date): NonNullable<ProfileStatus["notifications"]> {
   const entry = { event: f.event, sentAt: now.toISOString(), ...(f.receivers.length ? { receivers: f.receivers } : {}), ...(f.error ? { error: f.error } : {}) };
   return [...(list ?? []).filter((n) => n.event !== f.event), entry];
+}
+
+function profileKey(ctx: ActContext): string {
+  return `${ctx.namespace}/${ctx.profile.metadata?.name ?? ""}`;
 }

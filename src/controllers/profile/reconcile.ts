@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { PerformanceProfile } from "../../api/types.ts";
-import type { ProfileStatus } from "../../api/status.ts";
+import type { OutboxEntry, ProfileStatus } from "../../api/status.ts";
 import type { Actuators } from "../../kube/actuators/actuator.ts";
 import { splitKey } from "../../kube/types.ts";
 import type { SloMetrics } from "../../metrics/slo-metrics.ts";
@@ -8,7 +8,7 @@ import type { Notifier } from "../../notify/notifier.ts";
 import { statusChanged } from "../../policy/status-changed.ts";
 import type { Result } from "../../runtime/controller.ts";
 import type { EventRecorder } from "../../runtime/events.ts";
-import { act } from "./act.ts";
+import { act, type DeliveredMemory } from "./act.ts";
 import { observe, type ObserveDeps } from "./observe.ts";
 import { withOutbox } from "./outbox.ts";
 import { plan } from "./plan.ts";
@@ -21,6 +21,8 @@ export interface ProfileReconcilerDeps extends ObserveDeps {
   events: Pick<EventRecorder, "record">;
   notifier: Pick<Notifier, "deliver">;
   metrics: SloMetrics;
+  /** Who took which notification, until the status records it; one per operator. */
+  delivered?: DeliveredMemory;
   /** Write status at least this often while numbers move, so it shows the budget is watched. */
   heartbeatMs?: number;
   now?: () => Date;
@@ -71,16 +73,22 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string, si
     if (!gone && statusChanged(next.status, after, { heartbeatMs })) await deps.recorder.record(stored, after);
     if (gone) forget(deps, key, warned);
     if (done.failed) throw done.failed.error;
-    const retry = done.outbox.length ? RETRY_MS * 2 ** Math.min(6, Math.max(0, ...done.outbox.map((e) => (e.attempts ?? 1) - 1))) : undefined;
-    const requeueAfterMs = Math.min(next.requeueAfterMs ?? Infinity, retry ?? Infinity);
+    const requeueAfterMs = Math.min(next.requeueAfterMs ?? Infinity, nextDelivery(done.outbox, now()));
     return Number.isFinite(requeueAfterMs) ? { requeueAfterMs } : {};
   };
+}
+
+/** How soon a notification the outbox still holds may be tried again: at its notBefore, at least 1 s on. */
+function nextDelivery(outbox: readonly OutboxEntry[], now: Date): number {
+  const due = outbox.map((e) => (e.notBefore === undefined ? RETRY_MS : Date.parse(e.notBefore) - now.getTime()));
+  return due.length ? Math.max(1_000, Math.min(...due)) : Infinity;
 }
 
 function forget(deps: ProfileReconcilerDeps, key: string, warned: Set<string>): void {
   const { namespace = "default", name } = splitKey(key);
   deps.metrics.forget(namespace, name);
   deps.recorder.forget(key);
+  deps.delivered?.forget(key);
   warned.delete(key);
   deps.recorded?.forget(namespace, name);
 }
