@@ -8,7 +8,7 @@ import { applyYaml, installCrds, kubectl, kubectlJson, kubectlOk } from "./suppo
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { CLEANUP_FINALIZER, deleteProfiles, findProfile } from "./support/profiles.ts";
 import { waitFor } from "./support/wait.ts";
-import { deploymentYaml } from "./support/workloads.ts";
+import { availabilityProfileYaml, deploymentYaml } from "./support/workloads.ts";
 
 // Who a Deployment belongs to, and how Tollgate gives it back: a profile carries Tollgate's finalizer,
 // and deleting it, or pointing it at another Deployment, first lifts the freeze it holds (and deletes
@@ -26,16 +26,8 @@ const CALM = 0.001;
 const EXHAUSTED = 99; // objective: 300 % of the budget consumed at BURNING
 const HEALTHY = 90; // objective: 30 % consumed at BURNING
 
-const profileYaml = (name: string, target: string, objective: number, extra = "") => `
-apiVersion: tollgate.dev/v1alpha1
-kind: PerformanceProfile
-metadata: {name: ${name}}
-spec:
-  targetRef: {name: ${target}}
-  slos:
-    - {name: availability, objective: ${objective}, window: 1m, indicator: {istio: {kind: availability}}}
-  policy: {evaluationInterval: ${INTERVAL_MS / 1000}s, minEvents: 100, rollbackAt: 1000}
-${extra}`;
+const profileYaml = (name: string, target: string, objective: number, extra = "") =>
+  availabilityProfileYaml({ name, target, objective, intervalS: INTERVAL_MS / 1000, minEvents: 100, policy: "    rollbackAt: 1000\n", extra });
 
 interface Deployment {
   metadata: { generation: number; labels?: Record<string, string>; annotations?: Record<string, string> };

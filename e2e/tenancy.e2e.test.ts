@@ -11,7 +11,7 @@ import { applyYaml, installCrds, kubectlJson, kubectlOk } from "./support/kubect
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { deleteProfiles } from "./support/profiles.ts";
 import { sleep, waitFor } from "./support/wait.ts";
-import { deploymentYaml } from "./support/workloads.ts";
+import { availabilityProfileYaml, deploymentYaml } from "./support/workloads.ts";
 
 // A tenant names endpoints, headers and Secrets in its profile; the operator calls only what its owner
 // allowed. A loopback listener stands in for every internal service a tenant might aim at: it must see
@@ -22,18 +22,7 @@ interface Profile {
 }
 
 const INTERVAL_S = 2;
-const profile = (name: string, target: string, extra: string) => `
-apiVersion: tollgate.dev/v1alpha1
-kind: PerformanceProfile
-metadata: {name: ${name}}
-spec:
-  targetRef: {name: ${target}}
-  slos:
-    - {name: availability, objective: 99.5, window: 1m, indicator: {istio: {kind: availability}}}
-  policy:
-    evaluationInterval: ${INTERVAL_S}s
-    minEvents: 10
-${extra}`;
+const profile = (name: string, target: string, o: { policy?: string; extra?: string }) => availabilityProfileYaml({ name, target, intervalS: INTERVAL_S, ...o });
 
 describe("what a tenant may make the operator call", () => {
   let ns: string;
@@ -66,13 +55,13 @@ describe("what a tenant may make the operator call", () => {
     operator = startOperator(["--namespace", ns, "--prometheus-url", env.PROMETHEUS_URL, "--prometheus-connections", join(dir, "connections.yaml")]);
     await applyYaml(
       [
-        profile("shop", "shop", `  prometheus: {address: "${trapUrl}"}`),
-        profile("cart", "cart", `  prometheus: {headers: {X-Scope-OrgID: other-team}}`),
-        profile("pay", "pay", `  prometheus: {bearerTokenSecretRef: {name: prom-token, key: token}}`),
-        profile("ship", "ship", `  prometheus: {connection: elsewhere}`),
-        profile("bill", "bill", `    notifications:\n      - {name: hook, type: webhook, url: "${trapUrl}/hook", events: [Frozen]}`),
-        profile("mail", "mail", `    notifications:\n      - {name: chat, type: slack, secretRef: {name: alerting, key: internal}, events: [Warning]}`),
-        profile("ok", "ok", `  prometheus: {connection: local}`),
+        profile("shop", "shop", { extra: `  prometheus: {address: "${trapUrl}"}\n` }),
+        profile("cart", "cart", { extra: "  prometheus: {headers: {X-Scope-OrgID: other-team}}\n" }),
+        profile("pay", "pay", { extra: "  prometheus: {bearerTokenSecretRef: {name: prom-token, key: token}}\n" }),
+        profile("ship", "ship", { extra: "  prometheus: {connection: elsewhere}\n" }),
+        profile("bill", "bill", { policy: `    notifications:\n      - {name: hook, type: webhook, url: "${trapUrl}/hook", events: [Frozen]}\n` }),
+        profile("mail", "mail", { policy: "    notifications:\n      - {name: chat, type: slack, secretRef: {name: alerting, key: internal}, events: [Warning]}\n" }),
+        profile("ok", "ok", { extra: "  prometheus: {connection: local}\n" }),
       ].join("\n---\n"),
       ns,
     );
@@ -110,7 +99,12 @@ describe("what a tenant may make the operator call", () => {
   });
 
   it("reads the budget through a connection the operator was given", async () => {
-    const c = await ready("ok");
+    // Its first passes may find no data yet; a connection it may not use would never turn True.
+    const c = await waitFor("ok's Ready=True", async () => {
+      const p = await kubectlJson<Profile>(["-n", ns, "get", "pp", "ok"]);
+      const r = p.status?.conditions?.find((x) => x.type === "Ready");
+      return r?.status === "True" ? r : undefined;
+    });
     expect(c).toMatchObject({ status: "True", reason: "Reconciled" });
   });
 

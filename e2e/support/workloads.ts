@@ -26,3 +26,22 @@ spec:
   slos: [{name: availability, objective: 99.5, indicator: {istio: {kind: availability}}}]
 `;
 }
+
+/**
+ * The suites' usual subject: one Istio availability SLO over a one-minute window, read every
+ * `intervalS`. `policy` adds lines under spec.policy (indented four spaces), `extra` lines under spec
+ * (indented two).
+ */
+export function availabilityProfileYaml(o: { name: string; target?: string; objective?: number; intervalS: number; minEvents?: number; policy?: string; extra?: string }): string {
+  return `apiVersion: tollgate.dev/v1alpha1
+kind: PerformanceProfile
+metadata: {name: ${o.name}}
+spec:
+  targetRef: {name: ${o.target ?? o.name}}
+  slos:
+    - {name: availability, objective: ${o.objective ?? 99.5}, window: 1m, indicator: {istio: {kind: availability}}}
+  policy:
+    evaluationInterval: ${o.intervalS}s
+    minEvents: ${o.minEvents ?? 10}
+${o.policy ?? ""}${o.extra ?? ""}`;
+}
