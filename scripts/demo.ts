@@ -9,8 +9,8 @@ import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { startSimulator } from "../e2e/simulator/client.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
-import { installOperatorIdentity, uninstallOperatorIdentity } from "../e2e/support/identity.ts";
-import { applyYaml, dropProfileFinalizers, installCrds, kubectl, kubectlJson, kubectlOk } from "../e2e/support/kubectl.ts";
+import { recreateOperatorNamespace } from "../e2e/support/identity.ts";
+import { applyYaml, installCrds, kubectl, kubectlJson, kubectlOk } from "../e2e/support/kubectl.ts";
 import { startOperator, type OperatorProcess } from "../e2e/support/operator.ts";
 import { exitOnSignals } from "../e2e/support/processes.ts";
 import { startReceiver } from "../e2e/support/receiver.ts";
@@ -91,13 +91,8 @@ async function main(): Promise<void> {
   if (spawnSync("bash", [`${ROOT}/e2e/cluster/cluster.sh`, "up"], { stdio: "inherit" }).status !== 0) throw new Error("cluster up failed");
   const env = loadClusterEnv();
   await installCrds();
-  await uninstallOperatorIdentity(NS);
-  // A previous run's profiles keep Tollgate's finalizer after its operator stopped.
-  await dropProfileFinalizers(NS);
-  await kubectl(["delete", "namespace", NS, "--ignore-not-found", "--wait=true", "--timeout=60s"]);
-  await kubectlOk(["create", "namespace", NS]);
   // The operator runs as the Helm chart installs it: its ServiceAccount, its RBAC.
-  await installOperatorIdentity(NS);
+  await recreateOperatorNamespace(NS, 60);
 
   // Slack and PagerDuty, played by a local receiver: every notification Tollgate sends shows up below.
   const receiver = await startReceiver();

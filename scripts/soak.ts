@@ -21,8 +21,8 @@ import { parseArgs } from "node:util";
 import { startSimulator, type Simulator } from "../e2e/simulator/client.ts";
 import type { Meta } from "../e2e/soak/run.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
-import { installOperatorIdentity, releaseName, uninstallOperatorIdentity } from "../e2e/support/identity.ts";
-import { dropProfileFinalizers, installCrds, kubectl, kubectlOk } from "../e2e/support/kubectl.ts";
+import { recreateOperatorNamespace, releaseName, uninstallOperatorIdentity } from "../e2e/support/identity.ts";
+import { dropProfileFinalizers, installCrds, kubectl } from "../e2e/support/kubectl.ts";
 import { track } from "../e2e/support/processes.ts";
 import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
 import { Resources } from "../src/kube/resources.ts";
@@ -240,11 +240,7 @@ async function main(): Promise<number> {
   const auditLog = await ensureAudit(runDir, env.KUBECONFIG);
   const admin = new KubeClient(loadKubeConfig(env.KUBECONFIG), { timeoutMs: 10_000 });
   await installCrds();
-  await uninstallOperatorIdentity(NS);
-  await dropProfileFinalizers(NS);
-  await kubectl(["delete", "namespace", NS, "--ignore-not-found", "--wait=true", "--timeout=120s"]);
-  await kubectlOk(["create", "namespace", NS]);
-  await installOperatorIdentity(NS);
+  await recreateOperatorNamespace(NS, 120);
   const release = releaseName(NS);
 
   const receiver = await startSoakReceiver(jsonl(join(runDir, "receiver.jsonl")));

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadClusterEnv, ROOT } from "./env.ts";
-import { createNamespace, deleteNamespace, kubectl, kubectlOk } from "./kubectl.ts";
+import { createNamespace, deleteNamespace, dropProfileFinalizers, kubectl, kubectlOk } from "./kubectl.ts";
 
 // The operator in the end-to-end suites runs as a user installs it: under the ServiceAccount and RBAC of
 // the Helm chart, never the admin token. Each operator namespace gets its own release of the chart
@@ -70,4 +70,16 @@ export async function createOperatorNamespace(prefix: string): Promise<string> {
 export async function deleteOperatorNamespace(ns: string): Promise<void> {
   await uninstallOperatorIdentity(ns);
   await deleteNamespace(ns);
+}
+
+/**
+ * A fixed-name namespace (the demo's, the soak's) made afresh, with the chart's identity in it. A
+ * previous run's profiles keep Tollgate's finalizer after its operator stopped, so it is dropped first.
+ */
+export async function recreateOperatorNamespace(ns: string, timeoutS: number): Promise<void> {
+  await uninstallOperatorIdentity(ns);
+  await dropProfileFinalizers(ns);
+  await kubectl(["delete", "namespace", ns, "--ignore-not-found", "--wait=true", `--timeout=${timeoutS}s`]);
+  await kubectlOk(["create", "namespace", ns]);
+  await installOperatorIdentity(ns);
 }
