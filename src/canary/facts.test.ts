@@ -41,10 +41,11 @@ describe("targetFacts", () => {
       facts: { templateHash: "bbb", revision: 2, desiredReplicas: 3, readyReplicas: 2, rolloutComplete: false },
     });
   });
-  it("counts no ready pods until the controller has observed the spec", () => {
-    const f = targetFacts(target({ generation: 3, observed: 2 }), [rs("bbb", "2")]);
-    expect(f.ok && f.facts.readyReplicas).toBe(0);
-    expect(f.ok && f.facts.rolloutComplete).toBe(false);
+  it("waits until the controller has observed the spec, rather than counting the pods of the template before it", () => {
+    expect(targetFacts(target({ generation: 3, observed: 2 }), [rs("bbb", "2")])).toEqual({
+      ok: false,
+      message: "the Deployment controller has not yet observed generation 3 of game-service (it reports 2)",
+    });
   });
   it("waits for a ReplicaSet of the current revision, and says when the Deployment is paused", () => {
     expect(targetFacts(target({ revision: "3", paused: true }), [rs("bbb", "2")])).toEqual({ ok: false, message: "game-service has no ReplicaSet for its current template yet (it is paused)" });

@@ -22,6 +22,13 @@ export function targetFacts(
   target: Deployment,
   replicaSets: readonly ReplicaSet[],
 ): { ok: true; facts: WorkloadFacts & { revision: number } } | { ok: false; message: string } {
+  // Until the Deployment controller has seen the spec, its status describes the template before it:
+  // judging the canary's pods on it would count a freshly pushed revision's pods as not ready.
+  const generation = target.metadata?.generation ?? 0;
+  const observed = target.status?.observedGeneration ?? 0;
+  if (observed < generation) {
+    return { ok: false, message: `the Deployment controller has not yet observed generation ${generation} of ${target.metadata?.name ?? "the target"} (it reports ${observed})` };
+  }
   const state = deploymentState(target, replicaSets);
   const rs = replicaSets.find((r) => r.metadata?.name === state.revisions.find((v) => v.revision === state.revision)?.replicaSet);
   if (!state.templateHash || !rs) {

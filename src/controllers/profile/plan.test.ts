@@ -222,6 +222,18 @@ describe("plan: canary progress is recorded with the pass", () => {
     expect(again.actions).toContainEqual(weights);
     expect(again.status.outbox).toEqual(first.status.outbox);
   });
+
+  it("a push the Deployment controller has not seen yet holds the check: no ready pods counted against the revision under test", () => {
+    const { d, rs } = canaryTarget();
+    // A new image landed (generation 2) and the controller still reports generation 1 with no pods ready.
+    d.metadata!.generation = 2;
+    d.status = { ...d.status, observedGeneration: 1, readyReplicas: 0, updatedReplicas: 0 };
+    const world = { spec: cspec, deploymentList: [d, primary("game-service", "game", "old", 2)], replicaSets: [rs], measurements: measure(at(1), { consumed: 10 }) };
+    const p = plan(snapshot(profile("game", cspec, { status: step1 }), world), at(1));
+    expect(p.status.canary).toEqual(step1.canary);
+    expect(p.status.outbox?.map((e) => e.reason) ?? []).not.toContain("CanaryCheckFailed");
+    expect(p.status.conditions?.find((c) => c.type === "CanaryProgressing")?.message).toContain("has not yet observed generation 2 of game-service");
+  });
 });
 
 describe("plan: a canary out of the tenant's scope", () => {
