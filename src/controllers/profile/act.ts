@@ -142,9 +142,9 @@ interface Delivered {
  */
 async function deliver(deps: ActDeps, ctx: ActContext, entry: OutboxEntry, receivers: readonly Receiver[], now: Date): Promise<Delivered> {
   const event = entry.reason as NotificationEvent;
-  const listening = receivers.filter((r) => r.events.includes(event));
+  const listening = listeners(entry, receivers);
   if (listening.length === 0) return {};
-  if (entry.notBefore !== undefined && Date.parse(entry.notBefore) > now.getTime()) return { pending: entry };
+  if (!due(entry, now)) return { pending: entry };
   const key = profileKey(ctx);
   const done = new Set([...(entry.delivered ?? []), ...(deps.delivered?.get(key, entry.id) ?? [])]);
   const notification = notificationFor(
@@ -168,6 +168,19 @@ async function deliver(deps: ActDeps, ctx: ActContext, entry: OutboxEntry, recei
     return { pending: { ...entry, attempts, notBefore, delivered: [...done], lastError: error.slice(0, 4096) } };
   }
   return { finished: { event, receivers: [...done], ...(error ? { error: error.slice(0, 4096) } : {}) } };
+}
+
+function listeners(entry: OutboxEntry, receivers: readonly Receiver[]): Receiver[] {
+  return receivers.filter((r) => r.events.includes(entry.reason as NotificationEvent));
+}
+
+function due(entry: OutboxEntry, now: Date): boolean {
+  return entry.notBefore === undefined || Date.parse(entry.notBefore) <= now.getTime();
+}
+
+/** Whether a pass at `now` would send a notification of `outbox` to a receiver. */
+export function deliveryDue(outbox: readonly OutboxEntry[] | undefined, receivers: readonly Receiver[], now: Date): boolean {
+  return (outbox ?? []).some((e) => e.kind === "Notification" && due(e, now) && listeners(e, receivers).length > 0);
 }
 
 function recordOutcome(list: ProfileStatus["notifications"], f: NonNullable<Delivered["finished"]>, now: Date): NonNullable<ProfileStatus["notifications"]> {

@@ -76,13 +76,18 @@ interface Call {
 }
 
 /** Reconciles `spec` on Deployment game-service once per call, against the Prometheus at `url`; records every write. */
-function harness(url: string, spec: ProfileSpecInput, opts: { refuseDeployments?: () => boolean } = {}) {
+function harness(
+  url: string,
+  spec: ProfileSpecInput,
+  opts: { refuseDeployments?: () => boolean; refuseStatus?: () => boolean; notifier?: Pick<Notifier, "deliver">; now?: () => Date } = {},
+) {
   const calls: Call[] = [];
   let resourceVersion = 1;
   const client: Pick<KubeClient, "apply" | "patch" | "create" | "delete"> = {
     delete: async () => true,
     apply: async <T extends KubeObject>(type: { kind: string }, obj: T, o: { subresource?: "status" } = {}) => {
       if (type.kind === "Deployment" && opts.refuseDeployments?.()) throw new Error("deployments.apps is forbidden: refused");
+      if (o.subresource === "status" && opts.refuseStatus?.()) throw new Error("connect ECONNREFUSED: the API server is down");
       calls.push({ verb: "apply", kind: type.kind, obj, subresource: o.subresource });
       // As the API server does: a status write returns the whole object, at a new resourceVersion.
       const stored = type.kind === "PerformanceProfile" ? { ...profile, status: (obj as PerformanceProfile).status } : obj;
@@ -132,8 +137,8 @@ function harness(url: string, spec: ProfileSpecInput, opts: { refuseDeployments?
       rules: new RulesActuator({}),
     },
     events: new EventRecorder({ client: kube, instance: "test", logger }),
-    notifier: new Notifier({ readSecret: async () => undefined, logger }),
-    now: () => new Date("2025-06-01T12:00:00Z"),
+    notifier: opts.notifier ?? new Notifier({ readSecret: async () => undefined, logger }),
+    now: opts.now ?? (() => new Date("2025-06-01T12:00:00Z")),
   });
   const statuses = () => calls.filter((c) => c.kind === "PerformanceProfile" && c.subresource === "status").map((c) => (c.obj as PerformanceProfile).status as ProfileStatus);
   const condition = (type: string) => statuses().at(-1)?.conditions?.find((c) => c.type === type);
@@ -292,5 +297,42 @@ describe("profileReconciler records a pass before it acts", () => {
 
     await h.reconcile();
     expect(h.events().map((e) => e.reason)).toEqual(["BudgetExhausted"]);
+  });
+});
+
+describe("profileReconciler sends a notification only in a pass that could record its status", () => {
+  const burning = (query: string) => vector(query.startsWith("sum(increase") ? "100000" : "0.0052");
+  const paged: ProfileSpecInput = {
+    ...availability,
+    policy: { ...availability.policy, notifications: [{ name: "hook", type: "webhook", url: "https://hooks.example.test/tollgate", events: ["Frozen"] }] },
+  };
+
+  it("holds a retry due while the API server is down, and sends it once the status can be written", async () => {
+    let t = Date.parse("2025-06-01T12:00:00Z");
+    let receiverUp = false;
+    let apiUp = true;
+    const sent: string[] = [];
+    const notifier: Pick<Notifier, "deliver"> = {
+      deliver: async (receivers, n) => {
+        if (receiverUp) sent.push(n.id);
+        return receivers.map((r) => ({ receiver: r.name, type: r.type, event: n.event, attempts: 1, ok: receiverUp, permanent: false, ...(receiverUp ? {} : { error: "503" }) }));
+      },
+    };
+    const h = harness(await prometheus(burning), paged, { notifier, refuseStatus: () => !apiUp, now: () => new Date(t) });
+    await h.reconcile();
+    const pending = h.statuses().at(-1)?.outbox?.find((e) => e.kind === "Notification");
+    expect(pending).toMatchObject({ reason: "Frozen", attempts: 1 });
+
+    // The retry is due, the receiver is back, but the API server is not: nothing is sent.
+    t += 60_000;
+    receiverUp = true;
+    apiUp = false;
+    await expect(h.reconcile()).rejects.toThrow(/ECONNREFUSED/);
+    expect(sent).toEqual([]);
+
+    apiUp = true;
+    await h.reconcile();
+    expect(sent).toEqual([pending?.id]);
+    expect(h.statuses().at(-1)?.outbox ?? []).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import type { Notifier } from "../../notify/notifier.ts";
 import { statusChanged } from "../../policy/status-changed.ts";
 import type { Result } from "../../runtime/controller.ts";
 import type { EventRecorder } from "../../runtime/events.ts";
-import { act, type DeliveredMemory } from "./act.ts";
+import { act, deliveryDue, type DeliveredMemory } from "./act.ts";
 import { observe, type ObserveDeps } from "./observe.ts";
 import { withOutbox } from "./outbox.ts";
 import { plan } from "./plan.ts";
@@ -55,7 +55,12 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string, si
     const log = deps.logger.child({ profile: snapshot.name, namespace: snapshot.namespace, controller: "profile" });
 
     let stored = profile;
-    if (statusChanged(profile.status, next.status, { heartbeatMs })) {
+    const receivers = snapshot.spec?.policy.notifications ?? [];
+    const sendAt = now();
+    // A notification goes out only in a pass that has just written the status, even an unchanged one:
+    // while the API server cannot take that write (it is down, or this replica no longer leads), a
+    // delivery could not be recorded, and whoever leads next would send it again.
+    if (statusChanged(profile.status, next.status, { heartbeatMs }) || deliveryDue(next.status.outbox, receivers, sendAt)) {
       stored = await deps.recorder.record(profile, next.status);
       log.debug({ phase: next.status.phase, consumed: next.status.budget?.consumedPercent, outbox: next.status.outbox?.length ?? 0 }, "status written");
     }
@@ -65,7 +70,7 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string, si
     }
     if (snapshot.measurements) deps.metrics.observe(snapshot.namespace, snapshot.name, snapshot.measurements, next.status.phase ?? "Unknown");
 
-    const done = await act(deps, context(snapshot, stored, signal, log), next.actions, next.status, snapshot.spec?.policy.notifications ?? [], now());
+    const done = await act(deps, context(snapshot, stored, signal, log), next.actions, next.status, receivers, sendAt);
     const after: ProfileStatus = { ...withOutbox(next.status, done.outbox), ...(done.notifications ? { notifications: done.notifications } : {}) };
     const last = next.actions.at(-1);
     // The finalizer is off: the API server deletes the profile, and there is no status left to write.
