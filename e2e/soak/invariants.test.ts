@@ -17,6 +17,7 @@ import {
   slope,
   statusWrites,
   weightMoveOk,
+  type NotificationStats,
 } from "./invariants.ts";
 import { terms, leaseRecords } from "./lease.ts";
 import { at, budgetProfile, lease, NS, requests, run, T0, w } from "./test-builders.ts";
@@ -31,8 +32,8 @@ const event = (t: number, profile: string, reason: string, id = `${reason.toLowe
     credential: "JTI=ca",
     requestObject: { metadata: { name: `${profile}.${id}` }, reason, involvedObject: { kind: "PerformanceProfile", name: profile } },
   });
-const status = (t: number, profile: string, s: Record<string, unknown>) =>
-  w({ at: t, verb: "apply", resource: "performanceprofiles.tollgate.dev", subresource: "status", name: profile, credential: "JTI=ca", responseObject: { status: s } });
+const status = (t: number, profile: string, s: Record<string, unknown>, credential = "JTI=ca") =>
+  w({ at: t, verb: "apply", resource: "performanceprofiles.tollgate.dev", subresource: "status", name: profile, credential, responseObject: { status: s } });
 const deployment = (t: number, name: string, frozen: boolean) =>
   w({ at: t, resource: "deployments.apps", name, credential: "JTI=ca", responseObject: { metadata: { name, labels: frozen ? { app: name, "tollgate.dev/frozen": "true" } : { app: name } } } });
 const vs = (t: number, name: string, canary: number, user?: string) =>
@@ -201,7 +202,7 @@ describe("notifications", () => {
       status(11, "svc", { conditions: rolledBack(10) }),
     ];
     const r = run({ writes, receiver: [got(10.5, "n1", 503), got(10.6, "n2"), got(12, "n1")] });
-    expect(checkNotifications(r, decided(r))).toEqual([]);
+    expect(checkNotifications(r, decided(r), [])).toEqual([]);
   });
 
   it("flag a notification taken twice, one never taken, one nobody recorded, and an Event without its notification", () => {
@@ -213,7 +214,7 @@ describe("notifications", () => {
       status(21, "svc", { conditions: healthy }),
     ];
     const r = run({ writes, receiver: [got(11, "n1"), got(12, "n1"), got(13, "n9")] });
-    const v = checkNotifications(r, decided(r)).map((x) => [x.check, x.message]);
+    const v = checkNotifications(r, decided(r), []).map((x) => [x.check, x.message]);
     expect(v).toEqual([
       ["notification-redelivered", "Frozen (n1) was accepted 2 times: the receiver got a message it had already taken"],
       ["notified-once", "Warning (n2) was recorded but never accepted by the receiver"],
@@ -224,12 +225,61 @@ describe("notifications", () => {
 
   it("excuse a notification still in the outbox when the operators stopped, or recorded just before", () => {
     const writes = [status(100, "svc", { outbox: [entry("n1", "Frozen", 100)] }), status(290, "svc", { outbox: [entry("n1", "Frozen", 100), entry("n2", "Warning", 290)] })];
-    expect(checkNotifications(run({ writes, stoppedAt: 300 }), [])).toEqual([]);
+    expect(checkNotifications(run({ writes, stoppedAt: 300 }), [], [])).toEqual([]);
+  });
+
+  describe("taken again after the leader that sent them was killed", () => {
+    // "a" leads until its kill at 12.5 s; "b" takes over at 30 s, finds n1 still queued and sends it again.
+    const leaderKill = (t: number, identity: string, signal = "SIGKILL", name = signal === "SIGKILL" ? "leader-kill" : "leader-term"): FaultRecord => ({ at: at(t), fault: name, phase: "begin", id: 2, identity, signal });
+    const leases = [lease(0, "a", "ca"), lease(10, "a", "ca"), lease(30, "b", "cb"), lease(32, "b", "cb")];
+    const writes = (...more: ReturnType<typeof status>[]) => [
+      ...leases,
+      status(5, "svc", { outbox: [entry("n1", "Frozen", 5)] }, "JTI=ca"),
+      status(31, "svc", { outbox: [entry("n1", "Frozen", 5)] }, "JTI=cb"),
+      status(33, "svc", {}, "JTI=cb"),
+      ...more,
+    ];
+    const judge = (r: ReturnType<typeof run>) => {
+      const stats: NotificationStats = { redeliveredAfterKill: [] };
+      const v = checkNotifications(r, decided(r), leaseRecords(r.writes, NS, "tollgate-leader"), stats);
+      return { checks: v.map((x) => x.check), killed: stats.redeliveredAfterKill.map((x) => x.killed) };
+    };
+    const receiver = [got(12, "n1"), got(32, "n1")];
+
+    it("excuse it when the holder at the first acceptance was SIGKILLed before any status write of the profile, and say so in the notes", () => {
+      const r = run({ writes: writes(), receiver, faults: [leaderKill(12.5, "a")] });
+      expect(judge(r)).toEqual({ checks: [], killed: ["a"] });
+      expect(checkRun(r).notes.filter((n) => n.includes("SIGKILLed"))).toEqual([
+        `1 notification was taken again after the operator that sent it was SIGKILLed before recording it (same Idempotency-Key): svc Frozen n1 again at ${at(32)}, a killed`,
+      ]);
+    });
+
+    it("flag it when that holder wrote the profile's status between the acceptance and the kill", () => {
+      const r = run({ writes: writes(status(12.2, "svc", { outbox: [entry("n1", "Frozen", 5)] }, "JTI=ca")), receiver, faults: [leaderKill(12.5, "a")] });
+      expect(judge(r)).toEqual({ checks: ["notification-redelivered"], killed: [] });
+    });
+
+    it("flag it when the holder was stopped with SIGTERM, which leaves it time to record the delivery", () => {
+      const r = run({ writes: writes(), receiver, faults: [leaderKill(12.5, "a", "SIGTERM")] });
+      expect(judge(r)).toEqual({ checks: ["notification-redelivered"], killed: [] });
+      const misnamed = run({ writes: writes(), receiver, faults: [leaderKill(12.5, "a", "SIGTERM", "leader-kill")] });
+      expect(judge(misnamed)).toEqual({ checks: ["notification-redelivered"], killed: [] });
+    });
+
+    it("flag it when the process killed was not the one holding the lease at the acceptance", () => {
+      const r = run({ writes: writes(), receiver, faults: [leaderKill(12.5, "b")] });
+      expect(judge(r)).toEqual({ checks: ["notification-redelivered"], killed: [] });
+    });
+
+    it("flag a third acceptance when only the first sender was killed: the second one had recorded it", () => {
+      const r = run({ writes: writes(), receiver: [...receiver, got(40, "n1")], faults: [leaderKill(12.5, "a")] });
+      expect(judge(r)).toEqual({ checks: ["notification-redelivered"], killed: [] });
+    });
   });
 
   it("flag a body id that differs from the Idempotency-Key", () => {
     const writes = [status(10, "svc", { outbox: [entry("n1", "Frozen", 10)] })];
-    expect(checkNotifications(run({ writes, receiver: [got(11, "n1", 200, { id: "other" })] }), []).map((x) => x.message)).toEqual(["a notification's Idempotency-Key n1 differs from its body id other"]);
+    expect(checkNotifications(run({ writes, receiver: [got(11, "n1", 200, { id: "other" })] }), [], []).map((x) => x.message)).toEqual(["a notification's Idempotency-Key n1 differs from its body id other"]);
   });
 });
 

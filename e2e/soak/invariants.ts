@@ -4,7 +4,7 @@
 
 import { RESOURCES, succeeded, type Write } from "./audit.ts";
 import { burnRate, consumedPercent, roleWindowMs, type Counters } from "./budget.ts";
-import { leaseRecords, terms, writesOutsideTerms, type Term } from "./lease.ts";
+import { leaseRecords, terms, writesOutsideTerms, type LeaseRecord, type Term } from "./lease.ts";
 import type { FaultRecord, Profile, ReceiverRecord, RssSample, RunData, StatusSample } from "./run.ts";
 
 export interface Violation {
@@ -124,15 +124,23 @@ export function operatorEvents(writes: readonly Write[], namespace: string, oper
   return out;
 }
 
+export interface StatusWrite {
+  at: number;
+  user: string;
+  /** The token the write was made with (see audit.ts), which tells one operator process from another. */
+  credential?: string;
+  status: Record<string, unknown>;
+}
+
 /** The profile statuses the operator wrote, in order: profile → [(at, status)]. */
-export function statusWrites(writes: readonly Write[], namespace: string): Map<string, Array<{ at: number; user: string; status: Record<string, unknown> }>> {
-  const out = new Map<string, Array<{ at: number; user: string; status: Record<string, unknown> }>>();
+export function statusWrites(writes: readonly Write[], namespace: string): Map<string, StatusWrite[]> {
+  const out = new Map<string, StatusWrite[]>();
   for (const w of writes) {
     if (w.resource !== RESOURCES.profiles || w.subresource !== "status" || w.namespace !== namespace || !succeeded(w)) continue;
     const status = (w.responseObject as { status?: Record<string, unknown> } | undefined)?.status;
     if (!status) continue;
     const list = out.get(w.name ?? "") ?? [];
-    list.push({ at: w.at, user: w.user, status });
+    list.push({ at: w.at, user: w.user, ...(w.credential ? { credential: w.credential } : {}), status });
     out.set(w.name ?? "", list);
   }
   return out;
@@ -418,14 +426,49 @@ export function recordedEntries(statuses: ReturnType<typeof statusWrites>): Map<
   return out;
 }
 
-export function checkNotifications(run: RunData, decided: readonly Decision[]): Violation[] {
+/** Repeat acceptances excused by redeliveryExcuse, for the report's notes. */
+export interface NotificationStats {
+  redeliveredAfterKill: Array<{ profile: string; reason: string; id: string; killed: string; at: string }>;
+}
+
+/**
+ * Why the receiver may take a notification again: an at-least-once sender that is SIGKILLed between
+ * the receiver's answer and recording the delivery in status leaves it queued for the next leader, and
+ * no sender can close that gap. So a repeat is excused only when the lease holder at the acceptance
+ * before it was SIGKILLed after that acceptance and before the repeat, and none of that holder's
+ * credentials wrote the profile's status in between (a write would have been its chance to record the
+ * delivery). A SIGTERM is no excuse: a process told to stop can finish recording first.
+ * Returns the killed identity, or undefined when the repeat is not excused.
+ */
+export function redeliveryExcuse(
+  previous: number,
+  repeat: number,
+  profileStatuses: readonly StatusWrite[],
+  faults: readonly FaultRecord[],
+  leases: readonly LeaseRecord[],
+  allTerms: readonly Term[],
+): string | undefined {
+  const holders = new Set(allTerms.filter((t) => t.from <= previous && previous <= t.to).map((t) => t.holder));
+  for (const f of faults) {
+    if (f.fault !== "leader-kill" || f.phase !== "begin" || f.signal !== "SIGKILL" || typeof f.identity !== "string") continue;
+    const killed = Date.parse(f.at);
+    if (killed <= previous || killed >= repeat || !holders.has(f.identity)) continue;
+    const credentials = new Set(leases.filter((l) => l.holder === f.identity && l.credential).map((l) => l.credential));
+    const recordedIt = profileStatuses.some((s) => s.credential !== undefined && credentials.has(s.credential) && previous <= s.at && s.at <= killed);
+    if (!recordedIt) return f.identity;
+  }
+  return undefined;
+}
+
+export function checkNotifications(run: RunData, decided: readonly Decision[], leases: readonly LeaseRecord[], stats: NotificationStats = { redeliveredAfterKill: [] }): Violation[] {
   const out: Violation[] = [];
   const stop = Date.parse(run.meta.operatorsStoppedAt);
   const statuses = statusWrites(run.writes, run.meta.namespace);
   const entries = recordedEntries(statuses);
   const recorded = new Map([...entries].filter(([, e]) => e.kind === "Notification"));
+  const allTerms = terms(leases);
   const accepted = new Map<string, ReceiverRecord[]>();
-  for (const r of run.receiver) {
+  for (const r of [...run.receiver].sort((a, b) => Date.parse(a.at) - Date.parse(b.at))) {
     if (r.status < 200 || r.status >= 300) continue;
     const key = r.key ?? "";
     accepted.set(key, [...(accepted.get(key) ?? []), r]);
@@ -443,13 +486,25 @@ export function checkNotifications(run: RunData, decided: readonly Decision[]): 
   for (const n of recorded.values()) {
     const got = accepted.get(n.id) ?? [];
     if (got.length > 1) {
-      out.push({
-        check: "notification-redelivered",
-        profile: n.profile,
-        at: iso(n.recorded),
-        message: `${n.reason} (${n.id}) was accepted ${got.length} times: the receiver got a message it had already taken`,
-        evidence: got.map((g) => g.at),
-      });
+      // Each repeat is judged against the acceptance just before it: that one's sender is the one that
+      // must have been killed before recording it, or the repeat is a second send of a known delivery.
+      const excused: NotificationStats["redeliveredAfterKill"] = [];
+      for (let i = 1; i < got.length; i++) {
+        const killed = redeliveryExcuse(Date.parse(got[i - 1]!.at), Date.parse(got[i]!.at), statuses.get(n.profile) ?? [], run.faults, leases, allTerms);
+        if (killed === undefined) break;
+        excused.push({ profile: n.profile, reason: n.reason, id: n.id, killed, at: got[i]!.at });
+      }
+      if (excused.length === got.length - 1) {
+        stats.redeliveredAfterKill.push(...excused);
+      } else {
+        out.push({
+          check: "notification-redelivered",
+          profile: n.profile,
+          at: iso(n.recorded),
+          message: `${n.reason} (${n.id}) was accepted ${got.length} times: the receiver got a message it had already taken`,
+          evidence: got.map((g) => g.at),
+        });
+      }
     } else if (got.length === 0 && !pendingAtStop.has(n.id) && n.recorded < stop - NOTIFY_GRACE_MS) {
       const tries = run.receiver.filter((r) => r.key === n.id).map((r) => `${r.at} ${r.status}`);
       out.push({ check: "notified-once", profile: n.profile, at: iso(n.recorded), message: `${n.reason} (${n.id}) was recorded but never accepted by the receiver`, evidence: { attempts: tries } });
@@ -644,9 +699,11 @@ export interface Report {
 export function checkRun(run: RunData): Report {
   const occurrences = operatorEvents(run.writes, run.meta.namespace, run.meta.operatorUser);
   const decided = decisions(statusWrites(run.writes, run.meta.namespace));
-  const allTerms = terms(leaseRecords(run.writes, run.meta.lease.namespace, run.meta.lease.name));
+  const leases = leaseRecords(run.writes, run.meta.lease.namespace, run.meta.lease.name);
+  const allTerms = terms(leases);
   const memory = checkMemory(run, allTerms);
   const freezeStats: FreezeStats = { reactionsMs: [] };
+  const notificationStats: NotificationStats = { redeliveredAfterKill: [] };
   const notes: string[] = [];
   if (run.writes.length === 0) notes.push("the audit log holds no writes for this run: the checks that read it saw nothing");
   if (memory.verdicts.length === 0) notes.push(`memory not judged: no operator process stayed in one role for ${(MEMORY_SETTLE_MS + MEMORY_MIN_SPAN_MS) / 60_000} min within the run's second half`);
@@ -655,12 +712,19 @@ export function checkRun(run: RunData): Report {
     ...checkRollbacks(run, decided),
     ...checkFreezes(run, allTerms, freezeStats),
     ...checkNoActionWithoutPrometheus(run, decided),
-    ...checkNotifications(run, decided),
+    ...checkNotifications(run, decided, leases, notificationStats),
     ...checkFiniteStatuses(run),
     ...checkStatusesAccepted(run),
     ...checkCanaryWeights(run),
     ...memory.violations,
   ];
+  const afterKill = notificationStats.redeliveredAfterKill;
+  if (afterKill.length > 0) {
+    const one = afterKill.length === 1;
+    notes.push(
+      `${afterKill.length} notification${one ? " was" : "s were"} taken again after the operator that sent ${one ? "it" : "them"} was SIGKILLed before recording ${one ? "it" : "them"} (same Idempotency-Key): ${afterKill.map((e) => `${e.profile} ${e.reason} ${e.id} again at ${e.at}, ${e.killed} killed`).join("; ")}`,
+    );
+  }
   const count = (keys: string[]) => keys.reduce<Record<string, number>>((m, k) => ({ ...m, [k]: (m[k] ?? 0) + 1 }), {});
   const begun = run.faults.filter((f) => f.phase === "begin");
   return {
