@@ -98,6 +98,15 @@ const rollbackStatusSchema = z
   })
   .describe("The last rollback Tollgate performed.");
 
+const prometheusOutageSchema = z
+  .object({
+    from: time("The first pass that could not query Prometheus."),
+    to: time("The first pass that could again; absent while it still cannot.").optional(),
+  })
+  .describe(
+    "The last stretch in which Prometheus could not be queried for this profile. Its samples may be missing there, so a rollback waits while it covers more than a tenth of the SLO window.",
+  );
+
 const canaryStatusSchema = z
   .object({
     phase: z
@@ -187,6 +196,7 @@ export const profileStatusSchema = z
       .describe("The Deployment this profile last governed: when spec.targetRef moves, or the profile is deleted, Tollgate hands this one back first."),
     freeze: freezeStatusSchema.optional(),
     rollback: rollbackStatusSchema.optional(),
+    prometheusOutage: prometheusOutageSchema.optional(),
     canary: canaryStatusSchema.optional(),
     autoscaling: autoscalingStatusSchema.optional(),
     notifications: z
@@ -217,3 +227,4 @@ export const profileStatusSchema = z
 export type ProfileStatus = z.output<typeof profileStatusSchema>;
 export type Condition = z.output<typeof conditionSchema>;
 export type OutboxEntry = z.output<typeof outboxEntrySchema>;
+export type PrometheusOutage = z.output<typeof prometheusOutageSchema>;

@@ -99,6 +99,12 @@ describe("rollback preconditions", () => {
       message: "the live revision 2 is not newer than the last known good revision 5.",
     },
     {
+      name: "a Prometheus outage may have emptied over a tenth of the window",
+      cause: "PrometheusOutage",
+      status: { lastKnownGood: lkg, prometheusOutage: { from: at(-6 * 1440).toISOString(), to: at(-2 * 1440).toISOString() } },
+      message: "Prometheus could not be queried from 2026-11-16T08:00:00.000Z to 2026-11-20T08:00:00.000Z, which may leave 13.3 % of the 30d window without samples",
+    },
+    {
       name: "only the 5m window burns",
       cause: "NotBurningNow",
       availability: { consumed: 160, b5m: 12, b1h: 0.9 },
@@ -124,6 +130,19 @@ describe("rollback preconditions", () => {
     expect(condition(d.status, "RolledBack")).toMatchObject({ status: "False" });
     expect(kinds(d.actions)).toEqual(expect.arrayContaining([`event:${c.cause}`, "notify:RollbackSkipped"]));
     expect(notified(d.actions)).toEqual(c.annotation ? ["RollbackSkipped", "Unfrozen"] : ["RollbackSkipped"]);
+  });
+
+  it("rolls back when an outage left less than a tenth of the window without samples", () => {
+    const { d } = atRollbackLevel({ status: { lastKnownGood: lkg, prometheusOutage: { from: at(-3 * 1440).toISOString(), to: at(-1440).toISOString() } } });
+    expect(d.actions.map((a) => a.action)).toContain("rollback");
+  });
+
+  it("records the outage from the first pass Prometheus fails to the first it answers", () => {
+    const sim = new Sim({ spec: gameSpec(), status: { lastKnownGood: lkg }, deployment: v2 });
+    sim.step(at(0), { at: at(0), error: "connect ECONNREFUSED", slos: [] });
+    sim.step(at(1), { at: at(1), error: "connect ECONNREFUSED", slos: [] });
+    const back = sim.step(at(2), measure(at(2), { consumed: 20 }));
+    expect(back.status.prometheusOutage).toEqual({ from: at(0).toISOString(), to: at(2).toISOString() });
   });
 
   it("reports the first failing precondition, so the reason is stable", () => {

@@ -1,3 +1,4 @@
+import { parseDuration } from "../api/duration.ts";
 import type { Phase, ProfileStatus } from "../api/status.ts";
 import { findCondition } from "../api/conditions.ts";
 import type { PolicyAction, RollbackAction } from "./actions.ts";
@@ -9,6 +10,7 @@ import { revisionWithTemplate } from "./deployment.ts";
 import { nextFreeze, type FreezeStatus } from "./freeze.ts";
 import { health, trackLastKnownGood } from "./last-known-good.ts";
 import { budgetText, levels } from "./messages.ts";
+import { nextOutage, outageShare } from "./outage.ts";
 import { overrideActive } from "./override.ts";
 import { judgeRollback, type SkipCause } from "./rollback.ts";
 import { signals } from "./signals.ts";
@@ -25,6 +27,7 @@ export function decide(input: PolicyInput): PolicyDecision {
   const prev: ProfileStatus = input.status ?? {};
   const target = spec.targetRef.name;
   const view = readBudget(spec, prev, measurements);
+  const outage = nextOutage(prev.prometheusOutage, view, now);
   const override = overrideActive(input.override, now) ? input.override.override : undefined;
 
   const budgetFreeze = nextFreeze(prev.freeze, view, policy, now);
@@ -59,7 +62,9 @@ export function decide(input: PolicyInput): PolicyDecision {
   let skip: { cause: SkipCause; message: string } | undefined;
   let rollbackMessage: string | undefined;
   if (!view.noData && view.worst && view.worst.consumed >= policy.rollbackAt && !rolledBackBefore && !rollingBack) {
-    const verdict = judgeRollback({ view, policy, deployment: d, lastKnownGood: lkg, override, target });
+    const margin = parseDuration(policy.evaluationInterval);
+    const gap = outage ? { share: (windowMs: number) => outageShare(outage, windowMs, margin, now), ...outage } : undefined;
+    const verdict = judgeRollback({ view, policy, deployment: d, lastKnownGood: lkg, override, target, ...(gap ? { outage: gap } : {}) });
     if (verdict.kind === "rollback") {
       rollingBack = true;
       rollback = { revision: verdict.to.revision, from: verdict.from, at: now.toISOString() };
@@ -86,6 +91,7 @@ export function decide(input: PolicyInput): PolicyDecision {
     candidate: tracked.candidate,
     freeze,
     rollback,
+    prometheusOutage: outage,
     conditions,
   });
 

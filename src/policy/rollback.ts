@@ -1,8 +1,10 @@
+import { parseDuration } from "../api/duration.ts";
 import type { Policy } from "../api/policy.ts";
 import { burningNow, CONFIRM_ROLE, SHORT_ROLE, type BudgetView, type SloView } from "./budget.ts";
 import { revisionWithTemplate, type DeploymentFacts } from "./deployment.ts";
 import { percent, rate, threshold } from "./format.ts";
 import type { RevisionRecord } from "./last-known-good.ts";
+import { MAX_OUTAGE_SHARE } from "./outage.ts";
 import type { FreezeOverride } from "./override.ts";
 
 /** Why a rollback due at rollbackAt did not happen; the RollbackSkipped condition's reason. */
@@ -15,6 +17,7 @@ export const SKIP_CAUSES = [
   "LiveIsLastKnownGood",
   "LastKnownGoodUnavailable",
   "LiveNotNewer",
+  "PrometheusOutage",
   "NotBurningNow",
 ] as const;
 export type SkipCause = (typeof SKIP_CAUSES)[number];
@@ -30,6 +33,8 @@ export interface RollbackFacts {
   lastKnownGood: RevisionRecord | undefined;
   override: FreezeOverride | undefined;
   target: string;
+  /** The share of the trigger SLO's window a Prometheus outage may have left without samples. */
+  outage?: { share: (windowMs: number) => number; from: string; to?: string };
 }
 
 const burns = (s: SloView) => `${SHORT_ROLE}-window ${rate(s.burn[SHORT_ROLE] ?? 0)}, ${CONFIRM_ROLE}-window ${rate(s.burn[CONFIRM_ROLE] ?? 0)}`;
@@ -37,8 +42,8 @@ const burns = (s: SloView) => `${SHORT_ROLE}-window ${rate(s.burn[SHORT_ROLE] ??
 /**
  * Judges a rollback for an incident that has reached rollbackAt and has not rolled back yet. The
  * preconditions are checked in a fixed order and the first that fails is the one reported, so the
- * RollbackSkipped reason is stable from cycle to cycle; NotBurningNow comes last because it is the only
- * one that changes by itself.
+ * RollbackSkipped reason is stable from cycle to cycle; PrometheusOutage and NotBurningNow come last
+ * because they are the ones that change by themselves.
  */
 export function judgeRollback(f: RollbackFacts): RollbackVerdict {
   const { view, policy, deployment: d, lastKnownGood: lkg, target } = f;
@@ -75,6 +80,11 @@ export function judgeRollback(f: RollbackFacts): RollbackVerdict {
   }
   if (d.revision <= to.revision) {
     return skip("LiveNotNewer", `the live revision ${d.revision} is not newer than the last known good revision ${to.revision}.`);
+  }
+  const gap = f.outage?.share(parseDuration(trigger.window)) ?? 0;
+  if (f.outage && gap > MAX_OUTAGE_SHARE) {
+    return skip("PrometheusOutage",
+      `Prometheus could not be queried from ${f.outage.from}${f.outage.to ? ` to ${f.outage.to}` : " on"}, which may leave ${percent(100 * gap)} of the ${trigger.window} window without samples; the rollback waits until that is under ${percent(100 * MAX_OUTAGE_SHARE)}, since the numbers then cover only part of it.`);
   }
   if (!burningNow(trigger)) {
     return skip("NotBurningNow",
