@@ -145,8 +145,9 @@ describe("decisions recorded in status", () => {
     const writes = [
       status(1, "svc", { conditions: healthy, autoscaling: { cpuTarget: 70 }, canary: { phase: "Waiting", weight: 0, failedChecks: 0 } }),
       status(2, "svc", { conditions: healthy, autoscaling: { cpuTarget: 60 }, canary: { phase: "Progressing", weight: 10, failedChecks: 0 } }),
-      status(3, "svc", { conditions: healthy, autoscaling: { cpuTarget: 60 }, canary: { phase: "Progressing", weight: 20, failedChecks: 1 } }),
-      status(4, "svc", { conditions: healthy, autoscaling: { cpuTarget: 60 }, canary: { phase: "Failed", weight: 0, failedChecks: 2 } }),
+      status(3, "svc", { conditions: healthy, autoscaling: { cpuTarget: 60 }, canary: { phase: "Progressing", weight: 20, failedChecks: 1, lastVerdict: { verdict: "BurnRateExceeded" } } }),
+      // A check failed on the pods, not on Prometheus's numbers.
+      status(4, "svc", { conditions: healthy, autoscaling: { cpuTarget: 60 }, canary: { phase: "Failed", weight: 0, failedChecks: 2, lastVerdict: { verdict: "PodsNotReady" } } }),
       status(5, "svc", { conditions: rolledBack(5), outbox: [{ id: "n1", kind: "Notification", reason: "Frozen", at: at(5) }] }),
       // A first verdict is no decision unless it is the bad one.
       status(6, "other", { conditions: [c("BudgetHealthy", "Unknown"), c("DeploymentsFrozen", "Unknown")] }),
@@ -159,7 +160,7 @@ describe("decisions recorded in status", () => {
       ["canary-weight", false],
       ["canary-check-failed", true],
       ["canary-step", true],
-      ["canary-check-failed", true],
+      ["canary-check-failed", false],
       ["canary-weight", false],
       ["canary-failed", false],
       ["freeze", true],

@@ -209,10 +209,14 @@ export function decisions(statuses: ReturnType<typeof statusWrites>): Decision[]
       const cpu0 = (prev.autoscaling as { cpuTarget?: number } | undefined)?.cpuTarget;
       const cpu1 = (next.autoscaling as { cpuTarget?: number } | undefined)?.cpuTarget;
       if (cpu0 !== undefined && cpu1 !== undefined && cpu0 !== cpu1) add("cpu-target", true, `HPA CPU target ${cpu0} → ${cpu1} %`);
-      const c0 = prev.canary as { weight?: number; failedChecks?: number; phase?: string } | undefined;
-      const c1 = next.canary as { weight?: number; failedChecks?: number; phase?: string } | undefined;
+      type CanaryView = { weight?: number; failedChecks?: number; phase?: string; lastVerdict?: { verdict?: string } };
+      const c0 = prev.canary as CanaryView | undefined;
+      const c1 = next.canary as CanaryView | undefined;
       if (c0 && c1) {
-        if ((c1.failedChecks ?? 0) > (c0.failedChecks ?? 0)) add("canary-check-failed", true, `failed checks ${c0.failedChecks ?? 0} → ${c1.failedChecks}`);
+        // A check fails on Prometheus's numbers (BurnRateExceeded) or on the Deployment's pods
+        // (PodsNotReady, a Kubernetes fact the API server gives whether Prometheus answers or not).
+        const verdict = c1.lastVerdict?.verdict ?? "";
+        if ((c1.failedChecks ?? 0) > (c0.failedChecks ?? 0)) add("canary-check-failed", verdict !== "PodsNotReady", `failed checks ${c0.failedChecks ?? 0} → ${c1.failedChecks} (${verdict})`);
         const w0 = c0.weight ?? 0;
         const w1 = c1.weight ?? 0;
         // A step forward from a weight above 0 is a passed check; a start, a promotion or an abort is not a reading.
