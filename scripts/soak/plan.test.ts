@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { profileSpecSchema } from "../../src/api/profile.ts";
-import { FAULT_KINDS, makePlan, QUIET_TAIL_MS, rng } from "./plan.ts";
+import { FAULT_KINDS, LEADER_FAULT_KINDS, makePlan, QUIET_TAIL_MS, rng, type Fault } from "./plan.ts";
 
 const opts = { seed: 7, minutes: 5, profiles: 24, receiverUrl: "http://127.0.0.1:1" };
 
@@ -26,6 +26,43 @@ describe("the soak's plan", () => {
     }
     const last = plan.faults.at(-1)!;
     expect(last.offsetMs + last.durationMs).toBeLessThanOrEqual(5 * 60_000 - QUIET_TAIL_MS);
+  });
+
+  it("keeps the CI smoke's five-minute schedule as it was before leader faults were kept to the first half", () => {
+    const plan = makePlan({ ...opts, seed: 1 });
+    expect(plan.faults.map((f) => [f.kind, f.offsetMs])).toEqual([
+      ["prometheus-stop", 20000],
+      ["leader-term", 47320],
+      ["prometheus-drop", 59072],
+      ["receiver-fail", 80133],
+      ["prometheus-slow", 96888],
+      ["apiserver-stop", 122161],
+      ["leader-kill", 139325],
+      ["prometheus-hang", 149128],
+      ["prometheus-slow", 166545],
+      ["prometheus-stop", 202903],
+      ["apiserver-stop", 231614],
+      ["prometheus-hang", 248560],
+    ]);
+  });
+
+  it("kills and stops the leader only in the first half of runs of 20 minutes or more, and keeps every other kind in the second", () => {
+    const isLeader = (f: Fault) => LEADER_FAULT_KINDS.includes(f.kind);
+    const others = FAULT_KINDS.filter((k) => !LEADER_FAULT_KINDS.includes(k));
+    for (const minutes of [20, 30, 60]) {
+      for (let seed = 1; seed <= 20; seed++) {
+        const plan = makePlan({ ...opts, seed, minutes });
+        const half = (minutes * 60_000) / 2;
+        const first = plan.faults.filter((f) => f.offsetMs + f.durationMs <= half);
+        const second = plan.faults.filter((f) => f.offsetMs >= half);
+        expect(plan.faults.filter(isLeader).every((f) => f.offsetMs + f.durationMs <= half)).toBe(true);
+        expect(new Set(first.map((f) => f.kind))).toEqual(new Set(FAULT_KINDS));
+        expect(new Set(second.map((f) => f.kind))).toEqual(new Set(others));
+        for (let i = 1; i < plan.faults.length; i++) expect(plan.faults[i]!.offsetMs).toBeGreaterThan(plan.faults[i - 1]!.offsetMs + plan.faults[i - 1]!.durationMs);
+      }
+    }
+    // Just under the threshold the leader is still killed or stopped throughout.
+    expect(makePlan({ ...opts, seed: 1, minutes: 19 }).faults.filter((f) => isLeader(f) && f.offsetMs > 19 * 30_000).length).toBeGreaterThan(0);
   });
 
   it("moves every workload between the four traffic states", () => {

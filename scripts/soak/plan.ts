@@ -93,6 +93,7 @@ export const FAULT_KINDS = [
   "receiver-fail",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+export const LEADER_FAULT_KINDS: readonly FaultKind[] = ["leader-kill", "leader-term"];
 
 export interface Fault {
   id: number;
@@ -115,6 +116,14 @@ export interface SoakPlan {
 /** Faults start this long after the run's active part begins, and stop this long before it ends. */
 export const FAULTS_FROM_MS = 20_000;
 export const QUIET_TAIL_MS = 30_000;
+/**
+ * From this run length on, the leader is killed or stopped only in the first half of the run: the
+ * checker fits memory over the second half, per process and role, and needs a role held for minutes.
+ * Shorter runs (the CI smoke) keep every kind throughout, or they would not see each kind once.
+ */
+export const LEADER_FAULTS_FIRST_HALF_FROM_MINUTES = 20;
+/** The longest a leader fault keeps its replica down (faultDuration). */
+const LEADER_DOWN_MAX_MS = 5_000;
 /** Every workload is healthy this long first, so each profile starts from a verdict. */
 export const HEALTHY_START_MS = 20_000;
 
@@ -204,12 +213,16 @@ export function makePlan(opts: { seed: number; minutes: number; profiles: number
   traffic.sort((a, b) => a.offsetMs - b.offsetMs);
   pushes.sort((a, b) => a.offsetMs - b.offsetMs);
 
-  // Faults one after another, every kind once before any repeats, in an order the seed draws.
+  // Faults one after another, every kind once before any repeats, in an order the seed draws. Once no
+  // leader fault would be over by leaderFaultsUntil, the bags hold the other kinds only.
+  const leaderFaultsUntil = opts.minutes >= LEADER_FAULTS_FIRST_HALF_FROM_MINUTES ? activeMs / 2 : Infinity;
   const faults: Fault[] = [];
   let bag: FaultKind[] = [];
   let t = FAULTS_FROM_MS;
   for (let id = 1; ; id++) {
-    if (bag.length === 0) bag = r.shuffle(FAULT_KINDS);
+    const leaderOk = t + LEADER_DOWN_MAX_MS <= leaderFaultsUntil;
+    if (!leaderOk) bag = bag.filter((k) => !LEADER_FAULT_KINDS.includes(k));
+    if (bag.length === 0) bag = r.shuffle(leaderOk ? FAULT_KINDS : FAULT_KINDS.filter((k) => !LEADER_FAULT_KINDS.includes(k)));
     const kind = bag.shift()!;
     const durationMs = Math.round(faultDuration(kind, r));
     if (t + durationMs > activeMs - QUIET_TAIL_MS) break;
@@ -233,7 +246,7 @@ function faultDuration(kind: FaultKind, r: Rng): number {
     case "leader-kill":
     case "leader-term":
       // How long the killed replica stays down before it is started again.
-      return r.between(2_000, 5_000);
+      return r.between(2_000, LEADER_DOWN_MAX_MS);
     case "receiver-fail":
       return r.between(5_000, 15_000);
   }
