@@ -370,6 +370,28 @@ describe("memory", () => {
     // Judged as one stretch, the step would read as growth.
     expect(checkMemory(run({ rss, activeTo: 1200 }), []).violations).toHaveLength(1);
   });
+
+  it("keeps a leader in its role across an API server outage that ended its term, when it takes the lease again", () => {
+    const rss = [];
+    for (let t = 0; t <= 1200; t += 5) rss.push({ at: at(t), identity: "a", pid: 1, rssKiB: 150 * 1024 });
+    // "a" leads from 0; the API server is down from 600 to 615 (no renewals), then "a" renews again.
+    const renewals = (from: number, to: number) => Array.from({ length: (to - from) / 2 + 1 }, (_, i) => lease(from + 2 * i, "a", "ca"));
+    const allTerms = terms(leaseRecords([...renewals(0, 598), ...renewals(640, 1200)], NS, "tollgate-leader"));
+    expect(allTerms).toHaveLength(2);
+    const m = checkMemory(run({ rss, activeTo: 1200 }), allTerms);
+    expect(m.verdicts.map((v) => [v.role, v.samples])).toEqual([["leader", 121]]);
+  });
+
+  it("ends a role when the other replica takes the lease", () => {
+    const rss = [];
+    for (let t = 0; t <= 1200; t += 5) rss.push({ at: at(t), identity: "a", pid: 1, rssKiB: 150 * 1024 });
+    const allTerms = terms(leaseRecords([lease(0, "a", "ca"), lease(900, "b", "cb")], NS, "tollgate-leader"));
+    // Leader until 900 (judged from 600, the half), then standby (judged from 1020, once settled).
+    expect(checkMemory(run({ rss, activeTo: 1200 }), allTerms).verdicts.map((v) => [v.role, v.samples])).toEqual([
+      ["leader", 60],
+      ["standby", 37],
+    ]);
+  });
 });
 
 describe("a whole run", () => {

@@ -635,14 +635,18 @@ export interface MemoryVerdict {
 }
 
 /**
- * Per operator process and role stint (leader or standby, from the lease terms): the RSS slope over the
- * samples in the active run's second half, once the process has been in that role for MEMORY_SETTLE_MS.
+ * Per operator process and role stint (leader or standby: whether it was the last to take the lease):
+ * the RSS slope over the samples in the active run's second half, once the process has been in that
+ * role for MEMORY_SETTLE_MS.
  */
 export function memorySlopes(rss: readonly RssSample[], allTerms: readonly Term[], activeFrom: number, activeTo: number): MemoryVerdict[] {
   const mid = (activeFrom + activeTo) / 2;
   const byPid = new Map<number, RssSample[]>();
   for (const s of rss) byPid.set(s.pid, [...(byPid.get(s.pid) ?? []), s]);
-  const leading = (identity: string, t: number) => allTerms.some((x) => x.holder === identity && x.from <= t && t <= x.to);
+  // A process's role is whether it took the lease last: an API server outage ends every term at once,
+  // and a leader that renews again afterwards has not changed role (nor has a standby that stayed one).
+  const begun = [...allTerms].sort((a, b) => a.from - b.from);
+  const leading = (identity: string, t: number) => begun.findLast((x) => x.from <= t)?.holder === identity;
   const out: MemoryVerdict[] = [];
   for (const [pid, list] of byPid) {
     const identity = list[0]!.identity;
