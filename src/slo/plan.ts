@@ -1,7 +1,9 @@
+import { parseDuration } from "../api/duration.ts";
 import type { ProfileSpec } from "../api/profile.ts";
 import type { Slo } from "../api/slo.ts";
 import { primaryName } from "../traffic/names.ts";
 import { ratioSeriesCounts, sloQueries, type RatioPart, type Workload } from "./promql.ts";
+import { isTiled, TILE, tiledErrorRatio, tiledEvents, tileSelector } from "./tiles.ts";
 import { burnWindows, canonicalWindow, queryWindows, type BurnWindow, type WindowOptions } from "./windows.ts";
 
 /** A profile as SLO evaluation needs it; a full ProfileSpec fits. */
@@ -39,6 +41,16 @@ export interface SloPlan {
    * least cost; a series that is gone (an old pod's) is summed over longer windows as the user means.
    */
   seriesCounts: Array<{ part: RatioPart; window: string; expr: string }>;
+  /**
+   * With tiles: the raw PromQL of one tile's bad and all events, recorded every TILE, from which the
+   * windows longer than TILED_ABOVE_MS are summed. Absent when no window is tiled.
+   */
+  tiles?: { bad: string; events: string };
+}
+
+export interface PlanOptions extends WindowOptions {
+  /** Sum long windows from recorded tiles (recording rules only: the tiles exist only where rules record them). */
+  tiles?: boolean;
 }
 
 /** An SLO that cannot be measured as written; the reason is for a condition message. */
@@ -56,21 +68,24 @@ export function isPlanError(p: SloPlan | SloPlanError): p is SloPlanError {
   return "error" in p;
 }
 
-export function planSlo(profile: SloProfile, slo: Slo, opts: WindowOptions = {}): SloPlan | SloPlanError {
+export function planSlo(profile: SloProfile, slo: Slo, opts: PlanOptions = {}): SloPlan | SloPlanError {
   try {
     const q = sloQueries(slo.indicator, measuredWorkload(profile));
     const window = canonicalWindow(slo.window);
     const windows = queryWindows(window, opts);
     const shortest = windows[0] ?? window;
     const ratio = slo.indicator.ratio;
+    const tiled = (w: string) => opts.tiles === true && isTiled(parseDuration(w));
+    const selector = tileSelector(profile.namespace, profile.name, slo.name);
     return {
       slo,
       window,
       burnWindows: burnWindows(window, opts),
-      errorRatios: windows.map((w) => ({ window: w, expr: q.errorRatio(w) })),
-      events: q.events(window),
+      errorRatios: windows.map((w) => ({ window: w, expr: tiled(w) ? tiledErrorRatio(selector, w) : q.errorRatio(w) })),
+      events: tiled(window) ? tiledEvents(selector, window) : q.events(window),
       histogram: ratio === undefined && slo.indicator.istio?.kind !== "availability",
       seriesCounts: ratio ? ratioSeriesCounts(ratio.errors, ratio.total, shortest).map((c) => ({ ...c, window: shortest })) : [],
+      ...(windows.some(tiled) ? { tiles: { bad: q.badEvents(TILE), events: q.events(TILE) } } : {}),
     };
   } catch (err) {
     // SloConfigError, or a duration the schema should have refused: either way this SLO only.
@@ -78,6 +93,6 @@ export function planSlo(profile: SloProfile, slo: Slo, opts: WindowOptions = {})
   }
 }
 
-export function planProfile(profile: SloProfile, opts: WindowOptions = {}): ProfilePlan {
+export function planProfile(profile: SloProfile, opts: PlanOptions = {}): ProfilePlan {
   return { profile, slos: profile.spec.slos.map((slo) => planSlo(profile, slo, opts)) };
 }

@@ -29,6 +29,12 @@ export interface SloQueries {
   errorRatio(window: string): string;
   /** Events (requests) counted over `window`. */
   events(window: string): string;
+  /**
+   * Bad events counted over `window`, as one series: 0 when there were none, no series when good
+   * events cannot be told (a histogram without a bucket at the threshold). errors / events is the
+   * error ratio, so sums of both over adjacent windows give the ratio over their union.
+   */
+  badEvents(window: string): string;
 }
 
 export const ISTIO_REQUESTS = "istio_requests_total";
@@ -247,10 +253,12 @@ export function ratioSeriesCounts(errors: string, total: string, window: string)
 
 export function ratioQueries(errors: string, total: string): SloQueries {
   const fill = (q: string, w: string) => q.replaceAll(WINDOW_PLACEHOLDER, w);
+  // increase() is rate() × range in Prometheus, so a rate times the window is the same count.
+  const count = (q: string, w: string) => (countsIncrease(q) ? `sum(${fill(q, w)})` : `sum(${fill(q, w)}) * ${seconds(w)}`);
   return {
     errorRatio: (w) => ratioOf(fill(errors, w), fill(total, w)),
-    // increase() is rate() × range in Prometheus, so a rate total times the window is the same count.
-    events: (w) => (countsIncrease(total) ? `sum(${fill(total, w)})` : `sum(${fill(total, w)}) * ${seconds(w)}`),
+    events: (w) => count(total, w),
+    badEvents: (w) => `(${count(errors, w)}) or vector(0)`,
   };
 }
 
@@ -267,9 +275,11 @@ export function latencyQueries(spec: LatencySpec): SloQueries {
   const bucketSelector = mergeSelector(spec.selector, [leMatcher(bound)]);
   const good = (w: string) => `sum(rate(${spec.metric}_bucket${bucketSelector}[${w}]))`;
   const total = (w: string) => `sum(rate(${spec.metric}_count${countSelector}[${w}]))`;
+  const events = (w: string) => `sum(increase(${spec.metric}_count${countSelector}[${w}]))`;
   return {
     errorRatio: (w) => `1 - (${good(w)} / ${total(w)})`,
-    events: (w) => `sum(increase(${spec.metric}_count${countSelector}[${w}]))`,
+    events,
+    badEvents: (w) => `${events(w)} - sum(increase(${spec.metric}_bucket${bucketSelector}[${w}]))`,
   };
 }
 
@@ -293,6 +303,7 @@ export function istioAvailabilityQueries(target: Workload): SloQueries {
   return {
     errorRatio: (w) => ratioOf(`rate(${ISTIO_REQUESTS}${failed}[${w}])`, `rate(${ISTIO_REQUESTS}${all}[${w}])`),
     events: (w) => `sum(increase(${ISTIO_REQUESTS}${all}[${w}]))`,
+    badEvents: (w) => `sum(increase(${ISTIO_REQUESTS}${failed}[${w}])) or vector(0)`,
   };
 }
 

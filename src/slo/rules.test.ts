@@ -189,6 +189,50 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
     expect(result.stdout).toMatch(/SUCCESS/);
   });
 
+  it("sums a window longer than an hour from 5-minute tiles, to the raw figure", async () => {
+    const avail = profile("ns", "tiled", {
+      targetRef: { name: "api" },
+      slos: [{ name: "availability", objective: 99, window: "2h", indicator: { istio: { kind: "availability" } } }],
+    });
+    expect(ruleGroups([avail], { interval: "1m", tiles: true }).groups.map((g) => [g.name, g.interval])).toEqual([
+      ["tollgate/ns/tiled/tiles", "5m"],
+      ["tollgate/ns/tiled", "1m"],
+    ]);
+    // promtool's tests run every group at the file's evaluation_interval, so both run every 5 minutes here.
+    const { groups } = ruleGroups([avail], { interval: "5m", tiles: true });
+    const rulesFile = join(dir, "tile-rules.yaml");
+    await writeFile(rulesFile, rulesFileYaml(groups));
+    const series = (code: string) => `istio_requests_total{destination_workload="api",destination_workload_namespace="ns",reporter="destination",response_code="${code}"}`;
+    const labels = (window: string) => `{namespace="ns",profile="tiled",slo="availability",window="${window}"}`;
+    const test = {
+      rule_files: [rulesFile],
+      evaluation_interval: "5m",
+      tests: [
+        {
+          interval: "1m",
+          input_series: [
+            // 100 good requests a minute for 3 hours; 10 errors a minute from minute 61 to 90 only.
+            { series: series("200"), values: "0+100x180" },
+            { series: series("503"), values: "0+0x60 10+10x29 300+0x89" },
+          ],
+          promql_expr_test: [
+            // The window (60m, 180m] holds all 300 errors of 12,300 requests, as raw rate() has it.
+            { expr: `${ERROR_RATIO_RECORD}{window="2h"}`, eval_time: "180m", exp_samples: [{ labels: `${ERROR_RATIO_RECORD}${labels("2h")}`, value: 300 / 12300 }] },
+            { expr: `${EVENTS_RECORD}{window="2h"}`, eval_time: "180m", exp_samples: [{ labels: `${EVENTS_RECORD}${labels("2h")}`, value: 12300 }] },
+            // At 210m the window (90m, 210m] has left the errors behind.
+            { expr: `${ERROR_RATIO_RECORD}{window="2h"}`, eval_time: "210m", exp_samples: [{ labels: `${ERROR_RATIO_RECORD}${labels("2h")}`, value: 0 }] },
+          ],
+        },
+      ],
+    };
+    const testFile = join(dir, "tile-test.yaml");
+    await writeFile(testFile, JSON.stringify(test));
+    const result = await run(PROMTOOL, ["test", "rules", testFile]).catch((err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
+    });
+    expect(result.stdout).toMatch(/SUCCESS/);
+  });
+
   /**
    * Prometheus's own engine, on synthetic series: the latency rules read the bucket whether Prometheus 2
    * stored it as le="1" or Prometheus 3 as le="1.0"; missing 5xx series count as no errors.

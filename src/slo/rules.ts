@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
-import { isPlanError, planProfile, type SloProfile } from "./plan.ts";
-import type { WindowOptions } from "./windows.ts";
+import { isPlanError, planProfile, type PlanOptions, type SloProfile } from "./plan.ts";
+import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILE } from "./tiles.ts";
 
 /**
  * Recording rules that precompute every SLO's error ratios, so one instant query per series name
@@ -47,7 +47,7 @@ export interface RuleProblem {
   error: string;
 }
 
-export interface RuleOptions extends WindowOptions {
+export interface RuleOptions extends PlanOptions {
   /**
    * Evaluation interval of every group. Defaults to the profile's policy.evaluationInterval: Tollgate
    * reads no more often than that, and recording less often would delay a budget crossing.
@@ -63,8 +63,9 @@ export function ruleGroupName(namespace: string, profile: string): string {
  * One group per profile: groups evaluate concurrently and rules within one sequentially, so a
  * profile's expensive SLO-window rules never hold up another profile's.
  */
-export function profileRuleGroup(profile: SloProfile, opts: RuleOptions = {}): { group: RuleGroup; problems: RuleProblem[] } {
+export function profileRuleGroup(profile: SloProfile, opts: RuleOptions = {}): { group: RuleGroup; tiles?: RuleGroup; problems: RuleProblem[] } {
   const rules: RecordingRule[] = [];
+  const tiles: RecordingRule[] = [];
   const problems: RuleProblem[] = [];
   for (const plan of planProfile(profile, opts).slos) {
     if (isPlanError(plan)) {
@@ -77,9 +78,15 @@ export function profileRuleGroup(profile: SloProfile, opts: RuleOptions = {}): {
     for (const c of plan.seriesCounts) rules.push({ record: SERIES_COUNT_RECORD, expr: c.expr, labels: { ...labels(c.window), part: c.part } });
     for (const r of plan.errorRatios) rules.push({ record: ERROR_RATIO_RECORD, expr: r.expr, labels: labels(r.window) });
     rules.push({ record: EVENTS_RECORD, expr: plan.events, labels: labels(plan.window) });
+    if (plan.tiles) {
+      const sloLabels = { namespace: profile.namespace, profile: profile.name, slo: plan.slo.name };
+      tiles.push({ record: BAD_TILE_RECORD, expr: plan.tiles.bad, labels: sloLabels }, { record: EVENTS_TILE_RECORD, expr: plan.tiles.events, labels: sloLabels });
+    }
   }
   const interval = opts.interval ?? profile.spec.policy.evaluationInterval;
-  return { group: { name: ruleGroupName(profile.namespace, profile.name), interval, rules }, problems };
+  const name = ruleGroupName(profile.namespace, profile.name);
+  // The tiles' own group runs once per tile, so consecutive tiles meet edge to edge.
+  return { group: { name, interval, rules }, ...(tiles.length ? { tiles: { name: `${name}/tiles`, interval: TILE, rules: tiles } } : {}), problems };
 }
 
 /** Groups for many profiles; profiles whose every SLO is unmeasurable get no (empty) group. */
@@ -88,6 +95,8 @@ export function ruleGroups(profiles: readonly SloProfile[], opts: RuleOptions = 
   const problems: RuleProblem[] = [];
   for (const p of profiles) {
     const r = profileRuleGroup(p, opts);
+    // Tiles first: where groups run in step (promtool's tests), the sums then see the tile of the same instant.
+    if (r.tiles) groups.push(r.tiles);
     if (r.group.rules.length > 0) groups.push(r.group);
     problems.push(...r.problems);
   }
@@ -129,7 +138,7 @@ export function prometheusRuleName(profile: string): string {
  * pass etcd's object size limit, and per-profile objects are owned by (and deleted with) their profile.
  */
 export function prometheusRule(profile: SloProfile, opts: PrometheusRuleOptions = {}): { object: PrometheusRuleObject; problems: RuleProblem[] } {
-  const { group, problems } = profileRuleGroup(profile, opts);
+  const { group, tiles, problems } = profileRuleGroup(profile, opts);
   const object: PrometheusRuleObject = {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PrometheusRule",
@@ -143,7 +152,7 @@ export function prometheusRule(profile: SloProfile, opts: PrometheusRuleOptions 
         ...(profile.name.length <= 63 ? { "tollgate.dev/profile": profile.name } : {}),
       },
     },
-    spec: { groups: group.rules.length > 0 ? [group] : [] },
+    spec: { groups: [...(tiles ? [tiles] : []), ...(group.rules.length > 0 ? [group] : [])] },
   };
   if (opts.ownerUid) {
     object.metadata.ownerReferences = [
