@@ -33,7 +33,7 @@ import { Mesh } from "./soak/mesh.ts";
 import { makePlan, type Fault, type SoakPlan } from "./soak/plan.ts";
 import { startPrometheusProxy, type PrometheusProxy } from "./soak/prometheus-proxy.ts";
 import { startSoakReceiver, type SoakReceiver } from "./soak/receiver.ts";
-import { Replicas, rssKiB } from "./soak/replicas.ts";
+import { heapUsedBytes, Replicas, rssKiB } from "./soak/replicas.ts";
 
 const NS = "tollgate-soak";
 const CLUSTER = join(ROOT, "e2e/cluster/cluster.sh");
@@ -254,7 +254,7 @@ async function main(): Promise<number> {
     namespace: NS,
     release,
     runDir,
-    args: ["--prometheus-url", proxy.url, "--prometheus-timeout", "4", "--metrics-addr", "127.0.0.1:0"],
+    args: ["--prometheus-url", proxy.url, "--prometheus-timeout", "4"],
     // An operator that only lets receivers under allowed URL prefixes be called must allow the soak's.
     env: { TOLLGATE_NOTIFICATION_ALLOWED_URLS: `${receiver.url}/` },
   });
@@ -346,8 +346,12 @@ async function main(): Promise<number> {
     timers.push(
       setInterval(() => {
         for (const r of replicas.live) {
+          const at = new Date().toISOString();
           const kib = rssKiB(r.pid);
-          if (kib !== undefined) rss.write({ at: new Date().toISOString(), identity: r.identity, pid: r.pid, rssKiB: kib });
+          if (kib === undefined) continue;
+          // The heap from the process's own /metrics, for reading its RSS: V8 lets the heap grow toward
+          // --max-old-space-size before it collects hard, so RSS alone cannot tell growth from garbage.
+          void heapUsedBytes(r.metricsPort).then((heap) => rss.write({ at, identity: r.identity, pid: r.pid, rssKiB: kib, ...(heap !== undefined ? { heapUsedBytes: heap } : {}) }));
         }
       }, 5_000),
     );

@@ -5,6 +5,7 @@ import {
   checkFiniteStatuses,
   checkFreezes,
   checkMemory,
+  heapFloor,
   checkNoActionWithoutPrometheus,
   checkNotifications,
   checkRollbacks,
@@ -369,6 +370,19 @@ describe("memory", () => {
     expect(m.violations).toEqual([]);
     // Judged as one stretch, the step would read as growth.
     expect(checkMemory(run({ rss, activeTo: 1200 }), []).violations).toHaveLength(1);
+  });
+
+  it("reads the heap's floor per minute beside the RSS slope, without judging it", () => {
+    expect(heapFloor([{ t: 0.1, heapMiB: 90 }, { t: 0.5, heapMiB: 60 }, { t: 1.2, heapMiB: 70 }, { t: 1.9, heapMiB: 61 }])).toEqual([
+      [0.5, 60],
+      [1.5, 61],
+    ]);
+    const rss = [];
+    // RSS climbs 5 MiB/min while the heap left after each minute's collections stays at 60 MiB.
+    for (let t = 0; t <= 600; t += 5) rss.push({ at: at(t), identity: "a", pid: 1, rssKiB: (150 + (t / 60) * 5) * 1024, heapUsedBytes: (60 + (t % 60) / 2) * 1048576 });
+    const [v] = checkMemory(run({ rss, activeTo: 600 }), []).verdicts;
+    expect(v?.mibPerMin).toBeCloseTo(5, 5);
+    expect(v?.heapMiBPerMin).toBeCloseTo(0, 5);
   });
 
   it("keeps a leader in its role across an API server outage that ended its term, when it takes the lease again", () => {

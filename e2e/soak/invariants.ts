@@ -632,6 +632,21 @@ export interface MemoryVerdict {
   mibPerMin: number;
   firstMiB: number;
   lastMiB: number;
+  /**
+   * Not judged, for reading the RSS slope: the slope of the used heap's lowest value in each minute of
+   * the stretch (what is left after the minute's collections), when the samples carry the heap.
+   */
+  heapMiBPerMin?: number;
+}
+
+/** The used heap's lowest value per minute, as [minutes, MiB] points. */
+export function heapFloor(samples: ReadonlyArray<{ t: number; heapMiB: number }>): Array<[number, number]> {
+  const byMinute = new Map<number, number>();
+  for (const s of samples) {
+    const m = Math.floor(s.t);
+    byMinute.set(m, Math.min(byMinute.get(m) ?? Infinity, s.heapMiB));
+  }
+  return [...byMinute].sort(([a], [b]) => a - b).map(([m, v]) => [m + 0.5, v]);
 }
 
 /**
@@ -654,12 +669,24 @@ export function memorySlopes(rss: readonly RssSample[], allTerms: readonly Term[
     let stintStart = Date.parse(list[0]!.at);
     let role = leading(identity, stintStart);
     let pts: Array<[number, number]> = [];
+    let heap: Array<{ t: number; heapMiB: number }> = [];
     const close = () => {
       const span = pts.length ? (pts.at(-1)![0] - pts[0]![0]) * 60_000 : 0;
       if (pts.length >= MEMORY_MIN_SAMPLES && span >= MEMORY_MIN_SPAN_MS) {
-        out.push({ identity, pid, role: role ? "leader" : "standby", samples: pts.length, mibPerMin: slope(pts), firstMiB: pts[0]![1], lastMiB: pts.at(-1)![1] });
+        const floor = heapFloor(heap);
+        out.push({
+          identity,
+          pid,
+          role: role ? "leader" : "standby",
+          samples: pts.length,
+          mibPerMin: slope(pts),
+          firstMiB: pts[0]![1],
+          lastMiB: pts.at(-1)![1],
+          ...(floor.length >= 2 ? { heapMiBPerMin: slope(floor) } : {}),
+        });
       }
       pts = [];
+      heap = [];
     };
     for (const s of list) {
       const t = Date.parse(s.at);
@@ -669,7 +696,10 @@ export function memorySlopes(rss: readonly RssSample[], allTerms: readonly Term[
         role = now;
         stintStart = t;
       }
-      if (t >= mid && t <= activeTo && t - stintStart >= MEMORY_SETTLE_MS) pts.push([(t - mid) / 60_000, s.rssKiB / 1024]);
+      if (t >= mid && t <= activeTo && t - stintStart >= MEMORY_SETTLE_MS) {
+        pts.push([(t - mid) / 60_000, s.rssKiB / 1024]);
+        if (s.heapUsedBytes !== undefined) heap.push({ t: (t - mid) / 60_000, heapMiB: s.heapUsedBytes / 1048576 });
+      }
     }
     close();
   }

@@ -53,6 +53,8 @@ export interface RssSample {
   identity: string;
   pid: number;
   rssKiB: number;
+  /** V8's used heap, as the process's /metrics served it at the same moment; absent when it did not answer. */
+  heapUsedBytes?: number;
 }
 
 export interface StatusSample {

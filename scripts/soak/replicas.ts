@@ -4,6 +4,7 @@
 // POD_NAME of its own, which is its identity in the Lease. Output goes to operators/<identity>.log.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../../e2e/support/env.ts";
@@ -17,6 +18,8 @@ const CLI = join(ROOT, "src/cli/main.ts");
 const NODE_FLAGS = ["--max-semi-space-size=4", "--max-old-space-size=256"];
 
 export interface Replica {
+  /** Where the process serves /metrics (loopback). */
+  metricsPort: number;
   readonly slot: string;
   readonly identity: string;
   readonly pid: number;
@@ -74,8 +77,9 @@ export class Replicas {
     const kubeconfig = join(dir, `${identity}.kubeconfig`);
     writeFileSync(kubeconfig, config, { mode: 0o600 });
     const out = openSync(join(dir, `${identity}.log`), "a");
+    const metricsPort = await freePort();
     const child: ChildProcess = track(
-      spawn(process.execPath, [...NODE_FLAGS, CLI, "controller", "--namespace", this.#opts.namespace, "--leader-elect", "true", ...this.#opts.args], {
+      spawn(process.execPath, [...NODE_FLAGS, CLI, "controller", "--namespace", this.#opts.namespace, "--leader-elect", "true", ...this.#opts.args, "--metrics-addr", `127.0.0.1:${metricsPort}`], {
         env: { ...process.env, ...this.#opts.env, KUBECONFIG: kubeconfig, POD_NAME: identity, TOLLGATE_LOG_LEVEL: "info" },
         stdio: ["ignore", out, out],
       }),
@@ -83,6 +87,7 @@ export class Replicas {
     closeSync(out);
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     const replica: Replica = {
+      metricsPort,
       slot,
       identity,
       pid: child.pid ?? -1,
@@ -123,6 +128,32 @@ export class Replicas {
 export function rssKiB(pid: number): number | undefined {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A loopback port nothing listens on now, for a replica's /metrics. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * V8's used heap of a replica, from the tollgate_nodejs_heap_size_used_bytes its /metrics serves;
+ * undefined when it does not answer within a second.
+ */
+export async function heapUsedBytes(port: number): Promise<number | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1_000) });
+    const m = /^tollgate_nodejs_heap_size_used_bytes (\S+)$/m.exec(await res.text());
     return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
