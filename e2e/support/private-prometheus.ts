@@ -1,9 +1,8 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freeLoopbackPort } from "./ports.ts";
 import { track } from "./processes.ts";
 import { waitFor } from "./wait.ts";
 
@@ -14,14 +13,6 @@ export interface PrivatePrometheus {
   readonly rulesDir: string;
   /** SIGTERM, wait for the exit, remove its data and rules. */
   stop(): Promise<void>;
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /**

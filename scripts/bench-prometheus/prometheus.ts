@@ -3,10 +3,10 @@
 
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { apiData, instantSamples, type Sample } from "../../src/prometheus/client.ts";
+import { freeLoopbackPort } from "../../e2e/support/ports.ts";
 import { track } from "../../e2e/support/processes.ts";
 import { waitFor } from "../../e2e/support/wait.ts";
 import { evalSeconds, queryableSamples } from "./stats.ts";
@@ -23,14 +23,6 @@ export interface BenchPrometheus {
   /** An instant query with its statistics: samples read, and the engine's time in seconds. */
   query(expr: string, at: Date): Promise<{ samples: Sample[]; queryable: number; seconds: number }>;
   stop(): Promise<void>;
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const EMPTY_RULES = "groups: []\n";

@@ -4,10 +4,10 @@
 // POD_NAME of its own, which is its identity in the Lease. Output goes to operators/<identity>.log.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer, type AddressInfo } from "node:net";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../../e2e/support/env.ts";
+import { freeLoopbackPort } from "../../e2e/support/ports.ts";
 import { track } from "../../e2e/support/processes.ts";
 import type { KubeClient } from "../../src/kube/client.ts";
 import { Resources } from "../../src/kube/resources.ts";
@@ -77,7 +77,7 @@ export class Replicas {
     const kubeconfig = join(dir, `${identity}.kubeconfig`);
     writeFileSync(kubeconfig, config, { mode: 0o600 });
     const out = openSync(join(dir, `${identity}.log`), "a");
-    const metricsPort = await freePort();
+    const metricsPort = await freeLoopbackPort();
     const child: ChildProcess = track(
       spawn(process.execPath, [...NODE_FLAGS, CLI, "controller", "--namespace", this.#opts.namespace, "--leader-elect", "true", ...this.#opts.args, "--metrics-addr", `127.0.0.1:${metricsPort}`], {
         env: { ...process.env, ...this.#opts.env, KUBECONFIG: kubeconfig, POD_NAME: identity, TOLLGATE_LOG_LEVEL: "info" },
@@ -132,18 +132,6 @@ export function rssKiB(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A loopback port nothing listens on now, for a replica's /metrics. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
