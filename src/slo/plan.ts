@@ -1,9 +1,9 @@
-import { parseDuration } from "../api/duration.ts";
+import { formatDuration, parseDuration } from "../api/duration.ts";
 import type { ProfileSpec } from "../api/profile.ts";
 import type { Slo } from "../api/slo.ts";
 import { primaryName } from "../traffic/names.ts";
-import { ratioSeriesCounts, sloQueries, type RatioPart, type Workload } from "./promql.ts";
-import { isTiled, TILE, tiledErrorRatio, tiledEvents, tileSelector } from "./tiles.ts";
+import { ratioSeriesCounts, sloQueries, type RatioPart, type SloQueries, type Workload } from "./promql.ts";
+import { isTileable, isTiled, tileDigest, tiledErrorRatio, tiledEvents, tileMs, tileSelector, tilesSince, type TileOptions } from "./tiles.ts";
 import { burnWindows, canonicalWindow, queryWindows, type BurnWindow, type WindowOptions } from "./windows.ts";
 
 /** A profile as SLO evaluation needs it; a full ProfileSpec fits. */
@@ -42,15 +42,31 @@ export interface SloPlan {
    */
   seriesCounts: Array<{ part: RatioPart; window: string; expr: string }>;
   /**
-   * With tiles: the raw PromQL of one tile's bad and all events, recorded every TILE, from which the
-   * windows longer than TILED_ABOVE_MS are summed. Absent when no window is tiled.
+   * With tiles: what the SLO's tiles group records every `interval` (the tile), labelled with `digest`,
+   * from which its long windows are summed once the tiles cover them. Absent when tiles are not asked
+   * for or no window is long enough.
    */
-  tiles?: { bad: string; events: string };
+  tiles?: SloTiles;
+}
+
+export interface SloTiles {
+  /** The tile, as the group's interval. */
+  interval: string;
+  /** The TILE_LABEL value: a digest of what the tiles measure. */
+  digest: string;
+  /** Raw PromQL of the tile's bad events, its events, and the start of the tiles' run (tiles.ts). */
+  bad: string;
+  events: string;
+  since: string;
 }
 
 export interface PlanOptions extends WindowOptions {
-  /** Sum long windows from recorded tiles (recording rules only: the tiles exist only where rules record them). */
-  tiles?: boolean;
+  /**
+   * Record tiles and sum long windows from them (tiles.ts): `true` for every window that can be, or
+   * options saying how long each SLO's tiles have been recorded. Recording rules only: the tiles exist
+   * only where rules record them.
+   */
+  tiles?: true | TileOptions;
 }
 
 /** An SLO that cannot be measured as written; the reason is for a condition message. */
@@ -75,8 +91,10 @@ export function planSlo(profile: SloProfile, slo: Slo, opts: PlanOptions = {}): 
     const windows = queryWindows(window, opts);
     const shortest = windows[0] ?? window;
     const ratio = slo.indicator.ratio;
-    const tiled = (w: string) => opts.tiles === true && isTiled(parseDuration(w));
-    const selector = tileSelector(profile.namespace, profile.name, slo.name);
+    const tileOpts = opts.tiles === true ? {} : opts.tiles;
+    const tiles = tileOpts && windows.some((w) => isTileable(parseDuration(w), tileOpts)) ? sloTiles(profile, slo.name, q, tileOpts) : undefined;
+    const tiled = (w: string) => tiles !== undefined && tileOpts !== undefined && isTiled(parseDuration(w), slo.name, tileOpts);
+    const selector = tiles ? tileSelector(profile.namespace, profile.name, slo.name, tiles.digest) : "";
     return {
       slo,
       window,
@@ -85,12 +103,20 @@ export function planSlo(profile: SloProfile, slo: Slo, opts: PlanOptions = {}): 
       events: tiled(window) ? tiledEvents(selector, window) : q.events(window),
       histogram: ratio === undefined && slo.indicator.istio?.kind !== "availability",
       seriesCounts: ratio ? ratioSeriesCounts(ratio.errors, ratio.total, shortest).map((c) => ({ ...c, window: shortest })) : [],
-      ...(windows.some(tiled) ? { tiles: { bad: q.badEvents(TILE), events: q.events(TILE) } } : {}),
+      ...(tiles ? { tiles } : {}),
     };
   } catch (err) {
     // SloConfigError, or a duration the schema should have refused: either way this SLO only.
     return { slo, error: err instanceof Error ? err.message : String(err) };
   }
+}
+
+function sloTiles(profile: SloProfile, slo: string, q: SloQueries, opts: TileOptions): SloTiles {
+  const interval = formatDuration(tileMs(opts));
+  const bad = q.badEvents(interval);
+  const events = q.events(interval);
+  const digest = tileDigest(bad, events, interval);
+  return { interval, digest, bad, events, since: tilesSince(tileSelector(profile.namespace, profile.name, slo, digest)) };
 }
 
 export function planProfile(profile: SloProfile, opts: PlanOptions = {}): ProfilePlan {

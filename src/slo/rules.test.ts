@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
 import type { SloProfile } from "./plan.ts";
+import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILE_LABEL, TILES_SINCE_RECORD } from "./tiles.ts";
 import { ERROR_RATIO_RECORD, EVENTS_RECORD, prometheusRule, profileRuleGroup, ruleGroups, rulesFileYaml, SERIES_COUNT_RECORD, type RulesFile } from "./rules.ts";
 
 // A 2 s floor on burn windows keeps one window per role for the 2m SLO windows these fixtures spell out.
@@ -207,6 +208,9 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
     const test = {
       rule_files: [rulesFile],
       evaluation_interval: "5m",
+      // promtool runs groups in step but in no set order unless told; Prometheus itself runs each at its
+      // own offset. The tiles first, so the sums see the tile of the same instant and the figures are exact.
+      group_eval_order: groups.map((g) => g.name),
       tests: [
         {
           interval: "1m",
@@ -226,6 +230,50 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
       ],
     };
     const testFile = join(dir, "tile-test.yaml");
+    await writeFile(testFile, JSON.stringify(test));
+    const result = await run(PROMTOOL, ["test", "rules", testFile]).catch((err: { stdout?: string; stderr?: string }) => {
+      throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
+    });
+    expect(result.stdout).toMatch(/SUCCESS/);
+  });
+
+  it("records when a run of tiles began, keeps it across short gaps and starts again after a long one", async () => {
+    const avail = profile("ns", "since", {
+      targetRef: { name: "api" },
+      slos: [{ name: "availability", objective: 99, window: "1d", indicator: { istio: { kind: "availability" } } }],
+    });
+    const { groups } = ruleGroups([avail], { interval: "5m", tiles: { coverageMs: {} } });
+    const tileGroup = groups.find((g) => g.name.endsWith("/tiles"));
+    expect(tileGroup?.rules.map((r) => r.record)).toEqual([BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILES_SINCE_RECORD]);
+    const digest = tileGroup?.rules[0]?.labels[TILE_LABEL] ?? "";
+    // No coverage yet: every window is read raw, while the tiles are recorded.
+    const main = groups.find((g) => !g.name.endsWith("/tiles"));
+    expect(main?.rules.every((r) => !r.expr.includes(BAD_TILE_RECORD))).toBe(true);
+    const rulesFile = join(dir, "since-rules.yaml");
+    await writeFile(rulesFile, rulesFileYaml(groups));
+    const series = `istio_requests_total{destination_workload="api",destination_workload_namespace="ns",reporter="destination",response_code="200"}`;
+    const since = `${TILES_SINCE_RECORD}{namespace="ns",profile="since",slo="availability",tiles="${digest}"}`;
+    const test = {
+      rule_files: [rulesFile],
+      evaluation_interval: "5m",
+      tests: [
+        {
+          interval: "1m",
+          input_series: [
+            // Scraped minutes 0–60, nothing for 30, 91–151, nothing for 120, then 272–332.
+            { series, values: "0+100x60 _x30 9100+100x60 _x120 21200+100x60" },
+          ],
+          promql_expr_test: [
+            // The first tile that holds two samples is at 5m.
+            { expr: since, eval_time: "60m", exp_samples: [{ labels: since, value: 300 }] },
+            { expr: since, eval_time: "150m", exp_samples: [{ labels: since, value: 300 }] },
+            // After two hours without a tile the run starts again at the first tile after the gap, 275m.
+            { expr: since, eval_time: "300m", exp_samples: [{ labels: since, value: 275 * 60 }] },
+          ],
+        },
+      ],
+    };
+    const testFile = join(dir, "since-test.yaml");
     await writeFile(testFile, JSON.stringify(test));
     const result = await run(PROMTOOL, ["test", "rules", testFile]).catch((err: { stdout?: string; stderr?: string }) => {
       throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);

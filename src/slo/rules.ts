@@ -1,6 +1,6 @@
 import { stringify } from "yaml";
 import { isPlanError, planProfile, type PlanOptions, type SloProfile } from "./plan.ts";
-import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILE } from "./tiles.ts";
+import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILE_LABEL, TILES_SINCE_RECORD } from "./tiles.ts";
 
 /**
  * Recording rules that precompute every SLO's error ratios, so one instant query per series name
@@ -66,6 +66,7 @@ export function ruleGroupName(namespace: string, profile: string): string {
 export function profileRuleGroup(profile: SloProfile, opts: RuleOptions = {}): { group: RuleGroup; tiles?: RuleGroup; problems: RuleProblem[] } {
   const rules: RecordingRule[] = [];
   const tiles: RecordingRule[] = [];
+  let tileInterval: string | undefined;
   const problems: RuleProblem[] = [];
   for (const plan of planProfile(profile, opts).slos) {
     if (isPlanError(plan)) {
@@ -79,25 +80,39 @@ export function profileRuleGroup(profile: SloProfile, opts: RuleOptions = {}): {
     for (const r of plan.errorRatios) rules.push({ record: ERROR_RATIO_RECORD, expr: r.expr, labels: labels(r.window) });
     rules.push({ record: EVENTS_RECORD, expr: plan.events, labels: labels(plan.window) });
     if (plan.tiles) {
-      const sloLabels = { namespace: profile.namespace, profile: profile.name, slo: plan.slo.name };
-      tiles.push({ record: BAD_TILE_RECORD, expr: plan.tiles.bad, labels: sloLabels }, { record: EVENTS_TILE_RECORD, expr: plan.tiles.events, labels: sloLabels });
+      tileInterval = plan.tiles.interval;
+      const tileLabels = { namespace: profile.namespace, profile: profile.name, slo: plan.slo.name, [TILE_LABEL]: plan.tiles.digest };
+      // The run's start last: it reads the events tile of this same evaluation.
+      tiles.push(
+        { record: BAD_TILE_RECORD, expr: plan.tiles.bad, labels: tileLabels },
+        { record: EVENTS_TILE_RECORD, expr: plan.tiles.events, labels: tileLabels },
+        { record: TILES_SINCE_RECORD, expr: plan.tiles.since, labels: tileLabels },
+      );
     }
   }
   const interval = opts.interval ?? profile.spec.policy.evaluationInterval;
   const name = ruleGroupName(profile.namespace, profile.name);
   // The tiles' own group runs once per tile, so consecutive tiles meet edge to edge.
-  return { group: { name, interval, rules }, ...(tiles.length ? { tiles: { name: `${name}/tiles`, interval: TILE, rules: tiles } } : {}), problems };
+  return { group: { name, interval, rules }, ...(tileInterval ? { tiles: { name: `${name}/tiles`, interval: tileInterval, rules: tiles } } : {}), problems };
 }
 
-/** Groups for many profiles; profiles whose every SLO is unmeasurable get no (empty) group. */
+/**
+ * A profile's groups as they go into a rules file: its tiles first (where groups run in step, as in
+ * promtool's tests, the sums then see the tile of the same instant), then its windows; none when every
+ * SLO is unmeasurable.
+ */
+export function profileRuleGroups(profile: SloProfile, opts: RuleOptions = {}): { groups: RuleGroup[]; problems: RuleProblem[] } {
+  const { group, tiles, problems } = profileRuleGroup(profile, opts);
+  return { groups: [...(tiles ? [tiles] : []), ...(group.rules.length > 0 ? [group] : [])], problems };
+}
+
+/** Groups for many profiles. */
 export function ruleGroups(profiles: readonly SloProfile[], opts: RuleOptions = {}): { groups: RuleGroup[]; problems: RuleProblem[] } {
   const groups: RuleGroup[] = [];
   const problems: RuleProblem[] = [];
   for (const p of profiles) {
-    const r = profileRuleGroup(p, opts);
-    // Tiles first: where groups run in step (promtool's tests), the sums then see the tile of the same instant.
-    if (r.tiles) groups.push(r.tiles);
-    if (r.group.rules.length > 0) groups.push(r.group);
+    const r = profileRuleGroups(p, opts);
+    groups.push(...r.groups);
     problems.push(...r.problems);
   }
   return { groups, problems };
@@ -138,7 +153,7 @@ export function prometheusRuleName(profile: string): string {
  * pass etcd's object size limit, and per-profile objects are owned by (and deleted with) their profile.
  */
 export function prometheusRule(profile: SloProfile, opts: PrometheusRuleOptions = {}): { object: PrometheusRuleObject; problems: RuleProblem[] } {
-  const { group, tiles, problems } = profileRuleGroup(profile, opts);
+  const { groups, problems } = profileRuleGroups(profile, opts);
   const object: PrometheusRuleObject = {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PrometheusRule",
@@ -152,7 +167,7 @@ export function prometheusRule(profile: SloProfile, opts: PrometheusRuleOptions 
         ...(profile.name.length <= 63 ? { "tollgate.dev/profile": profile.name } : {}),
       },
     },
-    spec: { groups: [...(tiles ? [tiles] : []), ...(group.rules.length > 0 ? [group] : [])] },
+    spec: { groups },
   };
   if (opts.ownerUid) {
     object.metadata.ownerReferences = [
