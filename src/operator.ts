@@ -13,6 +13,7 @@ import { PrometheusConnections } from "./prometheus/connections.ts";
 import { RecordedReadCache } from "./prometheus/recorded-cache.ts";
 import { RulesFileWriter } from "./prometheus/rules-file.ts";
 import type { ReadMode } from "./prometheus/slo-reader.ts";
+import { DEFAULT_TILE } from "./slo/tiles.ts";
 import { PrometheusRuleApplier } from "./kube/rules.ts";
 import { profileReconciler } from "./controllers/profile/reconcile.ts";
 import { errorKind } from "./controllers/profile/observe.ts";
@@ -56,6 +57,11 @@ export interface OperatorConfig {
   readMode?: ReadMode;
   /** Write recording rules as files here (preferred over PrometheusRule objects when set). */
   rulesDir?: string;
+  /**
+   * The tile recording rules sum windows longer than twelve tiles from (src/slo/tiles.ts); null: no
+   * tiles, every window read raw. Default DEFAULT_TILE.
+   */
+  tile?: string | null;
   /** Where PagerDuty events go; the public Events API v2 unless overridden (proxies, tests). */
   pagerDutyUrl?: string;
   /** --prometheus-connections: named connections profiles may use. */
@@ -136,7 +142,9 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
   });
 
   // One batch of recorded reads per Prometheus connection, measured and counted per batch.
+  const tile = config.tile === null ? undefined : (config.tile ?? DEFAULT_TILE);
   const recorded = new RecordedReadCache({
+    readOptions: tile !== undefined ? { tile } : {},
     onQuery: () => sloMetrics.queries.inc({ mode: "RecordingRules" }),
     onRefresh: (seconds, readings) => {
       sloMetrics.queryDuration.observe({ mode: "RecordingRules" }, seconds);
@@ -192,6 +200,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
             readMode: config.readMode,
             recorded,
             rulesDir: rulesFile !== undefined,
+            tile,
             prometheusRules,
             recorder: new StatusRecorder(client),
             actuators: {

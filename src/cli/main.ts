@@ -13,6 +13,8 @@ import type { NamedConnection } from "../prometheus/connections.ts";
 import { parseConnections } from "../prometheus/connections-file.ts";
 import { parseEndpointPattern, type EndpointPattern } from "../tenancy/endpoints.ts";
 import { VERSION as TOLLGATE_VERSION } from "../version.ts";
+import { formatDuration, parseDuration } from "../api/duration.ts";
+import { DEFAULT_TILE } from "../slo/tiles.ts";
 
 const USAGE = `tollgate ${TOLLGATE_VERSION}: error budgets decide what ships
 
@@ -64,6 +66,11 @@ Flags (each falls back to the environment variable named):
                          objects <profile>-tollgate-slos owned by the profile, and
                          without that CRD RecordingRules profiles are read Direct.
                          A file outlives a profile deleted while no operator ran.
+  --tile DURATION        recording rules record each SLO's events once per tile and   (TOLLGATE_TILE, 5m)
+                         sum windows longer than twelve tiles from them once the
+                         tiles cover the window, reading every raw sample about once
+                         instead of every window's on every evaluation; at least 4x
+                         the scrape interval. off: every window read raw
   --pagerduty-url URL    PagerDuty Events API v2 endpoint                          (TOLLGATE_PAGERDUTY_URL, https://events.pagerduty.com/v2/enqueue)
   --allowed-gateway NS/NAME
                          a gateway in another namespace that spec.canary.service.   (TOLLGATE_ALLOWED_GATEWAYS, none)
@@ -153,6 +160,17 @@ function readMode(raw: string): ReadMode {
   throw new UsageError(`--read-mode must be Direct or RecordingRules, not ${JSON.stringify(raw)}`);
 }
 
+function tileFlag(raw: string): string | null {
+  if (raw === "off") return null;
+  try {
+    const ms = parseDuration(raw);
+    if (ms >= 1_000 && ms % 1_000 === 0) return formatDuration(ms);
+  } catch {
+    // the message below says what is wanted
+  }
+  throw new UsageError(`--tile must be a duration of whole seconds such as 5m, or off, not ${JSON.stringify(raw)}`);
+}
+
 async function controller(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
@@ -173,6 +191,7 @@ async function controller(argv: string[]): Promise<void> {
       "allowed-host": { type: "string", multiple: true },
       "read-mode": { type: "string" },
       "rules-dir": { type: "string" },
+      tile: { type: "string" },
       "leader-elect": { type: "string" },
       "leader-election-namespace": { type: "string" },
       "leader-election-id": { type: "string" },
@@ -203,6 +222,7 @@ async function controller(argv: string[]): Promise<void> {
       ...canaryScope(values["allowed-gateway"], values["allowed-host"]),
       readMode: readMode(values["read-mode"] ?? env("TOLLGATE_READ_MODE") ?? "Direct"),
       rulesDir: values["rules-dir"] ?? env("TOLLGATE_RULES_DIR"),
+      tile: tileFlag(values.tile ?? env("TOLLGATE_TILE") ?? DEFAULT_TILE),
       metricsAddr: values["metrics-addr"] ?? env("TOLLGATE_METRICS_ADDR") ?? ":8080",
       leaderElect: bool("--leader-elect", values["leader-elect"] ?? env("TOLLGATE_LEADER_ELECT") ?? "true"),
       leaderElectionNamespace: values["leader-election-namespace"] ?? env("POD_NAMESPACE") ?? namespace ?? "default",

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
 import type { KubeClient } from "./client.ts";
 import { ApiError } from "./errors.ts";
+import { pino } from "pino";
+import { profileSpecSchema } from "../api/profile.ts";
+import type { SloProfile } from "../slo/plan.ts";
+import type { PrometheusRuleObject } from "../slo/rules.ts";
+import { BAD_TILE_RECORD } from "../slo/tiles.ts";
+import type { ActContext } from "./actuators/actuator.ts";
+import { RulesActuator } from "./actuators/rules.ts";
 import { PrometheusRuleApplier } from "./rules.ts";
+import type { KubeObject } from "./types.ts";
 
 /** A client whose CRD lookups answer from a script, counting the requests. */
 function scripted(...answers: Array<() => Promise<unknown>>): { client: KubeClient; calls: () => number } {
@@ -45,5 +53,31 @@ describe("PrometheusRuleApplier.crdServed", () => {
     await expect(applier.crdServed()).rejects.toThrow(/TransportError/);
     expect(await applier.crdServed()).toBe(true);
     expect(calls()).toBe(2);
+  });
+});
+
+describe("PrometheusRuleApplier.ensure through the rules actuator", () => {
+  it("applies the tiles group, and the windows the action's tiles cover summed from it", async () => {
+    const applied: KubeObject[] = [];
+    const client = { apply: async (_: unknown, body: KubeObject) => void applied.push(body) } as unknown as KubeClient;
+    const actuator = new RulesActuator({ prometheusRules: new PrometheusRuleApplier(client) });
+    const slo: SloProfile = {
+      namespace: "games",
+      name: "game",
+      spec: profileSpecSchema.parse({
+        targetRef: { name: "game-service" },
+        slos: [{ name: "availability", objective: 99.5, window: "30d", indicator: { istio: { kind: "availability" } } }],
+      }),
+    };
+    const ctx = { namespace: "games", profile: { metadata: { name: "game", uid: "u1" } }, slo, log: pino({ level: "silent" }) } as unknown as ActContext;
+    const changed = await actuator.act({ kind: "rules", op: "ensure", tiles: { tile: "5m", coverageMs: { availability: 7 * 86_400_000 } } }, ctx);
+    expect(changed).toBe(true);
+    const groups = (applied[0] as unknown as PrometheusRuleObject).spec.groups;
+    expect(groups.map((g) => [g.name, g.interval])).toEqual([
+      ["tollgate/games/game/tiles", "5m"],
+      ["tollgate/games/game", "30s"],
+    ]);
+    const tiled = groups[1]?.rules.filter((r) => r.expr.includes(BAD_TILE_RECORD)).map((r) => r.labels.window);
+    expect(tiled).toEqual(["2h", "6h", "1d", "3d"]);
   });
 });

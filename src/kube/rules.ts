@@ -3,7 +3,7 @@ import { ApiError } from "./errors.ts";
 import { Resources } from "./resources.ts";
 import type { KubeObject } from "./types.ts";
 import type { SloProfile } from "../slo/plan.ts";
-import { prometheusRule, prometheusRuleName, type RuleProblem } from "../slo/rules.ts";
+import { prometheusRule, prometheusRuleName, type RuleOptions, type RuleProblem } from "../slo/rules.ts";
 
 export const PROMETHEUS_RULE_CRD = "prometheusrules.monitoring.coreos.com";
 
@@ -47,8 +47,8 @@ export class PrometheusRuleApplier {
   }
 
   /** Applies the profile's PrometheusRule when it differs from what was last applied. */
-  async ensure(profile: SloProfile, ownerUid: string | undefined): Promise<{ changed: boolean; problems: RuleProblem[] }> {
-    const { object, problems } = prometheusRule(profile, { ownerUid });
+  async ensure(profile: SloProfile, ownerUid: string | undefined, opts: RuleOptions = {}): Promise<{ changed: boolean; problems: RuleProblem[] }> {
+    const { object, problems } = prometheusRule(profile, { ...opts, ownerUid });
     const key = `${profile.namespace}/${object.metadata.name}`;
     const body = JSON.stringify(object);
     const last = this.applied.get(key);

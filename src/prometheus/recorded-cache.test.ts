@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { profileSpecSchema } from "../api/profile.ts";
 import { isPlanError, planProfile, type SloProfile } from "../slo/plan.ts";
 import { ERROR_RATIO_RECORD, EVENTS_RECORD } from "../slo/rules.ts";
+import { TILES_SINCE_RECORD } from "../slo/tiles.ts";
 import { PrometheusError, type Sample } from "./client.ts";
 import { RecordedReadCache } from "./recorded-cache.ts";
 import type { InstantQuerier } from "./slo-reader.ts";
@@ -86,6 +87,15 @@ describe("RecordedReadCache", () => {
     prom.release();
     expect((await again).every((r) => r.measurements.slos[0]?.verdict === "Ok")).toBe(true);
     expect(prom.queries).toEqual([ERROR_RATIO_RECORD, EVENTS_RECORD]);
+  });
+
+  it("reads with its read options: with a tile, every batch also asks how far the tiles reach", async () => {
+    const prom = new FakePrometheus(["long"]);
+    const long: SloProfile = { ...profile("long"), spec: { ...profile("long").spec, slos: [{ ...profile("long").spec.slos[0]!, window: "30d" }] } };
+    const cache = new RecordedReadCache({ now: clock().now, readOptions: { tile: "5m" } });
+    const reading = await cache.get(prom, long, 2_000);
+    expect(prom.queries.sort()).toEqual([ERROR_RATIO_RECORD, EVENTS_RECORD, TILES_SINCE_RECORD].sort());
+    expect(reading.tileCoverageMs).toEqual({ availability: 0 });
   });
 
   it("reuses a batch younger than the smallest evaluation interval and refreshes after it", async () => {

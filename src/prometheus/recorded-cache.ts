@@ -10,6 +10,8 @@ export interface RecordedCacheOptions {
   floorMs?: number;
   /** The reader; readRecorded unless a test swaps it. */
   read?: (client: InstantQuerier, profiles: readonly SloProfile[], now: Date, opts?: ReadOptions) => Promise<ProfileReading[]>;
+  /** Passed to every read (the tile, for one). */
+  readOptions?: ReadOptions;
   /** Called for every query sent to Prometheus, to count them. */
   onQuery?: () => void;
   /** Called after every batch with its duration and readings, for metrics. */
@@ -65,6 +67,7 @@ export class RecordedReadCache {
   private readonly batches = new Map<InstantQuerier, Batch>();
   private readonly floorMs: number;
   private readonly read: NonNullable<RecordedCacheOptions["read"]>;
+  private readonly readOptions: ReadOptions | undefined;
   private readonly onQuery: RecordedCacheOptions["onQuery"];
   private readonly onRefresh: RecordedCacheOptions["onRefresh"];
   private readonly now: () => Date;
@@ -72,6 +75,7 @@ export class RecordedReadCache {
   constructor(opts: RecordedCacheOptions = {}) {
     this.floorMs = opts.floorMs ?? 1_000;
     this.read = opts.read ?? readRecorded;
+    this.readOptions = opts.readOptions;
     this.onQuery = opts.onQuery;
     this.onRefresh = opts.onRefresh;
     this.now = opts.now ?? (() => new Date());
@@ -142,7 +146,7 @@ export class RecordedReadCache {
       const started = performance.now();
       let readings: ProfileReading[];
       try {
-        readings = await this.read(counted, members.map(([, m]) => m.profile), at);
+        readings = await this.read(counted, members.map(([, m]) => m.profile), at, this.readOptions);
       } catch (err) {
         // readRecorded answers Prometheus errors itself; anything else still must not leave a caller
         // without a reading, and "no data" is the one answer that can never cause an action.

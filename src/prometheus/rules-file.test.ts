@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { profileSpecSchema } from "../api/profile.ts";
 import type { SloProfile } from "../slo/plan.ts";
+import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILES_SINCE_RECORD } from "../slo/tiles.ts";
 import { RulesFileWriter } from "./rules-file.ts";
 
 // A Prometheus on 127.0.0.1 as the writer meets it: /api/v1/format_query runs a parser (comments run to
@@ -140,6 +141,31 @@ describe("RulesFileWriter", () => {
     expect(prom.loaded.get("tollgate_games_game.yaml")).toContain("window: 2m");
     await writer.remove("games", "game");
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("writes a profile's tiles group beside its windows, and moves a window onto the tiles once they cover it", async () => {
+    const { prom, writer, file } = await setup();
+    const game = availability("game", "1d");
+    const none = await writer.ensure(game, prom.url, { tiles: { tile: "5m", coverageMs: {} } });
+    expect(none.changed).toBe(true);
+    const first = parseYaml(readFileSync(file("game"), "utf8")) as { groups: Array<{ name: string; interval: string; rules: Array<{ record: string; expr: string; labels: Record<string, string> }> }> };
+    expect(first.groups.map((g) => [g.name, g.interval])).toEqual([
+      ["tollgate/games/game/tiles", "5m"],
+      ["tollgate/games/game", "30s"],
+    ]);
+    expect(first.groups[0]?.rules.map((r) => r.record)).toEqual([BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILES_SINCE_RECORD]);
+    expect(first.groups[1]?.rules.some((r) => r.expr.includes(BAD_TILE_RECORD))).toBe(false);
+    // Every rule went through the parser, the tiles' too: one per distinct expression.
+    const expressions = new Set(first.groups.flatMap((g) => g.rules.map((r) => r.expr)));
+    expect(prom.formatQueries).toBe(expressions.size);
+
+    // Tiles for 3 hours: the 3d role's window, scaled to 2h24m for a 1d SLO, is summed from them; the
+    // 1d window is not yet. More coverage that tiles no other window changes nothing.
+    expect((await writer.ensure(game, prom.url, { tiles: { tile: "5m", coverageMs: { availability: 3 * 3_600_000 } } })).changed).toBe(true);
+    const second = parseYaml(readFileSync(file("game"), "utf8")) as typeof first;
+    const tiled = second.groups[1]?.rules.filter((r) => r.expr.includes(BAD_TILE_RECORD)).map((r) => r.labels.window);
+    expect(tiled).toEqual(["2h24m"]);
+    expect((await writer.ensure(game, prom.url, { tiles: { tile: "5m", coverageMs: { availability: 4 * 3_600_000 } } })).changed).toBe(false);
   });
 
   it("never writes rules Prometheus's parser refuses: the previous file stays, the verdict names the SLO", async () => {

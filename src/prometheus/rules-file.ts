@@ -4,7 +4,7 @@ import { basename, join } from "node:path";
 import type { Logger } from "pino";
 import { fetch } from "undici";
 import type { SloProfile } from "../slo/plan.ts";
-import { profileRuleGroup, rulesFileYaml, type RuleGroup, type RuleProblem } from "../slo/rules.ts";
+import { profileRuleGroups, rulesFileYaml, type RuleGroup, type RuleOptions, type RuleProblem } from "../slo/rules.ts";
 import { PrometheusClient } from "./client.ts";
 import { SyntaxChecker } from "./syntax-check.ts";
 
@@ -107,6 +107,8 @@ export class RulesFileWriter {
   private readonly unconfirmed = new Map<string, Map<string, Unconfirmed>>();
   /** Per file, the content Prometheus refused and why. */
   private readonly rejections = new Map<string, RulesRejection & { content: string }>();
+  /** Per file, the options its rules were last made with (how far the tiles cover), to judge a spec's rules by. */
+  private readonly options = new Map<string, RuleOptions>();
   private readonly pendingReloads = new Map<string, Promise<void>>();
   /** Writes to the directory and reloads one at a time, so a search for a refused file sees only its own moves. */
   private chain: Promise<unknown> = Promise.resolve();
@@ -128,10 +130,11 @@ export class RulesFileWriter {
    * reload. Rules Prometheus's parser refuses are not written (`rejected` says why); when Prometheus
    * cannot be asked, this throws and the file stays as it was.
    */
-  async ensure(profile: SloProfile, prometheusUrl: string): Promise<{ changed: boolean; problems: RuleProblem[]; rejected?: RulesRejection }> {
-    const { group, problems } = profileRuleGroup(profile);
-    const content = rulesFileYaml(group.rules.length > 0 ? [group] : []);
+  async ensure(profile: SloProfile, prometheusUrl: string, opts: RuleOptions = {}): Promise<{ changed: boolean; problems: RuleProblem[]; rejected?: RulesRejection }> {
+    const { groups, problems } = profileRuleGroups(profile, opts);
+    const content = rulesFileYaml(groups);
     const file = this.fileOf(profile.namespace, profile.name);
+    this.options.set(file, opts);
     const refusedAs = () => {
       const r = this.rejections.get(file);
       return r?.content === content ? { changed: false, problems, rejected: { field: r.field, message: r.message } } : undefined;
@@ -147,7 +150,7 @@ export class RulesFileWriter {
     // Prometheus's parser sees every expression before the file can reach the directory.
     let parsed = false;
     if ((await readFile(file, "utf8").catch(() => undefined)) !== content) {
-      const refusal = await this.parse(profile, group, prometheusUrl);
+      const refusal = await this.parse(profile, groups, prometheusUrl);
       if (refusal) {
         this.rejections.set(file, { content, ...refusal });
         this.logger.warn({ file, namespace: profile.namespace, profile: profile.name, field: refusal.field, reason: refusal.message }, "recording rules refused by Prometheus's parser; the previous rules file stays");
@@ -187,8 +190,8 @@ export class RulesFileWriter {
     const r = this.rejections.get(this.fileOf(namespace, name));
     if (!r) return undefined;
     if (profile) {
-      const { group } = profileRuleGroup(profile);
-      if (rulesFileYaml(group.rules.length > 0 ? [group] : []) !== r.content) return undefined;
+      const { groups } = profileRuleGroups(profile, this.options.get(this.fileOf(namespace, name)));
+      if (rulesFileYaml(groups) !== r.content) return undefined;
     }
     return { field: r.field, message: r.message };
   }
@@ -200,6 +203,7 @@ export class RulesFileWriter {
   async remove(namespace: string, name: string): Promise<void> {
     const file = this.fileOf(namespace, name);
     this.rejections.delete(file);
+    this.options.delete(file);
     await this.exclusive(async () => {
       for (const files of this.unconfirmed.values()) files.delete(file);
       const known = this.written.get(file);
@@ -247,10 +251,10 @@ export class RulesFileWriter {
   }
 
   /** The first rule Prometheus's parser refuses, as a rejection naming its SLO; throws when Prometheus cannot say. */
-  private async parse(profile: SloProfile, group: RuleGroup, url: string): Promise<RulesRejection | undefined> {
+  private async parse(profile: SloProfile, groups: readonly RuleGroup[], url: string): Promise<RulesRejection | undefined> {
     const client = this.client(url);
     let unknown: string | undefined;
-    for (const rule of group.rules) {
+    for (const rule of groups.flatMap((g) => g.rules)) {
       const verdict = await this.syntax.check(client, rule.expr);
       if (verdict.ok === "unknown") {
         unknown ??= verdict.error;
@@ -260,7 +264,7 @@ export class RulesFileWriter {
       const index = profile.spec.slos.findIndex((s) => s.name === rule.labels.slo);
       return {
         field: index >= 0 ? `spec.slos[${index}].indicator` : "spec.slos",
-        message: `Prometheus cannot parse the recording rule ${rule.record} of SLO ${rule.labels.slo} (window ${rule.labels.window}): ${verdict.message}`,
+        message: `Prometheus cannot parse the recording rule ${rule.record} of SLO ${rule.labels.slo} (${rule.labels.window !== undefined ? `window ${rule.labels.window}` : "its tiles"}): ${verdict.message}`,
       };
     }
     if (unknown !== undefined) throw new Error(`the recording rules cannot be checked with Prometheus's parser (${unknown}); the rules file stays as it was until they can`);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
 import { isPlanError, planProfile, type SloProfile } from "../slo/plan.ts";
 import { ERROR_RATIO_RECORD, EVENTS_RECORD, SERIES_COUNT_RECORD } from "../slo/rules.ts";
+import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILE_LABEL, TILES_SINCE_RECORD } from "../slo/tiles.ts";
 import type { SloMeasurement } from "../slo/types.ts";
 import { PrometheusError, type Sample } from "./client.ts";
 import { readDirect, readRecorded, readSlos, type InstantQuerier } from "./slo-reader.ts";
@@ -399,5 +400,97 @@ describe("readSlos", () => {
     expect(asked).toHaveLength(2);
     await readSlos("Direct", client, [game], NOW, FINE);
     expect(asked).toHaveLength(2 + 10);
+  });
+});
+
+describe("tiles", () => {
+  const TILE = { ...FINE, tile: "5m" };
+  const digest = (() => {
+    const plan = planProfile(auth, { ...FINE, tiles: { tile: "5m", coverageMs: {} } }).slos[0];
+    if (!plan || isPlanError(plan) || !plan.tiles) throw new Error("auth's 30d SLO has tiles");
+    return plan.tiles.digest;
+  })();
+  const hours = (h: number) => h * 3_600_000;
+  const since = (namespace: string, name: string, slo: string, d: string, agoMs: number): Sample => ({
+    metric: { __name__: TILES_SINCE_RECORD, namespace, profile: name, slo, [TILE_LABEL]: d },
+    value: (NOW.getTime() - agoMs) / 1000,
+  });
+
+  it("readRecorded asks once more, for how far each SLO's tiles of its current definition reach", async () => {
+    const asked: string[] = [];
+    const client: InstantQuerier = {
+      query(expr) {
+        asked.push(expr);
+        if (expr !== TILES_SINCE_RECORD) return Promise.resolve([]);
+        // A run of an older definition of the same SLO is not this one's.
+        return Promise.resolve([since("auth", "auth", "errors", digest, hours(30)), since("auth", "auth", "errors", "0123456789ab", hours(900))]);
+      },
+    };
+    const [g, a] = await readRecorded(client, [game, auth], NOW, TILE);
+    expect(asked.sort()).toEqual([EVENTS_RECORD, ERROR_RATIO_RECORD, SERIES_COUNT_RECORD, TILES_SINCE_RECORD].sort());
+    expect(a?.tileCoverageMs).toEqual({ errors: hours(30) });
+    // The 2m SLOs have no window long enough for tiles.
+    expect(g?.tileCoverageMs).toEqual({});
+  });
+
+  it("readRecorded says nothing of tiles when they are off, and asks nothing more", async () => {
+    const { client, asked } = recorded([]);
+    const [a] = await readRecorded(client, [auth], NOW, FINE);
+    expect(a?.tileCoverageMs).toBeUndefined();
+    expect(asked).not.toContain(TILES_SINCE_RECORD);
+  });
+
+  /** A Prometheus holding auth's tiles since `agoMs` ago (none when undefined), answering every other query with one series. */
+  function tiledPrometheus(agoMs: number | undefined, fail?: PrometheusError) {
+    const asked: string[] = [];
+    const client: InstantQuerier = {
+      query(expr) {
+        asked.push(expr);
+        if (expr.startsWith(TILES_SINCE_RECORD)) {
+          if (fail) return Promise.reject(fail);
+          return Promise.resolve(agoMs === undefined ? [] : [since("auth", "auth", "errors", digest, agoMs)]);
+        }
+        const events = expr.includes("* 2592000") || (expr.startsWith(`sum(sum_over_time(${EVENTS_TILE_RECORD}`) && !expr.includes("/"));
+        return Promise.resolve(value(expr.startsWith("count(") ? 1 : events ? 1e6 : 0.0015));
+      },
+    };
+    return { client, asked };
+  }
+  const fromTiles = (asked: readonly string[]) => asked.filter((e) => e.includes(BAD_TILE_RECORD) || e.startsWith(`sum(sum_over_time(${EVENTS_TILE_RECORD}`));
+
+  it("readDirect sums the windows the tiles cover from them, reads the rest raw, and says which", async () => {
+    const { client, asked } = tiledPrometheus(hours(30));
+    const [a] = await readDirect(client, [auth], NOW, TILE);
+    expect(asked[0]).toBe(`${TILES_SINCE_RECORD}{namespace="auth",profile="auth"}`);
+    // 2h, 6h and 1d from tiles; 3d and 30d (ratio and events) raw.
+    expect(fromTiles(asked)).toHaveLength(3);
+    expect(a?.tileCoverageMs).toEqual({ errors: hours(30) });
+    expect(a?.rawLongWindows).toEqual([{ slo: "errors", windows: ["3d", "30d"] }]);
+    expect(verdicts(a?.measurements.slos ?? [])).toEqual([["errors", "Ok", 150]]);
+  });
+
+  it("readDirect reads everything raw, and says so, when no tiles are recorded or their query fails", async () => {
+    for (const p of [tiledPrometheus(undefined), tiledPrometheus(hours(1000), new PrometheusError("bad_query", "unknown function"))]) {
+      const [a] = await readDirect(p.client, [auth], NOW, TILE);
+      expect(fromTiles(p.asked)).toEqual([]);
+      expect(a?.rawLongWindows).toEqual([{ slo: "errors", windows: ["2h", "6h", "1d", "3d", "30d"] }]);
+      expect(a?.measurements.error).toBeUndefined();
+    }
+  });
+
+  it("readDirect fails the batch when Prometheus cannot be reached for the tiles", async () => {
+    const { client, asked } = tiledPrometheus(hours(1000), new PrometheusError("unreachable", "Prometheus at http://127.0.0.1:1 is unreachable"));
+    const [a] = await readDirect(client, [auth], NOW, TILE);
+    expect(a?.measurements.error).toBe("Prometheus at http://127.0.0.1:1 is unreachable");
+    expect(asked).toHaveLength(1);
+  });
+
+  it("readDirect with every window covered reads the long ones from tiles only", async () => {
+    const { client, asked } = tiledPrometheus(hours(24 * 31));
+    const [a] = await readDirect(client, [auth], NOW, TILE);
+    expect(a?.rawLongWindows).toBeUndefined();
+    expect(asked.filter((e) => /\[(2h|6h|1d|3d|30d)\]/.test(e))).toEqual([]);
+    expect(fromTiles(asked)).toHaveLength(6);
+    expect(verdicts(a?.measurements.slos ?? [])).toEqual([["errors", "Ok", 150]]);
   });
 });

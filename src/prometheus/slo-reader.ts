@@ -2,6 +2,8 @@ import { measureSlo, noDataMeasurement } from "../slo/budget.ts";
 import { isPlanError, planProfile, type ProfilePlan, type SloPlan, type SloProfile } from "../slo/plan.ts";
 import type { RatioPart } from "../slo/promql.ts";
 import { EVENTS_RECORD, ERROR_RATIO_RECORD, SERIES_COUNT_RECORD } from "../slo/rules.ts";
+import { coverageFromSince, isTileable, isTiled, profileTilesSelector, TILE_LABEL, TILES_SINCE_RECORD, type TileOptions } from "../slo/tiles.ts";
+import { parseDuration } from "../api/duration.ts";
 import type { Measurements, SloMeasurement } from "../slo/types.ts";
 import type { WindowOptions } from "../slo/windows.ts";
 import { PrometheusError, type Sample } from "./client.ts";
@@ -43,6 +45,13 @@ export interface ProfileReading {
   name: string;
   measurements: Measurements;
   problems: SloProblem[];
+  /**
+   * With tiles on and Prometheus answering: per SLO, how long its current tiles have been recorded (ms),
+   * which decides the windows the rules sum from them.
+   */
+  tileCoverageMs?: Record<string, number>;
+  /** Direct mode: per SLO, the windows long enough to sum from tiles that were read raw (no tiles cover them). */
+  rawLongWindows?: Array<{ slo: string; windows: string[] }>;
 }
 
 export type ReadMode = "Direct" | "RecordingRules";
@@ -50,6 +59,35 @@ export type ReadMode = "Direct" | "RecordingRules";
 export interface ReadOptions extends WindowOptions {
   /** Direct mode: queries in flight at once. Default 8. */
   concurrency?: number;
+  /**
+   * The tile of the tiles recording rules record (tiles.ts); undefined when they record none. Recorded
+   * reads then also say how far each SLO's tiles reach, and Direct reads sum the windows they cover.
+   */
+  tile?: string;
+}
+
+/** Unix seconds of TILES_SINCE_RECORD by namespace, profile, slo and tile digest. */
+function indexSince(samples: readonly Sample[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of samples) {
+    const { namespace, profile, slo } = s.metric;
+    const digest = s.metric[TILE_LABEL];
+    if (namespace === undefined || profile === undefined || slo === undefined || digest === undefined || s.value === undefined) continue;
+    const key = JSON.stringify([namespace, profile, slo, digest]);
+    // Two copies (see index) of one run agree; of two runs the later is the one that holds now.
+    out.set(key, Math.max(out.get(key) ?? Number.NEGATIVE_INFINITY, s.value));
+  }
+  return out;
+}
+
+/** Per SLO with tiles in `plan`, how long its tiles of the current digest have been recorded at `now`. */
+function tileCoverage(plan: ProfilePlan, since: ReadonlyMap<string, number>, now: Date): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const slo of plan.slos) {
+    if (!isLive(slo) || !slo.tiles) continue;
+    out[slo.slo.name] = coverageFromSince(since.get(JSON.stringify([plan.profile.namespace, plan.profile.name, slo.slo.name, slo.tiles.digest])), now.getTime());
+  }
+  return out;
 }
 
 /**
@@ -162,7 +200,14 @@ async function pool(tasks: ReadonlyArray<() => Promise<void>>, concurrency: numb
  * without a verdict and names it in `problems`.
  */
 export async function readDirect(client: InstantQuerier, profiles: readonly SloProfile[], now: Date, opts: ReadOptions = {}): Promise<ProfileReading[]> {
-  const plans = profiles.map((p) => planProfile(p, opts));
+  let coverage: Array<Record<string, number> | undefined>;
+  try {
+    coverage = await directTileCoverage(client, profiles, now, opts);
+  } catch (err) {
+    if (!(err instanceof PrometheusError)) throw err;
+    return profiles.map((p) => failedReading(planProfile(p, opts), err.message, now, opts));
+  }
+  const plans = profiles.map((p, i) => planProfile(p, withCoverage(opts, coverage[i])));
   const ratioAnswers = plans.map((p) => p.slos.map(() => new Map<string, Answer>()));
   const eventAnswers = plans.map((p) => p.slos.map((): Answer => ABSENT));
   const badQuery = plans.map((p) => p.slos.map((): string | undefined => undefined));
@@ -224,8 +269,59 @@ export async function readDirect(client: InstantQuerier, profiles: readonly SloP
       }
       return measure(slo, ratioAnswers[i]?.[j] ?? new Map(), eventAnswers[i]?.[j] ?? ABSENT, plan.profile.spec.policy.minEvents, problems);
     });
-    return { namespace: plan.profile.namespace, name: plan.profile.name, measurements: { slos, at: now }, problems };
+    const tileCoverageMs = coverage[i];
+    const raw = tileCoverageMs && opts.tile !== undefined ? rawLongWindows(plan, { tile: opts.tile, coverageMs: tileCoverageMs }) : [];
+    return {
+      namespace: plan.profile.namespace,
+      name: plan.profile.name,
+      measurements: { slos, at: now },
+      problems,
+      ...(tileCoverageMs ? { tileCoverageMs } : {}),
+      ...(raw.length > 0 ? { rawLongWindows: raw } : {}),
+    };
   });
+}
+
+/** The plan options with tiles as far as `coverageMs` says they reach; no tiles when the reader has none. */
+function withCoverage(opts: ReadOptions, coverageMs: Record<string, number> | undefined): ReadOptions & { tiles?: TileOptions } {
+  return opts.tile !== undefined && coverageMs ? { ...opts, tiles: { tile: opts.tile, coverageMs } } : opts;
+}
+
+/**
+ * Direct mode sums a long window from tiles where tiles recorded by rules (Tollgate's, in another
+ * mode or by `tollgate` for a rules pipeline) cover it: one query per profile that has long windows
+ * asks how far they reach. A Prometheus that cannot be reached throws (the batch fails as with any
+ * query); any other failure of that one query reads the profile raw, which costs more but is right.
+ */
+async function directTileCoverage(client: InstantQuerier, profiles: readonly SloProfile[], now: Date, opts: ReadOptions): Promise<Array<Record<string, number> | undefined>> {
+  const tile = opts.tile;
+  if (tile === undefined) return profiles.map(() => undefined);
+  const out: Array<Record<string, number> | undefined> = profiles.map(() => undefined);
+  const tasks = profiles.map((profile, i) => async () => {
+    const plan = planProfile(profile, { ...opts, tiles: { tile, coverageMs: {} } });
+    if (!plan.slos.some((s) => isLive(s) && s.tiles)) return;
+    let since = new Map<string, number>();
+    try {
+      since = indexSince(await client.query(`${TILES_SINCE_RECORD}${profileTilesSelector(profile.namespace, profile.name)}`, now));
+    } catch (err) {
+      if (!(err instanceof PrometheusError) || err.kind === "unreachable") throw err;
+    }
+    out[i] = tileCoverage(plan, since, now);
+  });
+  await pool(tasks, opts.concurrency ?? 8);
+  return out;
+}
+
+/** The SLOs' windows long enough to sum from tiles that the plan still reads raw. */
+function rawLongWindows(plan: ProfilePlan, tiles: TileOptions): Array<{ slo: string; windows: string[] }> {
+  const out: Array<{ slo: string; windows: string[] }> = [];
+  for (const slo of plan.slos) {
+    if (!isLive(slo) || !slo.tiles) continue;
+    const name = slo.slo.name;
+    const windows = slo.errorRatios.map((r) => r.window).filter((w) => isTileable(parseDuration(w), tiles) && !isTiled(parseDuration(w), name, tiles));
+    if (windows.length > 0) out.push({ slo: slo.slo.name, windows });
+  }
+  return out;
 }
 
 function seriesKey(namespace: string, profile: string, slo: string, window: string): string {
@@ -283,25 +379,31 @@ function duplicated(plan: ProfilePlan, ratios: ReadonlyMap<string, Answer>, even
 
 /**
  * Recording-rule mode: instant queries at `now` read every profile's every window from the series the
- * rules in rules.ts record, then split by their namespace/profile/slo/window labels: two queries, and
- * a third for the series counts when a profile has a ratio SLO. Any Prometheus error fails every
+ * rules in rules.ts record, then split by their namespace/profile/slo/window labels: two queries, a
+ * third for the series counts when a profile has a ratio SLO, and a fourth for how far the tiles reach
+ * when a profile has windows long enough for them. Any Prometheus error fails every
  * profile: the queries are the batch.
  */
 export async function readRecorded(client: InstantQuerier, profiles: readonly SloProfile[], now: Date, opts: ReadOptions = {}): Promise<ProfileReading[]> {
-  const plans = profiles.map((p) => planProfile(p, opts));
+  // Planned with tiles only for their digests: the reads go by series name and window label alone.
+  const plans = profiles.map((p) => planProfile(p, opts.tile !== undefined ? { ...opts, tiles: { tile: opts.tile, coverageMs: {} } } : opts));
   const counted = plans.some((p) => p.slos.some((s) => isLive(s) && s.seriesCounts.length > 0));
+  const tiled = plans.some((p) => p.slos.some((s) => isLive(s) && s.tiles));
   let ratios: Map<string, Answer>;
   let events: Map<string, Answer>;
   let counts: Map<string, number>;
+  let since: Map<string, number>;
   try {
-    const [r, e, c] = await Promise.all([
+    const [r, e, c, t] = await Promise.all([
       client.query(ERROR_RATIO_RECORD, now),
       client.query(EVENTS_RECORD, now),
       counted ? client.query(SERIES_COUNT_RECORD, now) : Promise.resolve([]),
+      tiled ? client.query(TILES_SINCE_RECORD, now) : Promise.resolve([]),
     ]);
     ratios = index(r);
     events = index(e);
     counts = indexCounts(c);
+    since = indexSince(t);
   } catch (err) {
     if (!(err instanceof PrometheusError)) throw err;
     return plans.map((plan) => failedReading(plan, errorMessage(err), now, opts));
@@ -339,7 +441,7 @@ export async function readRecorded(client: InstantQuerier, profiles: readonly Sl
       }
       return measure(slo, byWindow, eventAnswer ?? ABSENT, plan.profile.spec.policy.minEvents, problems);
     });
-    return { namespace, name, measurements: { slos, at: now }, problems };
+    return { namespace, name, measurements: { slos, at: now }, problems, ...(opts.tile !== undefined ? { tileCoverageMs: tileCoverage(plan, since, now) } : {}) };
   });
 }
 

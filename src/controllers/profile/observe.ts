@@ -56,6 +56,8 @@ export interface ObserveDeps {
   rulesDir: boolean;
   /** PrometheusRule objects, used where the CRD is served and no rules directory is set. */
   prometheusRules?: Pick<PrometheusRuleApplier, "crdServed">;
+  /** The tile long windows are summed from (--tile); undefined: no tiles. */
+  tile?: string;
 }
 
 /**
@@ -109,7 +111,7 @@ export async function observe(deps: ObserveDeps, profile: PerformanceProfile, no
   if (parseProblem) return { ...base, spec, problem: parseProblem };
   const slo: SloProfile = { namespace, name, spec };
   const mode = resolved.ok ? await readMode(deps, slo, spec.prometheus?.mode, warned, log) : "Direct";
-  const reading = await measure(deps, resolved, slo, mode, interval, now);
+  const reading = await measure(deps, resolved, slo, mode, interval, now, (raw) => warnRaw(raw, warned, `${namespace}/${name}`, log));
   const snapshot: Snapshot = {
     ...base,
     spec,
@@ -118,6 +120,7 @@ export async function observe(deps: ObserveDeps, profile: PerformanceProfile, no
     ...(resolved.ok ? { prometheusUrl: resolved.client.url } : {}),
     override: overrideFromAnnotations(profile.metadata?.annotations, now),
     ...(reading.problem ? { problem: reading.problem } : {}),
+    ...(deps.tile !== undefined ? { tiles: { tile: deps.tile, ...(reading.tileCoverageMs ? { coverageMs: reading.tileCoverageMs } : {}) } } : {}),
   };
   if (reading.problem || !canaryCheckDue(snapshot, spec, now)) return snapshot;
   return { ...snapshot, canaryMeasurement: await measureCanary(deps, resolved, namespace, spec, now) };
@@ -174,9 +177,30 @@ async function readMode(deps: ObserveDeps, profile: SloProfile, own: ReadMode | 
 interface Reading {
   measurements: Measurements;
   problem?: SpecProblem;
+  tileCoverageMs?: Record<string, number>;
 }
 
-async function measure(deps: ObserveDeps, resolved: Resolved, profile: SloProfile, mode: ReadMode, intervalMs: number, at: Date): Promise<Reading> {
+/** Tells once per profile and set of windows that Direct mode reads long windows raw, as no tiles cover them. */
+function warnRaw(raw: NonNullable<ProfileReading["rawLongWindows"]>, warned: Set<string>, key: string, log: Logger): void {
+  const said = `raw:${key}:${JSON.stringify(raw)}`;
+  if (warned.has(said)) return;
+  for (const k of warned) if (k.startsWith(`raw:${key}:`)) warned.delete(k);
+  warned.add(said);
+  log.warn(
+    { windows: Object.fromEntries(raw.map((r) => [r.slo, r.windows])) },
+    "reading long windows from raw samples, which costs Prometheus every sample of each window on every read: no recorded tiles cover them (RecordingRules mode records them)",
+  );
+}
+
+async function measure(
+  deps: ObserveDeps,
+  resolved: Resolved,
+  profile: SloProfile,
+  mode: ReadMode,
+  intervalMs: number,
+  at: Date,
+  onRaw: (raw: NonNullable<ProfileReading["rawLongWindows"]>) => void,
+): Promise<Reading> {
   if (!resolved.ok) return { measurements: { error: resolved.message, slos: [], at } };
   let reading: ProfileReading | undefined;
   if (mode === "RecordingRules" && deps.recorded) {
@@ -184,7 +208,8 @@ async function measure(deps: ObserveDeps, resolved: Resolved, profile: SloProfil
     reading = await deps.recorded.get(resolved.client, profile, intervalMs);
   } else {
     const started = performance.now();
-    [reading] = await readDirect(countingQuerier(resolved.client, () => deps.metrics.queries.inc({ mode: "Direct" })), [profile], at);
+    [reading] = await readDirect(countingQuerier(resolved.client, () => deps.metrics.queries.inc({ mode: "Direct" })), [profile], at, deps.tile !== undefined ? { tile: deps.tile } : {});
+    if (reading?.rawLongWindows) onRaw(reading.rawLongWindows);
     deps.metrics.queryDuration.observe({ mode: "Direct" }, (performance.now() - started) / 1000);
     if (reading?.measurements.error) deps.metrics.queryErrors.inc({ mode: "Direct", kind: errorKind(reading.measurements.error) });
   }
@@ -198,7 +223,7 @@ async function measure(deps: ObserveDeps, resolved: Resolved, profile: SloProfil
   const bad = reading.problems.find((p) => p.reason !== "NotRecorded");
   const index = spec.slos.findIndex((s) => s.name === bad?.slo);
   const problem = bad ? { field: bad.field ?? `spec.slos[${index}].indicator`, message: bad.message } : undefined;
-  return { measurements: reading.measurements, ...(problem ? { problem } : {}) };
+  return { measurements: reading.measurements, ...(problem ? { problem } : {}), ...(reading.tileCoverageMs ? { tileCoverageMs: reading.tileCoverageMs } : {}) };
 }
 
 /** The kind of a Prometheus failure, from the wording PrometheusClient and the readers give each kind. */

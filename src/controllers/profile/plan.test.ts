@@ -47,6 +47,27 @@ describe("plan: record before act", () => {
   });
 });
 
+describe("plan: recording rules", () => {
+  const rules = (actions: readonly Action[]) => actions.filter((a) => a.kind === "rules");
+
+  it("asks for the profile's rules each pass while it is read from them", () => {
+    const p = plan(snapshot(profile("game", spec), { deploymentList: [deployment("game-service")], measurements: healthy, recordingRules: true }), at(0));
+    expect(rules(p.actions)).toEqual([{ kind: "rules", op: "ensure" }]);
+  });
+
+  it("with tiles, asks for rules that sum the windows the reading says the tiles cover", () => {
+    const tiles = { tile: "5m", coverageMs: { availability: 7_200_000 } };
+    const p = plan(snapshot(profile("game", spec), { deploymentList: [deployment("game-service")], measurements: healthy, recordingRules: true, tiles }), at(0));
+    expect(rules(p.actions)).toEqual([{ kind: "rules", op: "ensure", tiles }]);
+  });
+
+  it("with tiles, leaves the rules as they are while Prometheus cannot say how far the tiles reach", () => {
+    const down = { ...healthy, error: "Prometheus at http://127.0.0.1:9 is unreachable" };
+    const p = plan(snapshot(profile("game", spec), { deploymentList: [deployment("game-service")], measurements: down, recordingRules: true, tiles: { tile: "5m" } }), at(0));
+    expect(rules(p.actions)).toEqual([]);
+  });
+});
+
 describe("plan: one profile governs a Deployment", () => {
   it("refuses a second profile with Ready=False naming the first, and touches neither the freeze nor the Deployment", () => {
     const second = profile("second", spec, { created: "2026-11-02T00:00:00Z" });

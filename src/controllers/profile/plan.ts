@@ -86,9 +86,21 @@ function planGoverning(s: Snapshot, spec: ProfileSpec, measurements: Measurement
   const requeue = Math.min(interval, traffic.requeueAfterMs ?? interval, former && !former.done ? POLL_SOON_MS : interval);
   return {
     status,
-    actions: [...finalizer, ...(former?.actions ?? []), ...(s.recordingRules ? [{ kind: "rules", op: "ensure" } as const] : []), ...budget.actions, ...traffic.actions],
+    actions: [...finalizer, ...(former?.actions ?? []), ...rulesActions(s), ...budget.actions, ...traffic.actions],
     requeueAfterMs: requeue,
   };
+}
+
+/**
+ * The profile's recording rules, when it is read from them. With tiles on, a window is summed from
+ * tiles once they cover it; while Prometheus cannot say how far they reach, the rules are left as they
+ * are (nothing is recorded then anyway).
+ */
+function rulesActions(s: Snapshot): Action[] {
+  if (!s.recordingRules) return [];
+  if (!s.tiles) return [{ kind: "rules", op: "ensure" }];
+  if (!s.tiles.coverageMs) return [];
+  return [{ kind: "rules", op: "ensure", tiles: { tile: s.tiles.tile, coverageMs: s.tiles.coverageMs } }];
 }
 
 /** The policy's actions on the target as actuator actions, and its events and notifications as signals. */

@@ -52,6 +52,12 @@ export interface Snapshot {
   canaryMeasurement?: CanaryMeasurement;
   /** The profile is read from recording rules, which must then exist. */
   recordingRules: boolean;
+  /**
+   * With tiles on (--tile): the tile, and how long each SLO's tiles have been recorded as the reading
+   * said; coverageMs is absent when Prometheus did not say (unreachable), and then the rules stay as
+   * they are rather than fall back to raw windows for a pass.
+   */
+  tiles?: { tile: string; coverageMs?: Readonly<Record<string, number>> };
   /** The URL of the profile's Prometheus, once resolved: rule files are kept per Prometheus. */
   prometheusUrl?: string;
   override?: OverrideAnnotation;

@@ -1,3 +1,4 @@
+import type { TileOptions } from "../../slo/tiles.ts";
 import type { DestinationRule, HorizontalPodAutoscaler, VirtualService } from "../../traffic/index.ts";
 
 /**
@@ -39,7 +40,8 @@ export type IstioAction =
 export type HpaAction = { kind: "hpa"; op: "apply"; object: HorizontalPodAutoscaler } | { kind: "hpa"; op: "delete"; name: string };
 
 /** The profile's recording rules, where its Prometheus loads them (rules directory or PrometheusRule). */
-export type RulesAction = { kind: "rules"; op: "ensure" | "remove" };
+/** Make the profile's recording rules, with `tiles` saying how far its tiles reach; or remove them. */
+export type RulesAction = { kind: "rules"; op: "ensure"; tiles?: TileOptions } | { kind: "rules"; op: "remove" };
 
 /** A one-line description for logs and errors. */
 export function describeAction(a: Action): string {

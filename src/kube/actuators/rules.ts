@@ -26,12 +26,13 @@ export class RulesActuator implements Actuator<RulesAction> {
       return false;
     }
     if (!ctx.slo) return false;
+    const opts = a.tiles ? { tiles: a.tiles } : {};
     try {
       const result = this.rulesFile
         ? ctx.prometheusUrl !== undefined
-          ? await this.rulesFile.ensure(ctx.slo, ctx.prometheusUrl)
+          ? await this.rulesFile.ensure(ctx.slo, ctx.prometheusUrl, opts)
           : undefined
-        : await this.prometheusRules?.ensure(ctx.slo, ctx.profile.metadata?.uid);
+        : await this.prometheusRules?.ensure(ctx.slo, ctx.profile.metadata?.uid, opts);
       if (result?.changed) ctx.log.info({ target: this.rulesFile ? "file" : "PrometheusRule", problems: result.problems.length }, "recording rules updated");
       return result?.changed ?? false;
     } catch (err) {
