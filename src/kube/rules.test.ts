@@ -73,11 +73,15 @@ describe("PrometheusRuleApplier.ensure through the rules actuator", () => {
     const changed = await actuator.act({ kind: "rules", op: "ensure", tiles: { tile: "5m", coverageMs: { availability: 7 * 86_400_000 } } }, ctx);
     expect(changed).toBe(true);
     const groups = (applied[0] as unknown as PrometheusRuleObject).spec.groups;
+    // The sums change once per tile: evaluated twice per tile, not every 30 s.
     expect(groups.map((g) => [g.name, g.interval])).toEqual([
       ["tollgate/games/game/tiles", "5m"],
+      ["tollgate/games/game/sums", "2m30s"],
       ["tollgate/games/game", "30s"],
     ]);
-    const tiled = groups[1]?.rules.filter((r) => r.expr.includes(BAD_TILE_RECORD)).map((r) => r.labels.window);
-    expect(tiled).toEqual(["2h", "6h", "1d", "3d"]);
+    const tiled = (g: (typeof groups)[number] | undefined) => g?.rules.filter((r) => r.expr.includes(BAD_TILE_RECORD)).map((r) => r.labels.window);
+    expect(tiled(groups[1])).toEqual(["2h", "6h", "1d", "3d"]);
+    expect(groups[1]?.rules.length).toBe(4);
+    expect(tiled(groups[2])).toEqual([]);
   });
 });

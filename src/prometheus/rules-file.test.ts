@@ -149,6 +149,7 @@ describe("RulesFileWriter", () => {
     const none = await writer.ensure(game, prom.url, { tiles: { tile: "5m", coverageMs: {} } });
     expect(none.changed).toBe(true);
     const first = parseYaml(readFileSync(file("game"), "utf8")) as { groups: Array<{ name: string; interval: string; rules: Array<{ record: string; expr: string; labels: Record<string, string> }> }> };
+    // No tiles yet: the tiles are recorded, and no window is summed from them.
     expect(first.groups.map((g) => [g.name, g.interval])).toEqual([
       ["tollgate/games/game/tiles", "5m"],
       ["tollgate/games/game", "30s"],
@@ -163,8 +164,8 @@ describe("RulesFileWriter", () => {
     // 1d window is not yet. More coverage that tiles no other window changes nothing.
     expect((await writer.ensure(game, prom.url, { tiles: { tile: "5m", coverageMs: { availability: 3 * 3_600_000 } } })).changed).toBe(true);
     const second = parseYaml(readFileSync(file("game"), "utf8")) as typeof first;
-    const tiled = second.groups[1]?.rules.filter((r) => r.expr.includes(BAD_TILE_RECORD)).map((r) => r.labels.window);
-    expect(tiled).toEqual(["2h24m"]);
+    const sums = second.groups.find((g) => g.name === "tollgate/games/game/sums");
+    expect(sums?.rules.map((r) => [r.labels.window, r.expr.includes(BAD_TILE_RECORD)])).toEqual([["2h24m", true]]);
     expect((await writer.ensure(game, prom.url, { tiles: { tile: "5m", coverageMs: { availability: 4 * 3_600_000 } } })).changed).toBe(false);
   });
 

@@ -32,6 +32,8 @@ export interface SloPlan {
   errorRatios: Array<{ window: string; expr: string }>;
   /** PromQL for the events over the SLO window. */
   events: string;
+  /** The windows (of errorRatios, and the SLO window for events) summed from tiles. */
+  tiledWindows: string[];
   /** Whether good events come from a histogram bucket, which may simply not exist at the threshold. */
   histogram: boolean;
   /**
@@ -101,6 +103,7 @@ export function planSlo(profile: SloProfile, slo: Slo, opts: PlanOptions = {}): 
       burnWindows: burnWindows(window, opts),
       errorRatios: windows.map((w) => ({ window: w, expr: tiled(w) ? tiledErrorRatio(selector, w) : q.errorRatio(w) })),
       events: tiled(window) ? tiledEvents(selector, window) : q.events(window),
+      tiledWindows: windows.filter(tiled),
       histogram: ratio === undefined && slo.indicator.istio?.kind !== "availability",
       seriesCounts: ratio ? ratioSeriesCounts(ratio.errors, ratio.total, shortest).map((c) => ({ ...c, window: shortest })) : [],
       ...(tiles ? { tiles } : {}),

@@ -197,8 +197,11 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
     });
     expect(ruleGroups([avail], { interval: "1m", tiles: true }).groups.map((g) => [g.name, g.interval])).toEqual([
       ["tollgate/ns/tiled/tiles", "5m"],
+      ["tollgate/ns/tiled/sums", "2m30s"],
       ["tollgate/ns/tiled", "1m"],
     ]);
+    // Never more often than the profile's own interval.
+    expect(ruleGroups([avail], { interval: "4m", tiles: true }).groups.map((g) => g.interval)).toEqual(["5m", "4m", "4m"]);
     // promtool's tests run every group at the file's evaluation_interval, so both run every 5 minutes here.
     const { groups } = ruleGroups([avail], { interval: "5m", tiles: true });
     const rulesFile = join(dir, "tile-rules.yaml");

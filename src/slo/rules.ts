@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { formatDuration, parseDuration } from "../api/duration.ts";
 import { isPlanError, planProfile, type PlanOptions, type SloProfile } from "./plan.ts";
 import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILE_LABEL, TILES_SINCE_RECORD } from "./tiles.ts";
 
@@ -63,9 +64,10 @@ export function ruleGroupName(namespace: string, profile: string): string {
  * One group per profile: groups evaluate concurrently and rules within one sequentially, so a
  * profile's expensive SLO-window rules never hold up another profile's.
  */
-export function profileRuleGroup(profile: SloProfile, opts: RuleOptions = {}): { group: RuleGroup; tiles?: RuleGroup; problems: RuleProblem[] } {
+export function profileRuleGroup(profile: SloProfile, opts: RuleOptions = {}): { group: RuleGroup; tiles?: RuleGroup; sums?: RuleGroup; problems: RuleProblem[] } {
   const rules: RecordingRule[] = [];
   const tiles: RecordingRule[] = [];
+  const sums: RecordingRule[] = [];
   let tileInterval: string | undefined;
   const problems: RuleProblem[] = [];
   for (const plan of planProfile(profile, opts).slos) {
@@ -77,8 +79,9 @@ export function profileRuleGroup(profile: SloProfile, opts: RuleOptions = {}): {
     // Counts first: a group's rules run in order at one timestamp, so whoever reads an SLO's error ratio
     // also reads the count of the same evaluation and never takes a sum of several series unchecked.
     for (const c of plan.seriesCounts) rules.push({ record: SERIES_COUNT_RECORD, expr: c.expr, labels: { ...labels(c.window), part: c.part } });
-    for (const r of plan.errorRatios) rules.push({ record: ERROR_RATIO_RECORD, expr: r.expr, labels: labels(r.window) });
-    rules.push({ record: EVENTS_RECORD, expr: plan.events, labels: labels(plan.window) });
+    const tiled = new Set(plan.tiledWindows);
+    for (const r of plan.errorRatios) (tiled.has(r.window) ? sums : rules).push({ record: ERROR_RATIO_RECORD, expr: r.expr, labels: labels(r.window) });
+    (tiled.has(plan.window) ? sums : rules).push({ record: EVENTS_RECORD, expr: plan.events, labels: labels(plan.window) });
     if (plan.tiles) {
       tileInterval = plan.tiles.interval;
       const tileLabels = { namespace: profile.namespace, profile: profile.name, slo: plan.slo.name, [TILE_LABEL]: plan.tiles.digest };
@@ -92,18 +95,33 @@ export function profileRuleGroup(profile: SloProfile, opts: RuleOptions = {}): {
   }
   const interval = opts.interval ?? profile.spec.policy.evaluationInterval;
   const name = ruleGroupName(profile.namespace, profile.name);
-  // The tiles' own group runs once per tile, so consecutive tiles meet edge to edge.
-  return { group: { name, interval, rules }, ...(tileInterval ? { tiles: { name: `${name}/tiles`, interval: tileInterval, rules: tiles } } : {}), problems };
+  return {
+    group: { name, interval, rules },
+    // The tiles' own group runs once per tile, so consecutive tiles meet edge to edge.
+    ...(tileInterval ? { tiles: { name: `${name}/tiles`, interval: tileInterval, rules: tiles } } : {}),
+    ...(tileInterval && sums.length > 0 ? { sums: { name: `${name}/sums`, interval: sumsInterval(interval, tileInterval), rules: sums } } : {}),
+    problems,
+  };
 }
 
 /**
- * A profile's groups as they go into a rules file: its tiles first (where groups run in step, as in
- * promtool's tests, the sums then see the tile of the same instant), then its windows; none when every
- * SLO is unmeasurable.
+ * A sum of tiles changes only when a tile is added, so evaluating it every interval repeats the same
+ * figure; twice per tile keeps each recorded value within Prometheus's 5-minute lookback at the default
+ * tile, and the figure at most half a tile later than it could be. Never more often than the profile's
+ * own interval.
+ */
+function sumsInterval(interval: string, tile: string): string {
+  return formatDuration(Math.max(parseDuration(interval), parseDuration(tile) / 2));
+}
+
+/**
+ * A profile's groups as they go into a rules file: its tiles, the windows summed from them, then the
+ * windows read raw (where groups run in step, as in promtool's tests, the sums then see the tile of
+ * the same instant); none when every SLO is unmeasurable.
  */
 export function profileRuleGroups(profile: SloProfile, opts: RuleOptions = {}): { groups: RuleGroup[]; problems: RuleProblem[] } {
-  const { group, tiles, problems } = profileRuleGroup(profile, opts);
-  return { groups: [...(tiles ? [tiles] : []), ...(group.rules.length > 0 ? [group] : [])], problems };
+  const { group, tiles, sums, problems } = profileRuleGroup(profile, opts);
+  return { groups: [...(tiles ? [tiles] : []), ...(sums ? [sums] : []), ...(group.rules.length > 0 ? [group] : [])], problems };
 }
 
 /** Groups for many profiles. */
