@@ -1,9 +1,9 @@
+import { parseDuration } from "../api/duration.ts";
 import { measureSlo, noDataMeasurement } from "../slo/budget.ts";
 import { isPlanError, planProfile, type ProfilePlan, type SloPlan, type SloProfile } from "../slo/plan.ts";
 import type { RatioPart } from "../slo/promql.ts";
 import { EVENTS_RECORD, ERROR_RATIO_RECORD, SERIES_COUNT_RECORD } from "../slo/rules.ts";
-import { coverageFromSince, isTileable, isTiled, profileTilesSelector, TILE_LABEL, TILES_SINCE_RECORD, type TileOptions } from "../slo/tiles.ts";
-import { parseDuration } from "../api/duration.ts";
+import { coverageFromSince, isTileable, profileTilesSelector, TILE_LABEL, TILES_SINCE_RECORD, type TileOptions } from "../slo/tiles.ts";
 import type { Measurements, SloMeasurement } from "../slo/types.ts";
 import type { WindowOptions } from "../slo/windows.ts";
 import { PrometheusError, type Sample } from "./client.ts";
@@ -288,8 +288,8 @@ function withCoverage(opts: ReadOptions, coverageMs: Record<string, number> | un
 }
 
 /**
- * Direct mode sums a long window from tiles where tiles recorded by rules (Tollgate's, in another
- * mode or by `tollgate` for a rules pipeline) cover it: one query per profile that has long windows
+ * Direct mode sums a long window from tiles where recorded tiles cover it (Tollgate's rules, from when
+ * the profile was read in RecordingRules mode, or loaded by hand): one query per profile that has long windows
  * asks how far they reach. A Prometheus that cannot be reached throws (the batch fails as with any
  * query); any other failure of that one query reads the profile raw, which costs more but is right.
  */
@@ -317,8 +317,7 @@ function rawLongWindows(plan: ProfilePlan, tiles: TileOptions): Array<{ slo: str
   const out: Array<{ slo: string; windows: string[] }> = [];
   for (const slo of plan.slos) {
     if (!isLive(slo) || !slo.tiles) continue;
-    const name = slo.slo.name;
-    const windows = slo.errorRatios.map((r) => r.window).filter((w) => isTileable(parseDuration(w), tiles) && !isTiled(parseDuration(w), name, tiles));
+    const windows = slo.errorRatios.map((r) => r.window).filter((w) => isTileable(parseDuration(w), tiles) && !slo.tiledWindows.includes(w));
     if (windows.length > 0) out.push({ slo: slo.slo.name, windows });
   }
   return out;
