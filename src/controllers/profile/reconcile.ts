@@ -61,7 +61,8 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string, si
     // while the API server cannot take that write (it is down, or this replica no longer leads), a
     // delivery could not be recorded, and whoever leads next would send it again.
     if (statusChanged(profile.status, next.status, { heartbeatMs }) || deliveryDue(next.status.outbox, receivers, sendAt)) {
-      stored = await deps.recorder.record(profile, next.status);
+      // Only over the copy this pass planned from: nothing was done yet, so a stale one costs a retry.
+      stored = await deps.recorder.record(profile, next.status, { ifUnchanged: true });
       log.debug({ phase: next.status.phase, consumed: next.status.budget?.consumedPercent, outbox: next.status.outbox?.length ?? 0 }, "status written");
     }
     if (snapshot.canaryMeasurement) {
