@@ -111,19 +111,27 @@ export async function observe(deps: ObserveDeps, profile: PerformanceProfile, no
   if (parseProblem) return { ...base, spec, problem: parseProblem };
   const slo: SloProfile = { namespace, name, spec };
   const mode = resolved.ok ? await readMode(deps, slo, spec.prometheus?.mode, warned, log) : "Direct";
-  const reading = await measure(deps, resolved, slo, mode, interval, now, (raw) => warnRaw(raw, warned, `${namespace}/${name}`, log));
-  const snapshot: Snapshot = {
+  const observed: Snapshot = {
     ...base,
     spec,
-    measurements: reading.measurements,
     recordingRules: mode === "RecordingRules" && resolved.ok,
     ...(resolved.ok ? { prometheusUrl: resolved.client.url } : {}),
     override: overrideFromAnnotations(profile.metadata?.annotations, now),
+  };
+  // The budget's reading and the canary's are independent: read at once, so a slow Prometheus delays
+  // a freeze by one round of queries, not two.
+  const [reading, canaryMeasurement] = await Promise.all([
+    measure(deps, resolved, slo, mode, interval, now, (raw) => warnRaw(raw, warned, `${namespace}/${name}`, log)),
+    canaryCheckDue(observed, spec, now) ? measureCanary(deps, resolved, namespace, spec, now) : undefined,
+  ]);
+  return {
+    ...observed,
+    measurements: reading.measurements,
     ...(reading.problem ? { problem: reading.problem } : {}),
     ...(deps.tile !== undefined ? { tiles: { tile: deps.tile, ...(reading.tileCoverageMs ? { coverageMs: reading.tileCoverageMs } : {}) } } : {}),
+    // A spec problem the reading found stops the canary too: its reading is not used.
+    ...(canaryMeasurement && !reading.problem ? { canaryMeasurement } : {}),
   };
-  if (reading.problem || !canaryCheckDue(snapshot, spec, now)) return snapshot;
-  return { ...snapshot, canaryMeasurement: await measureCanary(deps, resolved, namespace, spec, now) };
 }
 
 /** The Deployments a pass may touch: the target, the former target, and their primaries. */
