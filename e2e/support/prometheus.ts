@@ -5,10 +5,11 @@ export interface Sample {
   value: number;
 }
 
-/** An instant query against the test Prometheus, straight over its HTTP API. */
-export async function promQuery(expr: string): Promise<Sample[]> {
+/** An instant query against the test Prometheus, straight over its HTTP API; at `at`, or now. */
+export async function promQuery(expr: string, at?: Date): Promise<Sample[]> {
   const url = new URL("/api/v1/query", loadClusterEnv().PROMETHEUS_URL);
   url.searchParams.set("query", expr);
+  if (at) url.searchParams.set("time", String(at.getTime() / 1000));
   const res = await fetch(url);
   const body = (await res.json()) as {
     status: string;
