@@ -39,8 +39,10 @@ export type IstioAction =
 
 export type HpaAction = { kind: "hpa"; op: "apply"; object: HorizontalPodAutoscaler } | { kind: "hpa"; op: "delete"; name: string };
 
-/** The profile's recording rules, where its Prometheus loads them (rules directory or PrometheusRule). */
-/** Make the profile's recording rules, with `tiles` saying how far its tiles reach; or remove them. */
+/**
+ * The profile's recording rules, where its Prometheus loads them (rules directory or PrometheusRule),
+ * with `tiles` saying how far its tiles reach; or their removal.
+ */
 export type RulesAction = { kind: "rules"; op: "ensure"; tiles?: TileOptions } | { kind: "rules"; op: "remove" };
 
 /** A one-line description for logs and errors. */
