@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../log.ts";
 import { KubeClient } from "../kube/client.ts";
 import { ApiError } from "../kube/errors.ts";
@@ -9,7 +9,7 @@ import { Resources } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
 import type { Informer } from "./informer.ts";
 import type { LeaderCallbacks } from "./leader-election.ts";
-import { leadershipFence, Manager, type Elector, type TermReconcile } from "./manager.ts";
+import { DRAIN_MS, leadershipFence, Manager, type Elector, type TermReconcile } from "./manager.ts";
 import { RuntimeMetrics } from "./metrics.ts";
 
 /** Leadership by hand: the test says when this replica leads and when it loses the lease. */
@@ -93,17 +93,40 @@ describe("Manager leadership terms", () => {
     await manager.stop();
   });
 
-  it("on a graceful stop closes the fence at once, lets the term's writes finish, then aborts its signal", async () => {
+  it("on a graceful stop lets the reconciles in flight write on while the lease is held, then closes the fence", async () => {
     const held = heldReconcile();
     const { manager } = await leadingManager(held.reconcile);
     await tick();
     const [signal] = held.signals;
+    const fence = leadershipFence(() => manager);
     const stopped = manager.stop();
-    expect(manager.termSignal).toBeUndefined();
+    // A pass that has just sent a notification can still record it.
+    expect(fence()).toEqual({ open: true, signal });
     expect(signal?.aborted).toBe(false);
     held.finish();
     await stopped;
     expect(signal?.aborted).toBe(true);
+    expect(fence()).toEqual({ open: false, reason: "this replica does not hold the leader lease" });
+  });
+
+  it("on a graceful stop aborts reconciles still running after DRAIN_MS", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const held = heldReconcile();
+      const { manager } = await leadingManager(held.reconcile);
+      await vi.advanceTimersByTimeAsync(0);
+      const [signal] = held.signals;
+      const stopped = manager.stop();
+      await vi.advanceTimersByTimeAsync(DRAIN_MS - 1);
+      expect(signal?.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(signal?.aborted).toBe(true);
+      expect(manager.termSignal).toBeUndefined();
+      held.finish();
+      await stopped;
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("a term running out after a graceful stop is aborted too if the lease is lost meanwhile", async () => {

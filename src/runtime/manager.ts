@@ -27,6 +27,9 @@ export type Elector = Pick<LeaderElector, "start" | "stop" | "isLeader">;
 
 const NOT_LEADING = "this replica does not hold the leader lease";
 
+/** On a graceful stop, how long reconciles in flight may run on before the term is aborted. */
+export const DRAIN_MS = 10_000;
+
 /**
  * The write fence of a client whose writes are a manager's controllers': open while it leads, with the
  * term's signal so writes in flight when the term ends are aborted; closed otherwise.
@@ -49,8 +52,8 @@ interface Term {
  * object, so a new leader resumes from the state in the cluster, not from anything in memory.
  *
  * A term has an AbortSignal, given to its reconciles and to the fenced client's writes. When leadership
- * is lost it aborts at once; on a graceful stop the lease is still held, so writes in flight may finish
- * and the signal aborts once the term's reconciles have run out.
+ * is lost it aborts at once; on a graceful stop the lease is still held, so the reconciles in flight
+ * run out with the fence open (DRAIN_MS at most), and the signal aborts after them.
  */
 export class Manager {
   private readonly specs: ControllerSpec[];
@@ -60,6 +63,8 @@ export class Manager {
   private readonly logger: Logger;
   private readonly current = new Map<string, Controller>();
   private term: Term | undefined;
+  /** A term running out after a graceful stop: its reconciles in flight may still write. */
+  private draining: Term | undefined;
   /** Terms whose signal has not aborted yet: the current one and any still running out. */
   private readonly unaborted = new Set<AbortController>();
   private stopping: Promise<void>[] = [];
@@ -100,8 +105,9 @@ export class Manager {
    * answer turns at the renew deadline even if the elector's timer has not run yet.
    */
   get termSignal(): AbortSignal | undefined {
-    if (!this.term || (this.elector && !this.elector.isLeader)) return undefined;
-    return this.term.abort.signal;
+    const term = this.term ?? this.draining;
+    if (!term || term.abort.signal.aborted || (this.elector && !this.elector.isLeader)) return undefined;
+    return term.abort.signal;
   }
 
   /** Starts the informers, waits for their caches, then campaigns for leadership (or leads at once). */
@@ -162,10 +168,11 @@ export class Manager {
   }
 
   /**
-   * Stops handing out work and closes the fence at once. On leadership loss every term's signal aborts
-   * now: reconciles in flight are cancelled and their writes in flight aborted, since another replica
-   * may lead 5 s from now. On a graceful stop the lease is still held: writes in flight finish, and the
-   * signal aborts when the term's reconciles have run out.
+   * Stops handing out work. On leadership loss every term's signal aborts now and the fence closes:
+   * reconciles in flight are cancelled and their writes in flight aborted, since another replica may
+   * lead 5 s from now. On a graceful stop the lease is still held (it is released after this), so the
+   * reconciles in flight run out with the fence open, for at most DRAIN_MS: a pass that has sent a
+   * notification records it, rather than leave the next leader to send it again. Then the signal aborts.
    */
   private stopTerm(cause: "leadership lost" | "shutting down"): void {
     const term = this.term;
@@ -173,11 +180,25 @@ export class Manager {
       this.term = undefined;
       this.metrics.leader.set(0);
       this.current.clear();
-      const ran = Promise.all(term.controllers.map((c) => c.stop())).then(() => this.abortTerm(term.abort, cause));
+      if (cause === "shutting down") this.draining = term;
+      let deadline: NodeJS.Timeout | undefined;
+      const drained = Promise.all(term.controllers.map((c) => c.stop()));
+      const limit = new Promise<void>((resolve) => {
+        deadline = setTimeout(resolve, DRAIN_MS);
+        deadline.unref();
+      });
+      const ran = Promise.race([drained, limit]).then(() => {
+        clearTimeout(deadline);
+        if (this.draining === term) this.draining = undefined;
+        this.abortTerm(term.abort, cause);
+      });
       this.stopping.push(ran);
       this.logger.info({ cause }, "stopped reconciling");
     }
-    if (cause === "leadership lost") for (const abort of [...this.unaborted]) this.abortTerm(abort, cause);
+    if (cause === "leadership lost") {
+      this.draining = undefined;
+      for (const abort of [...this.unaborted]) this.abortTerm(abort, cause);
+    }
   }
 
   private abortTerm(abort: AbortController, cause: string): void {
