@@ -33,7 +33,10 @@ const CONTROLLER_USAGE = `Usage: tollgate controller [flags]
 Flags (each falls back to the environment variable named):
   --kubeconfig PATH      kubeconfig to use; in-cluster or ~/.kube/config otherwise  (KUBECONFIG)
   --namespace NS         watch only this namespace; all namespaces when empty     (TOLLGATE_NAMESPACE)
-  --workers N            concurrent reconciles                                     (TOLLGATE_WORKERS, 4)
+  --workers N            concurrent reconciles; a pass mostly waits on Prometheus,  (TOLLGATE_WORKERS, 16)
+                         so with P profiles evaluated every I seconds and reads
+                         taking R seconds, at least P x R / I keep every profile
+                         on its interval
   --resync SECONDS       re-deliver every cached object this often               (TOLLGATE_RESYNC_SECONDS, 300)
   --prometheus-url URL   Prometheus for profiles that do not set spec.prometheus   (TOLLGATE_PROMETHEUS_URL)
   --prometheus-timeout SECONDS
@@ -210,7 +213,7 @@ async function controller(argv: string[]): Promise<void> {
     {
       kubeconfig: values.kubeconfig ?? env("KUBECONFIG"),
       namespace,
-      workers: positiveInt("--workers", values.workers ?? env("TOLLGATE_WORKERS") ?? "4"),
+      workers: positiveInt("--workers", values.workers ?? env("TOLLGATE_WORKERS") ?? "16"),
       resyncMs: positiveInt("--resync", values.resync ?? env("TOLLGATE_RESYNC_SECONDS") ?? "300") * 1000,
       prometheusUrl: values["prometheus-url"] ?? env("TOLLGATE_PROMETHEUS_URL"),
       prometheusTimeoutMs: positiveInt("--prometheus-timeout", values["prometheus-timeout"] ?? env("TOLLGATE_PROMETHEUS_TIMEOUT_SECONDS") ?? "10") * 1000,
