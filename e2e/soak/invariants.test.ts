@@ -242,18 +242,35 @@ describe("notifications", () => {
       ...more,
     ];
     const judge = (r: ReturnType<typeof run>) => {
-      const stats: NotificationStats = { redeliveredAfterKill: [] };
+      const stats: NotificationStats = { redeliveredUnrecorded: [] };
       const v = checkNotifications(r, decided(r), leaseRecords(r.writes, NS, "tollgate-leader"), stats);
-      return { checks: v.map((x) => x.check), killed: stats.redeliveredAfterKill.map((x) => x.killed) };
+      return { checks: v.map((x) => x.check), killed: stats.redeliveredUnrecorded.map((x) => `${x.sender} ${x.cause}`) };
     };
     const receiver = [got(12, "n1"), got(32, "n1")];
 
     it("excuse it when the holder at the first acceptance was SIGKILLed before any status write of the profile, and say so in the notes", () => {
       const r = run({ writes: writes(), receiver, faults: [leaderKill(12.5, "a")] });
-      expect(judge(r)).toEqual({ checks: [], killed: ["a"] });
+      expect(judge(r)).toEqual({ checks: [], killed: ["a SIGKILLed"] });
       expect(checkRun(r).notes.filter((n) => n.includes("SIGKILLed"))).toEqual([
-        `1 notification was taken again after the operator that sent it was SIGKILLed before recording it (same Idempotency-Key): svc Frozen n1 again at ${at(32)}, a killed`,
+        `1 notification was taken again after the operator that sent it could not record it (same Idempotency-Key): svc Frozen n1 again at ${at(32)}, a SIGKILLed`,
       ]);
+    });
+
+    it("excuse it when the API server was stopped at the first acceptance and the sender never wrote the profile's status again", () => {
+      const outage = [fault(11.9, "apiserver-stop", "begin", 3), fault(28, "apiserver-stop", "end", 3)];
+      const r = run({ writes: writes(), receiver, faults: outage });
+      expect(judge(r)).toEqual({ checks: [], killed: ["a cut off from the API server"] });
+      expect(checkRun(r).notes.filter((n) => n.includes("API server"))).toEqual([
+        `1 notification was taken again after the operator that sent it could not record it (same Idempotency-Key): svc Frozen n1 again at ${at(32)}, a cut off from the API server`,
+      ]);
+    });
+
+    it("flag it when the API server was stopped only after the acceptance, or the sender wrote the status after it came back", () => {
+      const later = [fault(12.5, "apiserver-stop", "begin", 3), fault(28, "apiserver-stop", "end", 3)];
+      expect(judge(run({ writes: writes(), receiver, faults: later }))).toEqual({ checks: ["notification-redelivered"], killed: [] });
+      const outage = [fault(11.9, "apiserver-stop", "begin", 3), fault(20, "apiserver-stop", "end", 3)];
+      const recordedAfter = run({ writes: writes(status(21, "svc", { outbox: [entry("n1", "Frozen", 5)] }, "JTI=ca")), receiver, faults: outage });
+      expect(judge(recordedAfter)).toEqual({ checks: ["notification-redelivered"], killed: [] });
     });
 
     it("flag it when that holder wrote the profile's status between the acceptance and the kill", () => {
@@ -372,7 +389,7 @@ describe("memory", () => {
     expect(checkMemory(run({ rss, activeTo: 1200 }), []).violations).toHaveLength(1);
   });
 
-  it("reads the heap's floor per minute beside the RSS slope, without judging it", () => {
+  it("reads the heap's floor per minute, and takes RSS growth over a flat one for V8's, not a leak", () => {
     expect(heapFloor([{ t: 0.1, heapMiB: 90 }, { t: 0.5, heapMiB: 60 }, { t: 1.2, heapMiB: 70 }, { t: 1.9, heapMiB: 61 }])).toEqual([
       [0.5, 60],
       [1.5, 61],
@@ -380,9 +397,22 @@ describe("memory", () => {
     const rss = [];
     // RSS climbs 5 MiB/min while the heap left after each minute's collections stays at 60 MiB.
     for (let t = 0; t <= 600; t += 5) rss.push({ at: at(t), identity: "a", pid: 1, rssKiB: (150 + (t / 60) * 5) * 1024, heapUsedBytes: (60 + (t % 60) / 2) * 1048576 });
-    const [v] = checkMemory(run({ rss, activeTo: 600 }), []).verdicts;
+    const m = checkMemory(run({ rss, activeTo: 600 }), []);
+    const [v] = m.verdicts;
     expect(v?.mibPerMin).toBeCloseTo(5, 5);
     expect(v?.heapMiBPerMin).toBeCloseTo(0, 5);
+    expect(m.violations).toEqual([]);
+  });
+
+  it("flags RSS growth that the retained heap grows with", () => {
+    const rss = [];
+    // RSS climbs 5 MiB/min, and the heap's floor 1 MiB/min: objects are kept.
+    for (let t = 0; t <= 600; t += 5) rss.push({ at: at(t), identity: "a", pid: 1, rssKiB: (150 + (t / 60) * 5) * 1024, heapUsedBytes: (60 + t / 60 + (t % 60) / 2) * 1048576 });
+    const m = checkMemory(run({ rss, activeTo: 600 }), []);
+    expect(m.verdicts[0]?.heapMiBPerMin).toBeCloseTo(1, 5);
+    expect(m.violations.map((v) => v.message)).toEqual([
+      "operator a (pid 1, standby): RSS grew 5.00 MiB/min over the run's second half (175 → 200 MiB, 61 samples; limit 2), and the used heap's floor 1.00 MiB/min",
+    ]);
   });
 
   it("keeps a leader in its role across an API server outage that ended its term, when it takes the lease again", () => {

@@ -37,7 +37,13 @@ export const PROMETHEUS_ACTION_SLACK_MS = 2_000;
 export const PROMETHEUS_BACK_SLACK_MS = 1_000;
 /** A transition recorded this close to the operators' stop may still be unsent. */
 export const NOTIFY_GRACE_MS = 30_000;
-/** Least-squares RSS slope above this is a leak... */
+/**
+ * Least-squares RSS slope above this is a leak, when the used heap's floor grows too (or the samples
+ * carry no heap): V8 keeps the pages of a grown young generation and grows its heap toward
+ * --max-old-space-size without retaining anything, which moves RSS by several MiB over the short
+ * stretches a soak's role changes leave, while a leak of JavaScript objects raises what is left after
+ * each minute's collections...
+ */
 export const MEMORY_SLOPE_MAX_MIB_PER_MIN = 2;
 /**
  * ...fitted per process and role (leader or standby, per the lease terms) over the active run's second
@@ -432,17 +438,21 @@ export function recordedEntries(statuses: ReturnType<typeof statusWrites>): Map<
 
 /** Repeat acceptances excused by redeliveryExcuse, for the report's notes. */
 export interface NotificationStats {
-  redeliveredAfterKill: Array<{ profile: string; reason: string; id: string; killed: string; at: string }>;
+  redeliveredUnrecorded: Array<{ profile: string; reason: string; id: string; sender: string; cause: RedeliveryCause; at: string }>;
 }
 
+export type RedeliveryCause = "SIGKILLed" | "cut off from the API server";
+
 /**
- * Why the receiver may take a notification again: an at-least-once sender that is SIGKILLed between
- * the receiver's answer and recording the delivery in status leaves it queued for the next leader, and
- * no sender can close that gap. So a repeat is excused only when the lease holder at the acceptance
- * before it was SIGKILLed after that acceptance and before the repeat, and none of that holder's
- * credentials wrote the profile's status in between (a write would have been its chance to record the
- * delivery). A SIGTERM is no excuse: a process told to stop can finish recording first.
- * Returns the killed identity, or undefined when the repeat is not excused.
+ * Why the receiver may take a notification again: an at-least-once sender that cannot record a
+ * delivery in status after the receiver's answer leaves it queued for the next leader, and no sender
+ * can close that gap. That is so when the lease holder at the acceptance before the repeat was
+ * SIGKILLed after that acceptance (and before the repeat), or when the API server was stopped at that
+ * acceptance (the sender's last status write went through just before it stopped); and in either case
+ * none of that holder's credentials wrote the profile's status between the acceptance and the repeat (a
+ * write would have been its chance to record the delivery). A SIGTERM is no excuse: a process told to
+ * stop can finish recording first.
+ * Returns the sender and the cause, or undefined when the repeat is not excused.
  */
 export function redeliveryExcuse(
   previous: number,
@@ -451,20 +461,27 @@ export function redeliveryExcuse(
   faults: readonly FaultRecord[],
   leases: readonly LeaseRecord[],
   allTerms: readonly Term[],
-): string | undefined {
-  const holders = new Set(allTerms.filter((t) => t.from <= previous && previous <= t.to).map((t) => t.holder));
+): { sender: string; cause: RedeliveryCause } | undefined {
+  const holders = [...new Set(allTerms.filter((t) => t.from <= previous && previous <= t.to).map((t) => t.holder))];
+  const recorded = (identity: string, until: number) => {
+    const credentials = new Set(leases.filter((l) => l.holder === identity && l.credential).map((l) => l.credential));
+    return profileStatuses.some((s) => s.credential !== undefined && credentials.has(s.credential) && previous <= s.at && s.at <= until);
+  };
   for (const f of faults) {
     if (f.fault !== "leader-kill" || f.phase !== "begin" || f.signal !== "SIGKILL" || typeof f.identity !== "string") continue;
     const killed = Date.parse(f.at);
-    if (killed <= previous || killed >= repeat || !holders.has(f.identity)) continue;
-    const credentials = new Set(leases.filter((l) => l.holder === f.identity && l.credential).map((l) => l.credential));
-    const recordedIt = profileStatuses.some((s) => s.credential !== undefined && credentials.has(s.credential) && previous <= s.at && s.at <= killed);
-    if (!recordedIt) return f.identity;
+    if (killed <= previous || killed >= repeat || !holders.includes(f.identity)) continue;
+    if (!recorded(f.identity, killed)) return { sender: f.identity, cause: "SIGKILLed" };
+  }
+  const cutOff = faultWindows(faults, APISERVER_FAULTS, repeat).some((w) => w.from <= previous && previous <= w.to);
+  if (cutOff) {
+    const sender = holders.find((h) => !recorded(h, repeat));
+    if (sender !== undefined) return { sender, cause: "cut off from the API server" };
   }
   return undefined;
 }
 
-export function checkNotifications(run: RunData, decided: readonly Decision[], leases: readonly LeaseRecord[], stats: NotificationStats = { redeliveredAfterKill: [] }): Violation[] {
+export function checkNotifications(run: RunData, decided: readonly Decision[], leases: readonly LeaseRecord[], stats: NotificationStats = { redeliveredUnrecorded: [] }): Violation[] {
   const out: Violation[] = [];
   const stop = Date.parse(run.meta.operatorsStoppedAt);
   const statuses = statusWrites(run.writes, run.meta.namespace);
@@ -492,14 +509,14 @@ export function checkNotifications(run: RunData, decided: readonly Decision[], l
     if (got.length > 1) {
       // Each repeat is judged against the acceptance just before it: that one's sender is the one that
       // must have been killed before recording it, or the repeat is a second send of a known delivery.
-      const excused: NotificationStats["redeliveredAfterKill"] = [];
+      const excused: NotificationStats["redeliveredUnrecorded"] = [];
       for (let i = 1; i < got.length; i++) {
-        const killed = redeliveryExcuse(Date.parse(got[i - 1]!.at), Date.parse(got[i]!.at), statuses.get(n.profile) ?? [], run.faults, leases, allTerms);
-        if (killed === undefined) break;
-        excused.push({ profile: n.profile, reason: n.reason, id: n.id, killed, at: got[i]!.at });
+        const excuse = redeliveryExcuse(Date.parse(got[i - 1]!.at), Date.parse(got[i]!.at), statuses.get(n.profile) ?? [], run.faults, leases, allTerms);
+        if (excuse === undefined) break;
+        excused.push({ profile: n.profile, reason: n.reason, id: n.id, ...excuse, at: got[i]!.at });
       }
       if (excused.length === got.length - 1) {
-        stats.redeliveredAfterKill.push(...excused);
+        stats.redeliveredUnrecorded.push(...excused);
       } else {
         out.push({
           check: "notification-redelivered",
@@ -639,6 +656,11 @@ export interface MemoryVerdict {
   heapMiBPerMin?: number;
 }
 
+/** RSS grows faster than the limit, and so does the retained heap where the samples tell it. */
+export function leaking(v: MemoryVerdict): boolean {
+  return v.mibPerMin > MEMORY_SLOPE_MAX_MIB_PER_MIN && (v.heapMiBPerMin === undefined || v.heapMiBPerMin > 0);
+}
+
 /** The used heap's lowest value per minute, as [minutes, MiB] points. */
 export function heapFloor(samples: ReadonlyArray<{ t: number; heapMiB: number }>): Array<[number, number]> {
   const byMinute = new Map<number, number>();
@@ -711,10 +733,10 @@ export function checkMemory(run: RunData, allTerms: readonly Term[]): { verdicts
   return {
     verdicts,
     violations: verdicts
-      .filter((v) => v.mibPerMin > MEMORY_SLOPE_MAX_MIB_PER_MIN)
+      .filter(leaking)
       .map((v) => ({
         check: "memory-slope",
-        message: `operator ${v.identity} (pid ${v.pid}, ${v.role}): RSS grew ${v.mibPerMin.toFixed(2)} MiB/min over the run's second half (${v.firstMiB.toFixed(0)} → ${v.lastMiB.toFixed(0)} MiB, ${v.samples} samples; limit ${MEMORY_SLOPE_MAX_MIB_PER_MIN})`,
+        message: `operator ${v.identity} (pid ${v.pid}, ${v.role}): RSS grew ${v.mibPerMin.toFixed(2)} MiB/min over the run's second half (${v.firstMiB.toFixed(0)} → ${v.lastMiB.toFixed(0)} MiB, ${v.samples} samples; limit ${MEMORY_SLOPE_MAX_MIB_PER_MIN})${v.heapMiBPerMin !== undefined ? `, and the used heap's floor ${v.heapMiBPerMin.toFixed(2)} MiB/min` : ""}`,
       })),
   };
 }
@@ -741,7 +763,7 @@ export function checkRun(run: RunData): Report {
   const allTerms = terms(leases);
   const memory = checkMemory(run, allTerms);
   const freezeStats: FreezeStats = { reactionsMs: [] };
-  const notificationStats: NotificationStats = { redeliveredAfterKill: [] };
+  const notificationStats: NotificationStats = { redeliveredUnrecorded: [] };
   const notes: string[] = [];
   if (run.writes.length === 0) notes.push("the audit log holds no writes for this run: the checks that read it saw nothing");
   if (memory.verdicts.length === 0) notes.push(`memory not judged: no operator process stayed in one role for ${(MEMORY_SETTLE_MS + MEMORY_MIN_SPAN_MS) / 60_000} min within the run's second half`);
@@ -756,11 +778,11 @@ export function checkRun(run: RunData): Report {
     ...checkCanaryWeights(run),
     ...memory.violations,
   ];
-  const afterKill = notificationStats.redeliveredAfterKill;
-  if (afterKill.length > 0) {
-    const one = afterKill.length === 1;
+  const unrecorded = notificationStats.redeliveredUnrecorded;
+  if (unrecorded.length > 0) {
+    const one = unrecorded.length === 1;
     notes.push(
-      `${afterKill.length} notification${one ? " was" : "s were"} taken again after the operator that sent ${one ? "it" : "them"} was SIGKILLed before recording ${one ? "it" : "them"} (same Idempotency-Key): ${afterKill.map((e) => `${e.profile} ${e.reason} ${e.id} again at ${e.at}, ${e.killed} killed`).join("; ")}`,
+      `${unrecorded.length} notification${one ? " was" : "s were"} taken again after the operator that sent ${one ? "it" : "them"} could not record ${one ? "it" : "them"} (same Idempotency-Key): ${unrecorded.map((e) => `${e.profile} ${e.reason} ${e.id} again at ${e.at}, ${e.sender} ${e.cause}`).join("; ")}`,
     );
   }
   const count = (keys: string[]) => keys.reduce<Record<string, number>>((m, k) => ({ ...m, [k]: (m[k] ?? 0) + 1 }), {});
