@@ -39,7 +39,7 @@ export function render(report: C.Report, meta: Meta): { lines: string[]; summary
   lines.push(
     `freezes that came after the checker's budget passed freezeAt + ${C.FREEZE_MARGIN_PCT}: ${r.length}${r.length ? ` (median ${(r[Math.floor(r.length / 2)]! / 1000).toFixed(0)} s later, max ${(r.at(-1)! / 1000).toFixed(0)} s; allowed: evaluation interval + ${C.FREEZE_SLACK_MS / 1000} s)` : ""}; rollbacks judged: ${report.rollbacksJudged}`,
   );
-  for (const m of report.memory) lines.push(`memory: ${m.identity} (pid ${m.pid}, ${m.role}) ${m.mibPerMin.toFixed(2)} MiB/min over ${m.samples} samples, ${m.firstMiB.toFixed(0)} → ${m.lastMiB.toFixed(0)} MiB${m.heapMiBPerMin !== undefined ? `; heap floor ${m.heapMiBPerMin.toFixed(2)} MiB/min (not judged)` : ""}`);
+  for (const m of report.memory) lines.push(`memory: ${m.identity} (pid ${m.pid}, ${m.role}) ${m.mibPerMin.toFixed(2)} MiB/min over ${m.samples} samples, ${m.firstMiB.toFixed(0)} → ${m.lastMiB.toFixed(0)} MiB${m.heapMiBPerMin !== undefined ? `; heap floor ${m.heapMiBPerMin.toFixed(2)} MiB/min` : ""}`);
   const byCheck: Record<string, number> = {};
   for (const v of report.violations) byCheck[v.check] = (byCheck[v.check] ?? 0) + 1;
   lines.push(`violations by check: ${JSON.stringify(byCheck)}`);
