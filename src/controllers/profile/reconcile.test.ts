@@ -26,7 +26,7 @@ import type { HorizontalPodAutoscaler } from "../../traffic/index.ts";
 import { TargetIndex } from "./mappings.ts";
 import { errorKind } from "./observe.ts";
 import { StatusRecorder } from "./record.ts";
-import { MIN_REQUEUE_MS, profileReconciler } from "./reconcile.ts";
+import { profileReconciler } from "./reconcile.ts";
 
 describe("errorKind", () => {
   it("labels the client's own failure messages by kind", async () => {
@@ -153,34 +153,6 @@ const availability: ProfileSpecInput = {
   policy: { evaluationInterval: "30s", minEvents: 10 },
   slos: [{ name: "availability", objective: 99.5, window: "1h", indicator: { istio: { kind: "availability" } } }],
 };
-
-describe("profileReconciler's schedule", () => {
-  it("counts the evaluation interval from the pass's start, so a slow Prometheus does not stretch it", async () => {
-    // The reading takes 7 s of the test's clock.
-    let t = Date.parse("2025-06-01T12:00:00Z");
-    let first = true;
-    const url = await prometheus((query) => {
-      if (first) t += 7_000;
-      first = false;
-      return vector(query.startsWith("sum(increase") ? "100000" : "0.001");
-    });
-    const h = harness(url, availability, { now: () => new Date(t) });
-    const before = t;
-    const result = await h.reconcile();
-    expect(t - before).toBe(7_000);
-    expect(result).toEqual({ requeueAfterMs: 23_000 });
-  });
-
-  it("never runs passes back to back, however long one took", async () => {
-    let t = Date.parse("2025-06-01T12:00:00Z");
-    const url = await prometheus((query) => {
-      t += 40_000;
-      return vector(query.startsWith("sum(increase") ? "100000" : "0.001");
-    });
-    const h = harness(url, availability, { now: () => new Date(t) });
-    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: MIN_REQUEUE_MS });
-  });
-});
 
 describe("profileReconciler against a malformed Prometheus answer", () => {
   it("writes MetricsAvailable=False naming what was wrong, takes no action, and measures again next cycle", async () => {

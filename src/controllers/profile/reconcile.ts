@@ -28,9 +28,6 @@ export interface ProfileReconcilerDeps extends ObserveDeps {
   now?: () => Date;
 }
 
-/** However long a pass took, the next one waits this long at least: passes never run back to back. */
-export const MIN_REQUEUE_MS = 500;
-
 /** How soon a pass whose actions failed, or whose notifications wait on a receiver, comes back. */
 export const RETRY_MS = 5_000;
 
@@ -47,7 +44,6 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string, si
   // Profiles already warned that they cannot have recording rules, so the warning is not per cycle.
   const warned = new Set<string>();
   return async (key, signal) => {
-    const started = now().getTime();
     const profile = deps.recorder.freshest(key, deps.profiles.get(key));
     if (!profile) {
       forget(deps, key, warned);
@@ -83,10 +79,7 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string, si
     if (!gone && statusChanged(next.status, after, { heartbeatMs })) await deps.recorder.record(stored, after);
     if (gone) forget(deps, key, warned);
     if (done.failed) throw done.failed.error;
-    // The interval runs from this pass's start, not its end: a pass slowed by Prometheus (or anything
-    // else) must not stretch the evaluation interval the profile asks for by its own length.
-    const planned = next.requeueAfterMs === undefined ? Infinity : Math.max(MIN_REQUEUE_MS, next.requeueAfterMs - (now().getTime() - started));
-    const requeueAfterMs = Math.min(planned, nextDelivery(done.outbox, now()));
+    const requeueAfterMs = Math.min(next.requeueAfterMs ?? Infinity, nextDelivery(done.outbox, now()));
     return Number.isFinite(requeueAfterMs) ? { requeueAfterMs } : {};
   };
 }
