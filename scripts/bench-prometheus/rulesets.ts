@@ -1,9 +1,10 @@
 // What the bench compares. A rule set is a function from profiles to a Prometheus rules file, loaded
 // alone and measured the same way as every other; "direct" loads no rules and asks Tollgate's Direct
-// mode queries instead. Another way of recording the same SLOs is one more entry here.
+// mode queries instead. Another way of recording the same SLOs is one more entry here. The one named
+// TILES_ENTRY needs its tiles backfilled, which the bench does before measuring anything.
 
 import type { SloProfile } from "../../src/slo/plan.ts";
-import { ruleGroups, rulesFileYaml } from "../../src/slo/rules.ts";
+import { ruleGroups, rulesFileYaml, type RuleOptions } from "../../src/slo/rules.ts";
 import { slothRulesYaml } from "./sloth.ts";
 
 export interface RuleSetContext {
@@ -14,6 +15,8 @@ export interface RuleSetContext {
 export interface RulesEntry {
   kind: "rules";
   name: string;
+  /** How the tables name it. */
+  label: string;
   description: string;
   rules(profiles: readonly SloProfile[], ctx: RuleSetContext): Promise<string>;
 }
@@ -21,25 +24,43 @@ export interface RulesEntry {
 export interface QueriesEntry {
   kind: "queries";
   name: string;
+  label: string;
   description: string;
 }
 
 export type BenchEntry = RulesEntry | QueriesEntry;
 
+export const TILES_ENTRY = "tollgate-tiles";
+
+function tollgateRules(profiles: readonly SloProfile[], opts: RuleOptions): string {
+  const { groups, problems } = ruleGroups(profiles, opts);
+  if (problems.length > 0) throw new Error(`Tollgate refused an SLO: ${problems[0]?.error ?? ""}`);
+  return rulesFileYaml(groups);
+}
+
 export const ENTRIES: readonly BenchEntry[] = [
   {
     kind: "rules",
     name: "tollgate",
-    description: "the recording rules Tollgate writes today (src/slo/rules.ts)",
+    label: "Tollgate before",
+    description: "Tollgate's recording rules with every window read from raw series (src/slo/rules.ts, tiles off)",
     async rules(profiles) {
-      const { groups, problems } = ruleGroups(profiles);
-      if (problems.length > 0) throw new Error(`Tollgate refused an SLO: ${problems[0]?.error ?? ""}`);
-      return rulesFileYaml(groups);
+      return tollgateRules(profiles, {});
+    },
+  },
+  {
+    kind: "rules",
+    name: "tollgate-tiles",
+    label: "Tollgate after",
+    description: "Tollgate's rules with long windows summed from 5-minute tiles (src/slo/rules.ts with { tiles: true }; tiles backfilled for 30 days)",
+    async rules(profiles) {
+      return tollgateRules(profiles, { tiles: true });
     },
   },
   {
     kind: "rules",
     name: "sloth",
+    label: "Sloth",
     description: "Sloth v0.16.0's rules for the same SLOs (sloth generate, default plugins and alerts)",
     async rules(profiles, ctx) {
       return slothRulesYaml(await ctx.sloth(), profiles);
@@ -48,6 +69,7 @@ export const ENTRIES: readonly BenchEntry[] = [
   {
     kind: "queries",
     name: "direct",
+    label: "Direct",
     description: "no rules: Tollgate's Direct-mode instant queries, per profile",
   },
 ];

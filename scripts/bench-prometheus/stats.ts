@@ -83,6 +83,8 @@ export interface RecordedRead {
   metric: string;
   matchers: Matcher[];
   rangeS?: number;
+  /** The read as the expression writes it, name, selector and range. */
+  text: string;
 }
 
 function escapeRegex(s: string): string {
@@ -97,8 +99,8 @@ export function recordedReads(expr: string, recorded: ReadonlySet<string>): Reco
   const re = new RegExp(`(?<![\\w:"'])(${names})(?![\\w:])\\s*(\\{[^}]*\\})?\\s*(?:\\[\\s*([0-9a-z]+)\\s*\\])?`, "g");
   const out: RecordedRead[] = [];
   for (const m of expr.matchAll(re)) {
-    const [, metric = "", selector, range] = m;
-    out.push({ metric, matchers: selector ? parseSelector(selector) : [], ...(range ? { rangeS: parseDuration(range) / 1000 } : {}) });
+    const [text = "", metric = "", selector, range] = m;
+    out.push({ metric, matchers: selector ? parseSelector(selector) : [], ...(range ? { rangeS: parseDuration(range) / 1000 } : {}), text: text.trim() });
   }
   return out;
 }
@@ -119,25 +121,65 @@ function writes(rule: RuleEntry, read: RecordedRead): boolean {
 }
 
 export interface SetSamples {
-  /** Samples the expressions read at the measuring instant. */
+  /** Samples the expressions read at the measuring instant, per cycle (each rule weighted as below). */
   measured: number;
-  /** The engine's time for all of them, one at a time, in seconds. */
+  /** The engine's time for all of them, one at a time, in seconds per cycle. */
   seconds: number;
   /**
-   * Samples of series the set records itself that its expressions would read at steady state. The
-   * measuring instant is the end of the backfill, before Prometheus recorded anything, so these are
-   * counted as they will be once the rules have run a whole window: a read over [r] of a series a rule
-   * writes every interval i reads r/i samples of each series the rule writes (as counted at the
-   * instant), an instant read one.
+   * Samples of series the set records itself that its expressions would read at steady state, per
+   * cycle: a read over [r] of a series a rule writes every interval i reads ceil(r/i) samples of each
+   * series the rule writes (as counted at the instant), an instant read one. The ceiling because
+   * Tollgate's tile sums read a millisecond less than the window, so that exactly window/i tiles fall in it.
    */
   recorded: number;
+  /**
+   * What the same reads of recordings took at the instant, per cycle (from `recordedAtInstant`): the
+   * measuring instant is the end of the backfill, where recordings exist only if they were backfilled
+   * too. It is replaced by `recorded`, so a recording counts the same with history or without.
+   */
+  recordedAtInstant: number;
+  /** At steady state: measured − recordedAtInstant + recorded. */
   total: number;
 }
 
-/** The samples a rule set reads per evaluation of all its rules, from each rule evaluated once. */
-export function setSamples(rules: readonly RuleEntry[], evaluated: readonly Evaluated[]): SetSamples {
+/**
+ * A rule's share of one cycle: a rule in a group evaluated every 5 minutes runs once in ten cycles of
+ * 30 s, so what it reads and spends counts a tenth per cycle.
+ */
+export function cycleWeight(rule: Pick<RuleEntry, "intervalS">, cycleS: number): number {
+  return cycleS / rule.intervalS;
+}
+
+/** Samples of a series written every `intervalS` that a read over `rangeS` holds at steady state. */
+export function samplesInRange(rangeS: number, intervalS: number): number {
+  // In whole milliseconds, so that 30d / 30s is 86,400 and not a float's hair more.
+  return Math.ceil(Math.round(rangeS * 1000) / Math.round(intervalS * 1000));
+}
+
+/** The names of the series the set's recording rules write. */
+export function recordedNames(rules: readonly RuleEntry[]): Set<string> {
+  return new Set(rules.filter((r) => r.kind === "record").map((r) => r.name));
+}
+
+/**
+ * A query that reads exactly what `rule`'s expression reads of the set's own recordings (each read as
+ * the expression writes it, duplicates kept), so that its totalQueryableSamples is the part of the
+ * rule's samples that came from recordings; undefined when the rule reads none.
+ */
+export function recordedReadsQuery(rule: RuleEntry, recorded: ReadonlySet<string>): string | undefined {
+  const reads = recordedReads(rule.expr, recorded);
+  if (reads.length === 0) return undefined;
+  // `or` evaluates both sides whatever they hold; count_over_time keeps a range read a valid expression.
+  return reads.map((r) => (r.rangeS === undefined ? `(${r.text})` : `count_over_time(${r.text})`)).join(" or ");
+}
+
+/**
+ * The samples a rule set reads per cycle of `cycleS` (the global evaluation interval), from each rule
+ * evaluated once; `recordedAtInstant[i]`, when given, is what rule i's reads of recordings took then.
+ */
+export function setSamples(rules: readonly RuleEntry[], evaluated: readonly Evaluated[], cycleS: number, recordedAtInstant: readonly number[] = []): SetSamples {
   if (evaluated.length !== rules.length) throw new Error(`${evaluated.length} evaluations for ${rules.length} rules`);
-  const recordedNames = new Set(rules.filter((r) => r.kind === "record").map((r) => r.name));
+  const names = recordedNames(rules);
   const byName = new Map<string, Array<{ rule: RuleEntry; series: number }>>();
   rules.forEach((rule, i) => {
     if (rule.kind !== "record") return;
@@ -145,18 +187,21 @@ export function setSamples(rules: readonly RuleEntry[], evaluated: readonly Eval
   });
   let measured = 0;
   let recorded = 0;
+  let atInstant = 0;
   let seconds = 0;
   rules.forEach((rule, i) => {
-    measured += evaluated[i]?.samples ?? 0;
-    seconds += evaluated[i]?.seconds ?? 0;
-    for (const read of recordedReads(rule.expr, recordedNames)) {
+    const weight = cycleWeight(rule, cycleS);
+    measured += weight * (evaluated[i]?.samples ?? 0);
+    seconds += weight * (evaluated[i]?.seconds ?? 0);
+    atInstant += weight * (recordedAtInstant[i] ?? 0);
+    for (const read of recordedReads(rule.expr, names)) {
       for (const w of byName.get(read.metric) ?? []) {
         if (!writes(w.rule, read)) continue;
-        recorded += w.series * (read.rangeS === undefined ? 1 : Math.floor(read.rangeS / w.rule.intervalS));
+        recorded += weight * w.series * (read.rangeS === undefined ? 1 : samplesInRange(read.rangeS, w.rule.intervalS));
       }
     }
   });
-  return { measured, seconds, recorded, total: measured + recorded };
+  return { measured, seconds, recorded, recordedAtInstant: atInstant, total: measured - atInstant + recorded };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -187,6 +232,8 @@ export function metricSamples(text: string, name: string): MetricSample[] {
 
 /** Per rule group (Prometheus's rule_group label, "file;name"), what the rules manager reports. */
 export interface GroupMetrics {
+  /** prometheus_rule_group_interval_seconds. */
+  intervalS: number;
   rules: number;
   evaluations: number;
   lastDurationS: number;
@@ -198,7 +245,7 @@ export function groupMetrics(text: string): Map<string, GroupMetrics> {
   const out = new Map<string, GroupMetrics>();
   const get = (g: string) => {
     let m = out.get(g);
-    if (!m) out.set(g, (m = { rules: 0, evaluations: 0, lastDurationS: 0, missed: 0, failures: 0 }));
+    if (!m) out.set(g, (m = { intervalS: NaN, rules: 0, evaluations: 0, lastDurationS: 0, missed: 0, failures: 0 }));
     return m;
   };
   const each = (name: string, f: (m: GroupMetrics, v: number) => void) => {
@@ -207,6 +254,7 @@ export function groupMetrics(text: string): Map<string, GroupMetrics> {
       if (g !== undefined) f(get(g), s.value);
     }
   };
+  each("prometheus_rule_group_interval_seconds", (m, v) => (m.intervalS = v));
   each("prometheus_rule_group_rules", (m, v) => (m.rules = v));
   each("prometheus_rule_evaluations_total", (m, v) => (m.evaluations += v));
   each("prometheus_rule_group_last_duration_seconds", (m, v) => (m.lastDurationS = v));
@@ -215,11 +263,39 @@ export function groupMetrics(text: string): Map<string, GroupMetrics> {
   return out;
 }
 
-/** Full evaluations every group has finished: the least, over groups, of evaluations / rules. */
-export function completedRounds(groups: ReadonlyMap<string, GroupMetrics>): number {
+/**
+ * Full evaluations every group has finished: the least, over groups, of evaluations / rules. With
+ * `intervalS`, over the groups evaluated that often only.
+ */
+export function completedRounds(groups: ReadonlyMap<string, GroupMetrics>, intervalS?: number): number {
   let least = Infinity;
-  for (const g of groups.values()) least = Math.min(least, g.rules > 0 ? Math.floor(g.evaluations / g.rules) : 0);
-  return groups.size === 0 ? 0 : least;
+  for (const g of groups.values()) {
+    if (intervalS !== undefined && g.intervalS !== intervalS) continue;
+    least = Math.min(least, g.rules > 0 ? Math.floor(g.evaluations / g.rules) : 0);
+  }
+  return Number.isFinite(least) ? least : 0;
+}
+
+/** Rule evaluations of the groups evaluated every `intervalS`, and how many rules they hold. */
+export function evaluationsAt(groups: ReadonlyMap<string, GroupMetrics>, intervalS: number): { evaluations: number; rules: number } {
+  let evaluations = 0;
+  let rules = 0;
+  for (const g of groups.values()) {
+    if (g.intervalS !== intervalS) continue;
+    evaluations += g.evaluations;
+    rules += g.rules;
+  }
+  return { evaluations, rules };
+}
+
+/**
+ * Σ over groups of the last evaluation's duration, each weighted by its share of a cycle (cycleS over
+ * its interval), in seconds: the rules manager's time per cycle.
+ */
+export function cycleLastDurationS(groups: ReadonlyMap<string, GroupMetrics>, cycleS: number): number {
+  let s = 0;
+  for (const g of groups.values()) s += g.lastDurationS * (Number.isFinite(g.intervalS) && g.intervalS > 0 ? cycleS / g.intervalS : 1);
+  return s;
 }
 
 export function quantile(values: readonly number[], q: number): number {
