@@ -43,6 +43,9 @@ import { DEFAULT_NOTIFICATION_URLS, receiverProblem } from "./notify/endpoints.t
 import { endpointAllowed, parseEndpointPattern, type EndpointPattern } from "./tenancy/endpoints.ts";
 import type { TenantCheck } from "./controllers/profile/observe.ts";
 
+/** Reconciles at a time unless told otherwise: a pass mostly waits on Prometheus, so more workers than cores pay. */
+export const DEFAULT_WORKERS = 16;
+
 export interface OperatorConfig {
   kubeconfig?: string;
   /** Watch one namespace; all when undefined. */

@@ -1,5 +1,6 @@
 // Measuring one entry for one set of profiles on the bench's Prometheus.
 
+import { DEFAULT_WORKERS } from "../../src/operator.ts";
 import { readDirect, type InstantQuerier } from "../../src/prometheus/slo-reader.ts";
 import type { SloProfile } from "../../src/slo/plan.ts";
 import { sleep } from "../../e2e/support/wait.ts";
@@ -60,7 +61,7 @@ export interface Result {
   queriesPerProfile?: number;
   readMsMean?: number;
   readMsP99?: number;
-  /** Wall time of one read of every profile, four at a time as the operator's workers go. */
+  /** Wall time of one read of every profile, as many at a time as the operator's default workers. */
   cycleSeconds?: number;
   rssMiB: number;
   seconds: number;
@@ -73,14 +74,12 @@ const POLL_MS = 5_000;
 const ROUNDS_TIMEOUT_MS = 30 * 60_000;
 /** One query per core: the engine times it takes are then its own, hardly any other query's. */
 const STATS_CONCURRENCY = 2;
-/** The operator's default --workers: profiles read at once in Direct mode. */
-const DIRECT_WORKERS = 4;
 
 function one(text: string, name: string): number {
   return metricSamples(text, name)[0]?.value ?? NaN;
 }
 
-async function pool<T>(items: readonly T[], concurrency: number, f: (item: T, i: number) => Promise<void>): Promise<void> {
+export async function pool<T>(items: readonly T[], concurrency: number, f: (item: T, i: number) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
@@ -234,7 +233,7 @@ export async function measureRules(prom: BenchPrometheus, entry: RulesEntry, pro
 
 /**
  * One Direct-mode read of every profile at `at`, as the operator makes it (readDirect per profile,
- * DIRECT_WORKERS profiles at once), with each query's statistics.
+ * as many profiles at once as the operator's default workers), with each query's statistics.
  */
 export async function measureDirect(prom: BenchPrometheus, entry: QueriesEntry, profiles: readonly SloProfile[], at: Date, log: (m: string) => void): Promise<Result> {
   const t0 = Date.now();
@@ -248,7 +247,7 @@ export async function measureDirect(prom: BenchPrometheus, entry: QueriesEntry, 
   let verdicts = 0;
   const consumed: number[] = [];
   const started = performance.now();
-  await pool(profiles, DIRECT_WORKERS, async (profile) => {
+  await pool(profiles, DEFAULT_WORKERS, async (profile) => {
     const querier: InstantQuerier = {
       async query(expr, time) {
         const r = await prom.query(expr, time ?? at);

@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { crdYaml } from "../api/crd.ts";
 import { freezePolicyYaml } from "../kube/freeze-policy.ts";
 import { createLogger } from "../log.ts";
-import { createOperator } from "../operator.ts";
+import { createOperator, DEFAULT_WORKERS } from "../operator.ts";
 import type { ReadMode } from "../prometheus/slo-reader.ts";
 import { parseCanaryScope, type CanaryScope } from "../traffic/scope.ts";
 import { readFile } from "node:fs/promises";
@@ -33,7 +33,7 @@ const CONTROLLER_USAGE = `Usage: tollgate controller [flags]
 Flags (each falls back to the environment variable named):
   --kubeconfig PATH      kubeconfig to use; in-cluster or ~/.kube/config otherwise  (KUBECONFIG)
   --namespace NS         watch only this namespace; all namespaces when empty     (TOLLGATE_NAMESPACE)
-  --workers N            concurrent reconciles; a pass mostly waits on Prometheus,  (TOLLGATE_WORKERS, 16)
+  --workers N            concurrent reconciles; a pass mostly waits on Prometheus,  (TOLLGATE_WORKERS, ${DEFAULT_WORKERS})
                          so with P profiles evaluated every I seconds and reads
                          taking R seconds, at least P x R / I keep every profile
                          on its interval
@@ -213,7 +213,7 @@ async function controller(argv: string[]): Promise<void> {
     {
       kubeconfig: values.kubeconfig ?? env("KUBECONFIG"),
       namespace,
-      workers: positiveInt("--workers", values.workers ?? env("TOLLGATE_WORKERS") ?? "16"),
+      workers: positiveInt("--workers", values.workers ?? env("TOLLGATE_WORKERS") ?? String(DEFAULT_WORKERS)),
       resyncMs: positiveInt("--resync", values.resync ?? env("TOLLGATE_RESYNC_SECONDS") ?? "300") * 1000,
       prometheusUrl: values["prometheus-url"] ?? env("TOLLGATE_PROMETHEUS_URL"),
       prometheusTimeoutMs: positiveInt("--prometheus-timeout", values["prometheus-timeout"] ?? env("TOLLGATE_PROMETHEUS_TIMEOUT_SECONDS") ?? "10") * 1000,
