@@ -5,6 +5,7 @@
 import { parseDuration } from "../../src/api/duration.ts";
 import type { SloProfile } from "../../src/slo/plan.ts";
 import { ERROR_RATIO_RECORD, EVENTS_RECORD, ruleGroups } from "../../src/slo/rules.ts";
+import { pool } from "./measure.ts";
 import type { BenchPrometheus } from "./prometheus.ts";
 import { compare, summarize, tiledPairs, type Comparison, type ErrorSummary, type TiledPair } from "./tiles.ts";
 
@@ -37,18 +38,6 @@ export interface Accuracy {
   /** How far before the end of the backfill the last tiles were, in seconds: least and most. */
   tileAgeS: { min: number; max: number };
   notes: string[];
-}
-
-async function pool<T>(items: readonly T[], concurrency: number, f: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
-      while (next < items.length) {
-        const item = items[next++];
-        if (item !== undefined) await f(item);
-      }
-    }),
-  );
 }
 
 function windowMs(window: string): number {
