@@ -11,7 +11,9 @@
 import { parseArgs } from "node:util";
 import { ERROR_RATIO_RECORD, EVENTS_RECORD, ruleGroups } from "../src/slo/rules.ts";
 import { exitOnSignals } from "../e2e/support/processes.ts";
+import { DEFAULT_WORKERS } from "../src/operator.ts";
 import { measureAccuracy, type Accuracy } from "./bench-prometheus/accuracy.ts";
+import { markdown } from "./bench-prometheus/markdown.ts";
 import { ensureBackfill } from "./bench-prometheus/backfill.ts";
 import { measureDirect, measureRules, type Result } from "./bench-prometheus/measure.ts";
 import { SCRAPE_SECONDS } from "./bench-prometheus/model.ts";
@@ -54,56 +56,59 @@ function labelOf(entry: string): string {
   return ENTRIES.find((e) => e.name === entry)?.label ?? entry;
 }
 
-function markdown(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" | ")} |`;
-  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
-}
-
-function table(results: readonly Result[]): string {
-  const header = [
-    "set",
-    "profiles",
-    "rules",
-    "rounds",
-    "eval ms/cycle (Σ last duration)",
-    "engine ms/cycle",
-    "steady est.",
-    "Prom CPU s/cycle",
-    "samples/profile/cycle",
-    "of which recorded",
-    "queries/profile",
-    "read ms/profile mean",
-    "p99",
-    "read cycle s",
-    "Prom RSS MiB",
-    "took s",
-  ];
-  const rows = results.map((r) => [
-    `${labelOf(r.entry)} (${r.entry})`,
-    fmt(r.profiles),
-    fmt(r.rules),
-    fmt(r.rounds),
-    fmt(r.evalMs),
-    fmt(r.queryMs),
-    r.queryMsSteadyEstimate !== undefined ? fmt(r.queryMsSteadyEstimate) : "",
-    fmt(r.cpuSecondsPerCycle, 2),
-    fmt(r.samplesPerProfile),
-    r.recordedPerProfile ? fmt(r.recordedPerProfile) : "",
-    fmt(r.queriesPerProfile),
-    fmt(r.readMsMean, 1),
-    fmt(r.readMsP99, 1),
-    fmt(r.cycleSeconds, 1),
-    fmt(r.rssMiB),
-    fmt(r.seconds),
-  ]);
-  const notes = results.flatMap((r) => r.notes.map((n) => `  ${r.entry} × ${r.profiles}: ${n}`));
-  return [
-    "Per cycle of 30 s: a group's rules count by their share of it, 30 s over the group's interval. ruleEvalMsPerCycle in the JSON line is *engine ms/cycle* at steady state (the steady est. where",
-    "there is one): Σ evalTotalTime of every rule's expression run one per core, not Σ last duration, which counts the waits of an overloaded Prometheus.",
-    markdown(header, rows),
-    ...notes,
-  ].join("\n");
+/** Rule sets and Direct reads have different figures, so each has a table of its own. */
+function tables(results: readonly Result[]): string {
+  const rules = results.filter((r) => r.queriesPerProfile === undefined);
+  const direct = results.filter((r) => r.queriesPerProfile !== undefined);
+  const set = (r: Result) => `${labelOf(r.entry)} (${r.entry})`;
+  const out: string[] = [];
+  if (rules.length > 0) {
+    out.push(
+      "Rule sets, per cycle of 30 s: a group's rules count by their share of it, 30 s over the group's interval. ruleEvalMsPerCycle in the JSON line",
+      "is *engine ms/cycle* at steady state (the steady est. where there is one): Σ evalTotalTime of every rule's expression run one per core,",
+      "not Σ last duration, which counts the waits of an overloaded Prometheus.",
+      markdown(
+        ["set", "profiles", "rules", "rounds", "Σ last duration ms/cycle", "engine ms/cycle", "steady est.", "Prom CPU s/cycle", "samples/profile/cycle", "of which recorded", "Prom RSS MiB", "took s"],
+        rules.map((r) => [
+          set(r),
+          fmt(r.profiles),
+          fmt(r.rules),
+          fmt(r.rounds),
+          fmt(r.evalMs),
+          fmt(r.queryMs),
+          r.queryMsSteadyEstimate !== undefined ? fmt(r.queryMsSteadyEstimate) : "",
+          fmt(r.cpuSecondsPerCycle, 2),
+          fmt(r.samplesPerProfile),
+          r.recordedPerProfile ? fmt(r.recordedPerProfile) : "",
+          fmt(r.rssMiB),
+          fmt(r.seconds),
+        ]),
+      ),
+    );
+  }
+  if (direct.length > 0) {
+    if (out.length > 0) out.push("");
+    out.push(
+      `Direct reads: one read of every profile, ${DEFAULT_WORKERS} profiles at a time as the operator's default workers go.`,
+      markdown(
+        ["set", "profiles", "queries/profile", "read ms/profile mean", "read ms/profile p99", "read cycle s", "Prom CPU s/read cycle", "samples/profile/read", "Prom RSS MiB", "took s"],
+        direct.map((r) => [
+          set(r),
+          fmt(r.profiles),
+          fmt(r.queriesPerProfile),
+          fmt(r.readMsMean, 1),
+          fmt(r.readMsP99, 1),
+          fmt(r.cycleSeconds, 1),
+          fmt(r.cpuSecondsPerCycle, 2),
+          fmt(r.samplesPerProfile),
+          fmt(r.rssMiB),
+          fmt(r.seconds),
+        ]),
+      ),
+    );
+  }
+  out.push(...results.flatMap((r) => r.notes.map((n) => `  ${r.entry} × ${r.profiles}: ${n}`)));
+  return out.join("\n");
 }
 
 function pct(n: number, digits = 3): string {
@@ -191,7 +196,7 @@ function ratioLine(results: readonly Result[], max: number): string {
     `  ${part("engine ms/cycle at steady state", engineMs)}`,
     `  ${part("samples/profile/cycle", (r) => r?.samplesPerProfile)}`,
     `  ${part("Prom CPU s/cycle", (r) => r?.cpuSecondsPerCycle, 2)}`,
-    `  ${part("eval ms/cycle (Σ last duration)", (r) => r?.evalMs)}`,
+    `  ${part("Σ last duration ms/cycle", (r) => r?.evalMs)}`,
   ].join("\n");
 }
 
@@ -262,7 +267,7 @@ async function main(): Promise<void> {
   const at_ = (entry: string) => results.find((r) => r.entry === entry && r.profiles === max);
   const after = at_(TILES_ENTRY);
   const sloth = at_("sloth");
-  process.stdout.write(`${table(results)}\n\n`);
+  process.stdout.write(`${tables(results)}\n\n`);
   process.stdout.write(`Sets:\n${entries.map((e) => `  ${e.label} (${e.name}): ${e.description}`).join("\n")}\n\n`);
   if (accuracy && tiles) process.stdout.write(`${accuracyTable(accuracy, tiles)}\n\n`);
   process.stdout.write(`${ratioLine(results, max)}\n`);
