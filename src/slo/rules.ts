@@ -29,11 +29,21 @@ export interface RecordingRule {
   labels: Record<string, string>;
 }
 
-export interface RuleGroup {
+/** An alerting rule (src/slo/alerts.ts). */
+export interface AlertingRule {
+  alert: string;
+  expr: string;
+  /** How long expr must hold before the alert fires; omitted, it fires at the first evaluation that holds. */
+  for?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface RuleGroup<R extends RecordingRule | AlertingRule = RecordingRule> {
   name: string;
   /** How often Prometheus evaluates the group; omitted means its global evaluation_interval. */
   interval?: string;
-  rules: RecordingRule[];
+  rules: R[];
 }
 
 export interface RulesFile {
