@@ -8,7 +8,8 @@ import { profileSpecSchema, type ProfileSpecInput } from "../src/api/profile.ts"
 import { PrometheusClient } from "../src/prometheus/client.ts";
 import { readDirect, readRecorded, type ProfileReading } from "../src/prometheus/slo-reader.ts";
 import type { SloProfile } from "../src/slo/plan.ts";
-import { EVENTS_RECORD, prometheusRule, ruleGroups, rulesFileYaml } from "../src/slo/rules.ts";
+import { prometheusRule } from "../src/slo/profile-rules.ts";
+import { EVENTS_RECORD, ruleGroups, rulesFileYaml } from "../src/slo/rules.ts";
 import type { SloMeasurement } from "../src/slo/types.ts";
 import { startSimulator, type Simulator, type WorkloadView } from "./simulator/client.ts";
 import { kubectl } from "./support/kubectl.ts";

@@ -4,7 +4,7 @@ import { ApiError } from "./errors.ts";
 import { pino } from "pino";
 import { profileSpecSchema } from "../api/profile.ts";
 import type { SloProfile } from "../slo/plan.ts";
-import type { PrometheusRuleObject } from "../slo/rules.ts";
+import type { PrometheusRuleObject } from "../slo/profile-rules.ts";
 import { BAD_TILE_RECORD } from "../slo/tiles.ts";
 import type { ActContext } from "./actuators/actuator.ts";
 import { RulesActuator } from "./actuators/rules.ts";
@@ -78,6 +78,7 @@ describe("PrometheusRuleApplier.ensure through the rules actuator", () => {
       ["tollgate/games/game/tiles", "5m"],
       ["tollgate/games/game/sums", "2m30s"],
       ["tollgate/games/game", "30s"],
+      ["tollgate/games/game/alerts", "30s"],
     ]);
     const tiled = (g: (typeof groups)[number] | undefined) => g?.rules.filter((r) => r.expr.includes(BAD_TILE_RECORD)).map((r) => r.labels.window);
     expect(tiled(groups[1])).toEqual(["2h", "6h", "1d", "3d"]);

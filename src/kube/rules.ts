@@ -3,7 +3,8 @@ import { ApiError } from "./errors.ts";
 import { Resources } from "./resources.ts";
 import type { KubeObject } from "./types.ts";
 import type { SloProfile } from "../slo/plan.ts";
-import { prometheusRule, prometheusRuleName, type RuleOptions, type RuleProblem } from "../slo/rules.ts";
+import { prometheusRule, prometheusRuleName } from "../slo/profile-rules.ts";
+import type { RuleOptions, RuleProblem } from "../slo/rules.ts";
 
 export const PROMETHEUS_RULE_CRD = "prometheusrules.monitoring.coreos.com";
 
@@ -12,8 +13,8 @@ interface Crd extends KubeObject {
 }
 
 /**
- * Recording rules as PrometheusRule objects, for clusters running prometheus-operator: one per profile,
- * owned by it so Kubernetes deletes it with the profile.
+ * Recording rules and the alerts that read them as PrometheusRule objects, for clusters running
+ * prometheus-operator: one per profile, owned by it so Kubernetes deletes it with the profile.
  */
 export class PrometheusRuleApplier {
   private readonly client: KubeClient;

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { profileSpecSchema } from "../api/profile.ts";
 import type { SloProfile } from "../slo/plan.ts";
+import { ABSENT_ALERT, BURN_ALERT } from "../slo/alerts.ts";
 import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILES_SINCE_RECORD } from "../slo/tiles.ts";
 import { RulesFileWriter } from "./rules-file.ts";
 
@@ -153,6 +154,7 @@ describe("RulesFileWriter", () => {
     expect(first.groups.map((g) => [g.name, g.interval])).toEqual([
       ["tollgate/games/game/tiles", "5m"],
       ["tollgate/games/game", "30s"],
+      ["tollgate/games/game/alerts", "30s"],
     ]);
     expect(first.groups[0]?.rules.map((r) => r.record)).toEqual([BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILES_SINCE_RECORD]);
     expect(first.groups[1]?.rules.some((r) => r.expr.includes(BAD_TILE_RECORD))).toBe(false);
@@ -167,6 +169,52 @@ describe("RulesFileWriter", () => {
     const sums = second.groups.find((g) => g.name === "tollgate/games/game/sums");
     expect(sums?.rules.map((r) => [r.labels.window, r.expr.includes(BAD_TILE_RECORD)])).toEqual([["2h24m", true]]);
     expect((await writer.ensure(game, prom.url, { tiles: { tile: "5m", coverageMs: { availability: 4 * 3_600_000 } } })).changed).toBe(false);
+  });
+
+  it("writes the profile's alerts into its file after its recording rules, each through the parser", async () => {
+    const { prom, writer, file } = await setup();
+    expect((await writer.ensure(availability("game"), prom.url)).changed).toBe(true);
+    await writer.requestReload(prom.url);
+    const written = parseYaml(readFileSync(file("game"), "utf8")) as { groups: Array<{ name: string; interval: string; rules: Array<{ alert?: string; expr: string; labels: Record<string, string> }> }> };
+    expect(written.groups.map((g) => g.name)).toEqual(["tollgate/games/game", "tollgate/games/game/alerts"]);
+    const alerts = written.groups[1]!;
+    expect(alerts.interval).toBe(written.groups[0]!.interval);
+    expect(new Set(alerts.rules.map((r) => r.alert))).toEqual(new Set([BURN_ALERT, ABSENT_ALERT]));
+    expect(alerts.rules.every((r) => r.labels.profile === "game" && r.labels.slo === "availability")).toBe(true);
+    expect(prom.formatQueries).toBe(new Set(written.groups.flatMap((g) => g.rules.map((r) => r.expr))).size);
+    expect(prom.loaded.get("tollgate_games_game.yaml")).toContain(`alert: ${BURN_ALERT}`);
+    // Deleting the profile takes its alerts with its rules.
+    await writer.remove("games", "game");
+    expect(existsSync(file("game"))).toBe(false);
+  });
+
+  it("never writes a file whose alerts Prometheus's parser refuses, and names the alert and its SLO", async () => {
+    const { dir, prom } = await setup();
+    const parser = {
+      checkSyntax: async (expr: string) => (expr.startsWith("absent(") ? { ok: false as const, message: "1:1: parse error: absent() refused here" } : { ok: true as const }),
+    };
+    const writer = new RulesFileWriter({ dir, logger: pino({ level: "silent" }), reloadDelayMs: 50, client: () => parser });
+    const result = await writer.ensure(availability("game"), prom.url);
+    expect(result.changed).toBe(false);
+    expect(result.rejected).toEqual({
+      field: "spec.slos[0].indicator",
+      message: `Prometheus cannot parse the alerting rule ${ABSENT_ALERT} of SLO availability: 1:1: parse error: absent() refused here`,
+    });
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("withdraws a file Prometheus refuses to load for its alerts alone, and loads the other profiles' files", async () => {
+    // Only shop's absent-metrics alert fails to load; its recording rules would load on their own.
+    const { prom, writer, file } = await setup((expr) => expr.startsWith("absent(") && expr.includes('profile="shop"'));
+    expect((await writer.ensure(availability("game"), prom.url)).changed).toBe(true);
+    expect((await writer.ensure(availability("shop"), prom.url)).changed).toBe(true);
+    await writer.requestReload(prom.url);
+    expect(existsSync(file("shop"))).toBe(false);
+    expect(writer.rejected("games", "shop")?.message).toMatch(/^Prometheus refused to load the profile's rules file: failed to reload config/);
+    expect(writer.rejected("games", "game")).toBeUndefined();
+    expect([...prom.loaded.keys()]).toEqual(["tollgate_games_game.yaml"]);
+    expect(prom.loaded.get("tollgate_games_game.yaml")).toContain(`alert: ${ABSENT_ALERT}`);
+    expect(prom.lastReloadOk()).toBe(true);
   });
 
   it("never writes rules Prometheus's parser refuses: the previous file stays, the verdict names the SLO", async () => {
@@ -231,7 +279,7 @@ describe("RulesFileWriter", () => {
     expect(writer.rejected("games", "game")).toBeUndefined();
     expect(writer.rejected("games", "shop")).toEqual({
       field: "spec.slos",
-      message: 'Prometheus refused to load the recording rules: failed to reload config: one or more errors occurred while applying the new configuration (--config.file="/etc/prometheus/prometheus.yml")',
+      message: "Prometheus refused to load the profile's rules file: failed to reload config: one or more errors occurred while applying the new configuration (--config.file=\"/etc/prometheus/prometheus.yml\")",
     });
     // Not written again while the spec is unchanged; reloads keep succeeding.
     const reloads = prom.reloads.length;

@@ -4,7 +4,8 @@ import { basename, join } from "node:path";
 import type { Logger } from "pino";
 import { fetch } from "undici";
 import type { SloProfile } from "../slo/plan.ts";
-import { profileRuleGroups, rulesFileYaml, type RuleGroup, type RuleOptions, type RuleProblem } from "../slo/rules.ts";
+import { profileRuleSet } from "../slo/profile-rules.ts";
+import { rulesFileYaml, type Rule, type RuleGroup, type RuleOptions, type RuleProblem } from "../slo/rules.ts";
 import { PrometheusClient } from "./client.ts";
 import { SyntaxChecker } from "./syntax-check.ts";
 
@@ -77,13 +78,24 @@ interface Unconfirmed {
   previous: string | undefined;
 }
 
+/** A rule as a user reads it in a refusal: which rule, of which SLO, over which window or pair of windows. */
+function ruleName(rule: Rule): string {
+  const slo = rule.labels.slo;
+  if ("alert" in rule) {
+    const pair = rule.labels.long_window !== undefined ? ` (${rule.labels.severity}, ${rule.labels.long_window} and ${rule.labels.short_window})` : "";
+    return `the alerting rule ${rule.alert}${slo !== undefined ? ` of SLO ${slo}` : ""}${pair}`;
+  }
+  return `the recording rule ${rule.record} of SLO ${slo} (${rule.labels.window !== undefined ? `window ${rule.labels.window}` : "its tiles"})`;
+}
+
 /** A reload that could not say (Prometheus unreachable) stops the search for a refused file. */
 class ReloadUnknown extends Error {}
 
 /**
- * Recording rules as Prometheus rule files, for a Prometheus without prometheus-operator that loads
- * `<dir>/*.yaml` (rule_files). One file per profile, so a profile's rules change without rewriting
- * anyone else's; written by tmp + rename so Prometheus never reads half a file.
+ * Recording rules and the alerts that read them (profileRuleSet) as Prometheus rule files, for a
+ * Prometheus without prometheus-operator that loads `<dir>/*.yaml` (rule_files). One file per profile,
+ * holding both, so a profile's rules change without rewriting anyone else's and its alerts come and go
+ * with the series they read; written by tmp + rename so Prometheus never reads half a file.
  *
  * One profile's rules never stop another's from loading. Prometheus refuses a reload as a whole when
  * any rule file is bad, so a file reaches the directory only after Prometheus's parser accepted every
@@ -131,7 +143,7 @@ export class RulesFileWriter {
    * cannot be asked, this throws and the file stays as it was.
    */
   async ensure(profile: SloProfile, prometheusUrl: string, opts: RuleOptions = {}): Promise<{ changed: boolean; problems: RuleProblem[]; rejected?: RulesRejection }> {
-    const { groups, problems } = profileRuleGroups(profile, opts);
+    const { groups, problems } = profileRuleSet(profile, opts);
     const content = rulesFileYaml(groups);
     const file = this.fileOf(profile.namespace, profile.name);
     this.options.set(file, opts);
@@ -153,7 +165,7 @@ export class RulesFileWriter {
       const refusal = await this.parse(profile, groups, prometheusUrl);
       if (refusal) {
         this.rejections.set(file, { content, ...refusal });
-        this.logger.warn({ file, namespace: profile.namespace, profile: profile.name, field: refusal.field, reason: refusal.message }, "recording rules refused by Prometheus's parser; the previous rules file stays");
+        this.logger.warn({ file, namespace: profile.namespace, profile: profile.name, field: refusal.field, reason: refusal.message }, "rules refused by Prometheus's parser; the previous rules file stays");
         return { changed: false, problems, rejected: refusal };
       }
       parsed = true;
@@ -176,7 +188,7 @@ export class RulesFileWriter {
       this.written.set(file, { content, atMs: Date.now(), url: prometheusUrl });
       const before = this.unconfirmed.get(prometheusUrl)?.get(file);
       this.suspect({ file, namespace: profile.namespace, name: profile.name, url: prometheusUrl, content, previous: before ? before.previous : onDisk });
-      this.logger.info({ file, namespace: profile.namespace, profile: profile.name }, "recording rules file written");
+      this.logger.info({ file, namespace: profile.namespace, profile: profile.name }, "rules file written");
       void this.requestReload(prometheusUrl);
       return { changed: true, problems };
     });
@@ -190,7 +202,7 @@ export class RulesFileWriter {
     const r = this.rejections.get(this.fileOf(namespace, name));
     if (!r) return undefined;
     if (profile) {
-      const { groups } = profileRuleGroups(profile, this.options.get(this.fileOf(namespace, name)));
+      const { groups } = profileRuleSet(profile, this.options.get(this.fileOf(namespace, name)));
       if (rulesFileYaml(groups) !== r.content) return undefined;
     }
     return { field: r.field, message: r.message };
@@ -250,11 +262,15 @@ export class RulesFileWriter {
     return run;
   }
 
-  /** The first rule Prometheus's parser refuses, as a rejection naming its SLO; throws when Prometheus cannot say. */
-  private async parse(profile: SloProfile, groups: readonly RuleGroup[], url: string): Promise<RulesRejection | undefined> {
+  /**
+   * The first rule Prometheus's parser refuses, as a rejection naming its SLO; throws when Prometheus
+   * cannot say. The alerts are checked too: they are generated, but one Prometheus cannot parse would
+   * keep the whole directory from loading all the same.
+   */
+  private async parse(profile: SloProfile, groups: ReadonlyArray<RuleGroup<Rule>>, url: string): Promise<RulesRejection | undefined> {
     const client = this.client(url);
     let unknown: string | undefined;
-    for (const rule of groups.flatMap((g) => g.rules)) {
+    for (const rule of groups.flatMap((g): Rule[] => g.rules)) {
       const verdict = await this.syntax.check(client, rule.expr);
       if (verdict.ok === "unknown") {
         unknown ??= verdict.error;
@@ -264,10 +280,10 @@ export class RulesFileWriter {
       const index = profile.spec.slos.findIndex((s) => s.name === rule.labels.slo);
       return {
         field: index >= 0 ? `spec.slos[${index}].indicator` : "spec.slos",
-        message: `Prometheus cannot parse the recording rule ${rule.record} of SLO ${rule.labels.slo} (${rule.labels.window !== undefined ? `window ${rule.labels.window}` : "its tiles"}): ${verdict.message}`,
+        message: `Prometheus cannot parse ${ruleName(rule)}: ${verdict.message}`,
       };
     }
-    if (unknown !== undefined) throw new Error(`the recording rules cannot be checked with Prometheus's parser (${unknown}); the rules file stays as it was until they can`);
+    if (unknown !== undefined) throw new Error(`the rules cannot be checked with Prometheus's parser (${unknown}); the rules file stays as it was until they can`);
     return undefined;
   }
 
@@ -322,9 +338,9 @@ export class RulesFileWriter {
 
   private reject(u: Unconfirmed, message: string): void {
     this.unconfirmed.get(u.url)?.delete(u.file);
-    const rejection = { field: "spec.slos", message: `Prometheus refused to load the recording rules: ${message}` };
+    const rejection = { field: "spec.slos", message: `Prometheus refused to load the profile's rules file: ${message}` };
     this.rejections.set(u.file, { content: u.content, ...rejection });
-    this.logger.warn({ file: u.file, namespace: u.namespace, profile: u.name, reason: message }, "Prometheus refused this recording rules file; it is withdrawn");
+    this.logger.warn({ file: u.file, namespace: u.namespace, profile: u.name, reason: message }, "Prometheus refused this rules file; it is withdrawn");
   }
 
   private async reloadOrUnknown(url: string): Promise<ReloadOutcome> {

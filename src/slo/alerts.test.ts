@@ -6,7 +6,6 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Histogram, Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
 import { SloMetrics } from "../metrics/slo-metrics.ts";
 import { RuntimeMetrics } from "../runtime/metrics.ts";
@@ -20,7 +19,7 @@ import {
   RECONCILE_ERRORS_ALERT,
 } from "./alerts.ts";
 import type { SloProfile } from "./plan.ts";
-import { ERROR_RATIO_RECORD, profileRuleGroups, type AlertingRule, type RuleGroup } from "./rules.ts";
+import { ERROR_RATIO_RECORD, profileRuleGroups, rulesFileYaml, type AlertingRule, type RuleGroup } from "./rules.ts";
 import { burnAlerts, burnWindows } from "./windows.ts";
 
 const PROMTOOL = "/usr/bin/promtool";
@@ -271,11 +270,6 @@ function recordedRatios(labels: Record<string, string>, budget: number, burns: r
   });
 }
 
-/** As rulesFileYaml renders, which takes recording-rule groups only until alerts go into the rules file. */
-function alertsYaml(groups: ReadonlyArray<RuleGroup<AlertingRule>>): string {
-  return stringify({ groups }, { lineWidth: 0 });
-}
-
 describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
   let dir: string;
   beforeAll(async () => {
@@ -287,7 +281,7 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
 
   async function promtoolTest(name: string, groups: ReadonlyArray<RuleGroup<AlertingRule>>, evaluationInterval: string, tests: unknown[]): Promise<void> {
     const rulesFile = join(dir, `${name}-rules.yaml`);
-    await writeFile(rulesFile, alertsYaml(groups));
+    await writeFile(rulesFile, rulesFileYaml(groups));
     const testFile = join(dir, `${name}-test.yaml`);
     await writeFile(testFile, JSON.stringify({ rule_files: [rulesFile], evaluation_interval: evaluationInterval, tests }));
     const result = await run(PROMTOOL, ["test", "rules", testFile], { maxBuffer: 16 * 1024 * 1024 }).catch((err: { stdout?: string; stderr?: string }) => {
@@ -299,7 +293,7 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
   it("accepts the generated rules", async () => {
     const groups = [profileAlertGroup(game).group, profileAlertGroup(auth).group, profileAlertGroup(demo).group, operatorAlertGroup()];
     const file = join(dir, "alerts.yaml");
-    await writeFile(file, alertsYaml(groups));
+    await writeFile(file, rulesFileYaml(groups));
     const { stdout } = await run(PROMTOOL, ["check", "rules", file]);
     // game: 2 SLOs × (4 burn + absent); auth: 2 × 5; demo: 3 burn + absent; operator: 3.
     expect(stdout).toMatch(/SUCCESS: 27 rules found/);

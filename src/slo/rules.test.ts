@@ -9,7 +9,7 @@ import { parse } from "yaml";
 import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
 import type { SloProfile } from "./plan.ts";
 import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILE_LABEL, TILES_SINCE_RECORD } from "./tiles.ts";
-import { ERROR_RATIO_RECORD, EVENTS_RECORD, prometheusRule, profileRuleGroup, ruleGroups, rulesFileYaml, SERIES_COUNT_RECORD, type RulesFile } from "./rules.ts";
+import { ERROR_RATIO_RECORD, EVENTS_RECORD, profileRuleGroup, ruleGroups, rulesFileYaml, SERIES_COUNT_RECORD, type RulesFile } from "./rules.ts";
 
 // A 2 s floor on burn windows keeps one window per role for the 2m SLO windows these fixtures spell out.
 const FINE = { minBurnWindowMs: 2_000 };
@@ -114,21 +114,6 @@ describe("recording rules", () => {
     expect(parse(text) as RulesFile).toEqual({ groups });
     // Every line starts with a key: no expression is folded across lines.
     for (const line of text.trimEnd().split("\n")) expect(line).toMatch(/^\s*(- )?[a-z_]+:/);
-  });
-
-  it("render as a PrometheusRule owned by its profile", () => {
-    const { object } = prometheusRule(game, { ...FINE, labels: { release: "prometheus" }, ownerUid: "u-1" });
-    expect(object).toMatchObject({
-      apiVersion: "monitoring.coreos.com/v1",
-      kind: "PrometheusRule",
-      metadata: {
-        name: "game-tollgate-slos",
-        namespace: "games",
-        labels: { release: "prometheus", "app.kubernetes.io/managed-by": "tollgate", "tollgate.dev/profile": "game" },
-        ownerReferences: [{ apiVersion: "tollgate.dev/v1alpha1", kind: "PerformanceProfile", name: "game", uid: "u-1", controller: true }],
-      },
-    });
-    expect(object.spec.groups).toEqual([profileRuleGroup(game, FINE).group]);
   });
 });
 

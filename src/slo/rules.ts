@@ -46,8 +46,11 @@ export interface RuleGroup<R extends RecordingRule | AlertingRule = RecordingRul
   rules: R[];
 }
 
+/** Either kind of rule; Prometheus takes both in one group, Tollgate keeps them in groups of their own. */
+export type Rule = RecordingRule | AlertingRule;
+
 export interface RulesFile {
-  groups: RuleGroup[];
+  groups: Array<RuleGroup<Rule>>;
 }
 
 /** An SLO left out of the rules because it cannot be measured as written. */
@@ -127,14 +130,15 @@ function sumsInterval(interval: string, tile: string): string {
 /**
  * A profile's groups as they go into a rules file: its tiles, the windows summed from them, then the
  * windows read raw (where groups run in step, as in promtool's tests, the sums then see the tile of
- * the same instant); none when every SLO is unmeasurable.
+ * the same instant); none when every SLO is unmeasurable. Recording rules only: what Tollgate writes
+ * for a profile, the alerts that read them included, is profileRuleSet (profile-rules.ts).
  */
 export function profileRuleGroups(profile: SloProfile, opts: RuleOptions = {}): { groups: RuleGroup[]; problems: RuleProblem[] } {
   const { group, tiles, sums, problems } = profileRuleGroup(profile, opts);
   return { groups: [...(tiles ? [tiles] : []), ...(sums ? [sums] : []), ...(group.rules.length > 0 ? [group] : [])], problems };
 }
 
-/** Groups for many profiles. */
+/** Recording-rule groups for many profiles (no alerts: see profileRuleGroups). */
 export function ruleGroups(profiles: readonly SloProfile[], opts: RuleOptions = {}): { groups: RuleGroup[]; problems: RuleProblem[] } {
   const groups: RuleGroup[] = [];
   const problems: RuleProblem[] = [];
@@ -146,61 +150,9 @@ export function ruleGroups(profiles: readonly SloProfile[], opts: RuleOptions = 
   return { groups, problems };
 }
 
-/** A Prometheus rules file (rule_files) for many profiles, as YAML. */
-export function rulesFileYaml(groups: readonly RuleGroup[]): string {
+/** A Prometheus rules file (rule_files), as YAML: recording rules, alerts, or both. */
+export function rulesFileYaml(groups: ReadonlyArray<RuleGroup<Rule>>): string {
   const file: RulesFile = { groups: [...groups] };
   // No folding: a PromQL expression split across lines is harder to paste into Prometheus's UI.
   return stringify(file, { lineWidth: 0 });
-}
-
-export interface PrometheusRuleObject {
-  apiVersion: "monitoring.coreos.com/v1";
-  kind: "PrometheusRule";
-  metadata: {
-    name: string;
-    namespace: string;
-    labels: Record<string, string>;
-    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller: boolean; blockOwnerDeletion: boolean }>;
-  };
-  spec: RulesFile;
-}
-
-export interface PrometheusRuleOptions extends RuleOptions {
-  /** Extra labels, e.g. what the Prometheus's ruleSelector matches (release: prometheus). */
-  labels?: Record<string, string>;
-  /** The PerformanceProfile's uid, so the rules are garbage-collected with it. */
-  ownerUid?: string;
-}
-
-export function prometheusRuleName(profile: string): string {
-  return `${profile}-tollgate-slos`.slice(0, 253);
-}
-
-/**
- * A PrometheusRule per profile rather than one for all: one object for thousands of profiles would
- * pass etcd's object size limit, and per-profile objects are owned by (and deleted with) their profile.
- */
-export function prometheusRule(profile: SloProfile, opts: PrometheusRuleOptions = {}): { object: PrometheusRuleObject; problems: RuleProblem[] } {
-  const { groups, problems } = profileRuleGroups(profile, opts);
-  const object: PrometheusRuleObject = {
-    apiVersion: "monitoring.coreos.com/v1",
-    kind: "PrometheusRule",
-    metadata: {
-      name: prometheusRuleName(profile.name),
-      namespace: profile.namespace,
-      labels: {
-        ...opts.labels,
-        "app.kubernetes.io/managed-by": "tollgate",
-        // Label values stop at 63 characters; longer profile names still own the object by ownerReference.
-        ...(profile.name.length <= 63 ? { "tollgate.dev/profile": profile.name } : {}),
-      },
-    },
-    spec: { groups },
-  };
-  if (opts.ownerUid) {
-    object.metadata.ownerReferences = [
-      { apiVersion: "tollgate.dev/v1alpha1", kind: "PerformanceProfile", name: profile.name, uid: opts.ownerUid, controller: true, blockOwnerDeletion: true },
-    ];
-  }
-  return { object, problems };
 }

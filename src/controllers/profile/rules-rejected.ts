@@ -3,7 +3,7 @@ import type { ReadMode } from "../../prometheus/slo-reader.ts";
 import type { TenantCheck } from "./observe.ts";
 
 /**
- * Refuses a profile whose recording rules Prometheus refused (its parser, or a reload), as long as the
+ * Refuses a profile whose rules file Prometheus refused (its parser, or a reload), as long as the
  * profile reads RecordingRules and its spec still makes those rules: Ready=False, RulesRejected, with
  * Prometheus's reason. An edited spec is judged afresh; a profile read Direct loads no rules.
  */

@@ -4,8 +4,9 @@ import type { Actuator, ActContext } from "./actuator.ts";
 import type { RulesAction } from "./actions.ts";
 
 /**
- * A profile's recording rules, where its Prometheus loads them: a rule file in the rules directory
- * when one is set, else a PrometheusRule object (deleted with its profile by garbage collection).
+ * A profile's recording rules and the alerts that read them, where its Prometheus loads them: a rule
+ * file in the rules directory when one is set, else a PrometheusRule object (deleted with its profile
+ * by garbage collection).
  * A failed write is logged, not thrown: rules applied before still record, and missing series read
  * as no data, which never acts.
  */
