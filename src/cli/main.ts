@@ -13,8 +13,9 @@ import type { NamedConnection } from "../prometheus/connections.ts";
 import { parseConnections } from "../prometheus/connections-file.ts";
 import { parseEndpointPattern, type EndpointPattern } from "../tenancy/endpoints.ts";
 import { VERSION as TOLLGATE_VERSION } from "../version.ts";
-import { formatDuration, parseDuration } from "../api/duration.ts";
 import { DEFAULT_TILE } from "../slo/tiles.ts";
+import { InputError, tileFlag, UsageError } from "./flags.ts";
+import { rulesCommand, RULES_USAGE } from "./rules.ts";
 
 const USAGE = `tollgate ${TOLLGATE_VERSION}: error budgets decide what ships
 
@@ -23,6 +24,8 @@ Usage: tollgate <command> [flags]
 Commands:
   controller   run the operator
   crds         print the CRD and the freeze admission policy (or write them with --out DIR)
+  rules        print a profile file's recording rules and alerts, and Tollgate's own alerts, for
+               a rules pipeline of your own
   version      print the version
 
 Run 'tollgate <command> --help' for a command's flags.
@@ -116,8 +119,6 @@ function bool(flag: string, raw: string): boolean {
   throw new UsageError(`${flag} must be true or false, not ${JSON.stringify(raw)}`);
 }
 
-class UsageError extends Error {}
-
 /** A repeatable flag's values, or else its environment variable's comma-separated list. */
 function list(values: string[] | undefined, variable: string): string[] {
   if (values?.length) return values;
@@ -161,17 +162,6 @@ function canaryScope(gateways: string[] | undefined, hosts: string[] | undefined
 function readMode(raw: string): ReadMode {
   if (raw === "Direct" || raw === "RecordingRules") return raw;
   throw new UsageError(`--read-mode must be Direct or RecordingRules, not ${JSON.stringify(raw)}`);
-}
-
-function tileFlag(raw: string): string | null {
-  if (raw === "off") return null;
-  try {
-    const ms = parseDuration(raw);
-    if (ms >= 1_000 && ms % 1_000 === 0) return formatDuration(ms);
-  } catch {
-    // the message below says what is wanted
-  }
-  throw new UsageError(`--tile must be a duration of whole seconds such as 5m, or off, not ${JSON.stringify(raw)}`);
 }
 
 async function controller(argv: string[]): Promise<void> {
@@ -273,6 +263,20 @@ function crds(argv: string[]): void {
   }
 }
 
+async function rules(argv: string[]): Promise<void> {
+  await rulesCommand(argv, {
+    read: async (path) => (path === "-" ? readStdin() : readFile(path, "utf8")),
+    write: (text) => void process.stdout.write(text),
+    help: () => void process.stdout.write(RULES_USAGE),
+  });
+}
+
+async function readStdin(): Promise<string> {
+  let text = "";
+  for await (const chunk of process.stdin.setEncoding("utf8")) text += chunk as string;
+  return text;
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -280,6 +284,8 @@ async function main(argv: string[]): Promise<void> {
       return controller(rest);
     case "crds":
       return crds(rest);
+    case "rules":
+      return rules(rest);
     case "version":
     case "--version":
       process.stdout.write(`${TOLLGATE_VERSION}\n`);
@@ -299,6 +305,10 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError || (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS"))) {
     process.stderr.write(`tollgate: ${err.message}\n\n${USAGE}`);
     process.exit(2);
+  }
+  if (err instanceof InputError) {
+    process.stderr.write(`tollgate: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`tollgate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
