@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Keeps the chart's copies of the generated API objects in step with crds/, and renders deploy/install.yaml
-# (the chart with default values, its CRDs and the tollgate-system Namespace) for `kubectl apply` installs.
+# Keeps the chart's copies of the generated API objects in step with crds/ and its generated files in step
+# with the CLI that prints them (Tollgate's own alerts), and renders deploy/install.yaml (the chart with
+# default values, its CRDs and the tollgate-system Namespace) for `kubectl apply` installs.
 #
 #   scripts/chart-render.sh           sync the copies and write deploy/install.yaml   (npm run chart:render)
 #   scripts/chart-render.sh --check   write nothing; exit 1 and show the difference when anything is stale
 #
 # helm: $HELM, else the one e2e/cluster/build.sh builds (built here on first use).
+# node: $NODE, else the package's own (the node devDependency, Node 24, which runs src/ as it is).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +29,14 @@ copies=(
   "crds/tollgate-freeze-policy.yaml:charts/tollgate/files/tollgate-freeze-policy.yaml"
 )
 
+# The chart's files that `tollgate <args>` prints: path, then the arguments.
+generated=(
+  "charts/tollgate/files/tollgate-operator-alerts.yaml:rules --operator"
+)
+
+node=${NODE:-$root/node_modules/.bin/node}
+[ -x "$node" ] || node=node
+
 helm=${HELM:-$HELM_BIN_DIR/helm}
 if [ ! -x "$helm" ]; then
   bash "$root/e2e/cluster/build.sh" helm
@@ -45,6 +55,24 @@ for pair in "${copies[@]}"; do
     mkdir -p "$(dirname "$dst")"
     cp "$src" "$dst"
     echo "synced ${pair#*:}" >&2
+  fi
+done
+
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+for pair in "${generated[@]}"; do
+  dst=$root/${pair%%:*}
+  read -r -a args <<<"${pair#*:}"
+  "$node" "$root/src/cli/main.ts" "${args[@]}" >"$tmp"
+  if cmp -s "$tmp" "$dst"; then continue; fi
+  if $check; then
+    echo "${pair%%:*} differs from what tollgate ${pair#*:} prints" >&2
+    diff -u "$dst" "$tmp" --label "${pair%%:*}" --label "tollgate ${pair#*:}" >&2 || true
+    stale=1
+  else
+    mkdir -p "$(dirname "$dst")"
+    cp "$tmp" "$dst"
+    echo "wrote ${pair%%:*}" >&2
   fi
 done
 
@@ -75,7 +103,7 @@ if $check; then
     fi
   fi
   if [ $stale -ne 0 ]; then
-    echo "the chart's copies or deploy/install.yaml are stale: run npm run chart:render (scripts/chart-render.sh) and commit the result" >&2
+    echo "the chart's copies, its generated files or deploy/install.yaml are stale: run npm run chart:render (scripts/chart-render.sh) and commit the result" >&2
     exit 1
   fi
   echo "charts/tollgate and deploy/install.yaml are up to date" >&2

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { parse, parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
+import { rulesCommand } from "../../src/cli/rules.ts";
 
 // The chart without helm: its copies of the generated API objects, its values against its schema, the
 // operator's flags, and the rules of its RBAC. Rendering, lint and installs are e2e/chart.e2e.test.ts.
@@ -94,6 +95,16 @@ describe("the chart's copies of the generated API objects", () => {
     expect(chartFile("templates/freeze-policy.yaml")).toContain('.Files.Get "files/tollgate-freeze-policy.yaml"');
   });
 
+  it("files/tollgate-operator-alerts.yaml is what `tollgate rules --operator` prints, and the alerts template ships it whole", async () => {
+    let printed = "";
+    await rulesCommand(["--operator"], { read: () => Promise.reject(new Error("no files")), write: (t) => void (printed += t), help: () => undefined });
+    expect(printed).toContain("alert: TollgateProfileFrozenLong");
+    expect(chartFile("files/tollgate-operator-alerts.yaml"), `charts/tollgate/files/tollgate-operator-alerts.yaml is stale: ${FIX}`).toBe(printed);
+    const template = chartFile("templates/operator-alerts.yaml");
+    expect(template).toContain('$.Files.Get "files/tollgate-operator-alerts.yaml" | trimSuffix "\\n" | nindent 2');
+    expect(template).toContain("kind: PrometheusRule");
+  });
+
   it("runs the operator version the package is", () => {
     const chart = parse(chartFile("Chart.yaml")) as { appVersion: string; kubeVersion: string };
     const pkg = JSON.parse(read(new URL("package.json", ROOT))) as { version: string };
@@ -127,6 +138,8 @@ describe("values.schema.json", () => {
     ["a port out of range", { metrics: { port: 70000 } }, "/metrics/port"],
     ["a Prometheus URL without a scheme", { prometheus: { url: "prometheus:9090" } }, "/prometheus/url"],
     ["a relative rules directory", { rulesDir: "rules" }, "/rulesDir"],
+    ["an unknown key of the operator alerts", { alerts: { operator: { enable: true } } }, "/alerts/operator: unknown key enable"],
+    ["a label of the operator alerts that is no string", { alerts: { operator: { labels: { release: 1 } } } }, "/alerts/operator/labels/release: integer, want string"],
     ["a namespace name Kubernetes refuses", { watchNamespace: "Team_A" }, "/watchNamespace"],
     ["an allowed gateway without its namespace", { istio: { allowedGateways: ["public-gateway"] } }, "/istio/allowedGateways/0"],
     ["an allowed host with a wildcard inside", { istio: { allowedHosts: ["shop.*.example.com"] } }, "/istio/allowedHosts/0"],
