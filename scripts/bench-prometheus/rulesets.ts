@@ -4,7 +4,8 @@
 // TILES_ENTRY needs its tiles backfilled, which the bench does before measuring anything.
 
 import type { SloProfile } from "../../src/slo/plan.ts";
-import { ruleGroups, rulesFileYaml, type RuleOptions } from "../../src/slo/rules.ts";
+import { profileRuleSet } from "../../src/slo/profile-rules.ts";
+import { profileRuleGroups, rulesFileYaml, type RuleOptions } from "../../src/slo/rules.ts";
 import { slothRulesYaml } from "./sloth.ts";
 
 export interface RuleSetContext {
@@ -32,10 +33,12 @@ export type BenchEntry = RulesEntry | QueriesEntry;
 
 export const TILES_ENTRY = "tollgate-tiles";
 
-function tollgateRules(profiles: readonly SloProfile[], opts: RuleOptions): string {
-  const { groups, problems } = ruleGroups(profiles, opts);
-  if (problems.length > 0) throw new Error(`Tollgate refused an SLO: ${problems[0]?.error ?? ""}`);
-  return rulesFileYaml(groups);
+/** Recording rules alone, as Tollgate wrote them before tiles, or with the alerts that read them, as it writes them now. */
+function tollgateRules(profiles: readonly SloProfile[], opts: RuleOptions, alerts: boolean): string {
+  const sets = profiles.map((p) => (alerts ? profileRuleSet(p, opts) : profileRuleGroups(p, opts)));
+  const problem = sets.flatMap((s) => s.problems)[0];
+  if (problem) throw new Error(`Tollgate refused an SLO: ${problem.error}`);
+  return rulesFileYaml(sets.flatMap((s) => s.groups));
 }
 
 export const ENTRIES: readonly BenchEntry[] = [
@@ -45,16 +48,17 @@ export const ENTRIES: readonly BenchEntry[] = [
     label: "Tollgate before",
     description: "Tollgate's recording rules with every window read from raw series (src/slo/rules.ts, tiles off)",
     async rules(profiles) {
-      return tollgateRules(profiles, {});
+      return tollgateRules(profiles, {}, false);
     },
   },
   {
     kind: "rules",
     name: "tollgate-tiles",
     label: "Tollgate after",
-    description: "Tollgate's rules with long windows summed from 5-minute tiles (src/slo/rules.ts with { tiles: true }; tiles backfilled for 30 days)",
+    description:
+      "Tollgate's rules as it writes them now: long windows summed from 5-minute tiles, and the burn-rate and absent-metrics alerts that read them (src/slo/profile-rules.ts with { tiles: true }; tiles backfilled for 30 days)",
     async rules(profiles) {
-      return tollgateRules(profiles, { tiles: true });
+      return tollgateRules(profiles, { tiles: true }, true);
     },
   },
   {
