@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { profileSpecSchema } from "../../src/api/profile.ts";
-import { FAULT_KINDS, LEADER_FAULT_KINDS, makePlan, QUIET_TAIL_MS, rng, type Fault } from "./plan.ts";
+import { FAULT_KINDS, LEASE_FAULT_KINDS, makePlan, QUIET_TAIL_MS, rng, type Fault } from "./plan.ts";
 
 const opts = { seed: 7, minutes: 5, profiles: 24, receiverUrl: "http://127.0.0.1:1" };
 
@@ -46,9 +46,9 @@ describe("the soak's plan", () => {
     ]);
   });
 
-  it("kills and stops the leader only in the first half of runs of 20 minutes or more, and keeps every other kind in the second", () => {
-    const isLeader = (f: Fault) => LEADER_FAULT_KINDS.includes(f.kind);
-    const others = FAULT_KINDS.filter((k) => !LEADER_FAULT_KINDS.includes(k));
+  it("kills and stops the leader and the API server only in the first half of runs of 20 minutes or more, and keeps every other kind in the second", () => {
+    const isLeader = (f: Fault) => LEASE_FAULT_KINDS.includes(f.kind);
+    const others = FAULT_KINDS.filter((k) => !LEASE_FAULT_KINDS.includes(k));
     for (const minutes of [20, 30, 60]) {
       for (let seed = 1; seed <= 20; seed++) {
         const plan = makePlan({ ...opts, seed, minutes });
@@ -61,7 +61,7 @@ describe("the soak's plan", () => {
         for (let i = 1; i < plan.faults.length; i++) expect(plan.faults[i]!.offsetMs).toBeGreaterThan(plan.faults[i - 1]!.offsetMs + plan.faults[i - 1]!.durationMs);
       }
     }
-    // Just under the threshold the leader is still killed or stopped throughout.
+    // Just under the threshold the leader and the API server are still stopped throughout.
     expect(makePlan({ ...opts, seed: 1, minutes: 19 }).faults.filter((f) => isLeader(f) && f.offsetMs > 19 * 30_000).length).toBeGreaterThan(0);
   });
 

@@ -94,6 +94,11 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export const LEADER_FAULT_KINDS: readonly FaultKind[] = ["leader-kill", "leader-term"];
+/**
+ * Faults after which the lease may change hands: the leader's own, and an API server stop, which ends
+ * every term at once (the standby, retrying all along, often takes the lease first).
+ */
+export const LEASE_FAULT_KINDS: readonly FaultKind[] = [...LEADER_FAULT_KINDS, "apiserver-stop"];
 
 export interface Fault {
   id: number;
@@ -117,13 +122,17 @@ export interface SoakPlan {
 export const FAULTS_FROM_MS = 20_000;
 export const QUIET_TAIL_MS = 30_000;
 /**
- * From this run length on, the leader is killed or stopped only in the first half of the run: the
- * checker fits memory over the second half, per process and role, and needs a role held for minutes.
- * Shorter runs (the CI smoke) keep every kind throughout, or they would not see each kind once.
+ * From this run length on, faults that may move the lease (LEASE_FAULT_KINDS) come only in the first
+ * half of the run: the checker fits memory over the second half, per process and role, and needs a
+ * role held for minutes. Shorter runs (the CI smoke) keep every kind throughout, or they would not see
+ * each kind once.
  */
-export const LEADER_FAULTS_FIRST_HALF_FROM_MINUTES = 20;
+export const LEASE_FAULTS_FIRST_HALF_FROM_MINUTES = 20;
 /** The longest a leader fault keeps its replica down (faultDuration). */
 const LEADER_DOWN_MAX_MS = 5_000;
+/** The longest an API server stop lasts (faultDuration). */
+const APISERVER_DOWN_MAX_MS = 15_000;
+const LEASE_FAULT_MAX_MS = Math.max(LEADER_DOWN_MAX_MS, APISERVER_DOWN_MAX_MS);
 /** Every workload is healthy this long first, so each profile starts from a verdict. */
 export const HEALTHY_START_MS = 20_000;
 
@@ -214,15 +223,15 @@ export function makePlan(opts: { seed: number; minutes: number; profiles: number
   pushes.sort((a, b) => a.offsetMs - b.offsetMs);
 
   // Faults one after another, every kind once before any repeats, in an order the seed draws. Once no
-  // leader fault would be over by leaderFaultsUntil, the bags hold the other kinds only.
-  const leaderFaultsUntil = opts.minutes >= LEADER_FAULTS_FIRST_HALF_FROM_MINUTES ? activeMs / 2 : Infinity;
+  // lease fault would be over by leaseFaultsUntil, the bags hold the other kinds only.
+  const leaseFaultsUntil = opts.minutes >= LEASE_FAULTS_FIRST_HALF_FROM_MINUTES ? activeMs / 2 : Infinity;
   const faults: Fault[] = [];
   let bag: FaultKind[] = [];
   let t = FAULTS_FROM_MS;
   for (let id = 1; ; id++) {
-    const leaderOk = t + LEADER_DOWN_MAX_MS <= leaderFaultsUntil;
-    if (!leaderOk) bag = bag.filter((k) => !LEADER_FAULT_KINDS.includes(k));
-    if (bag.length === 0) bag = r.shuffle(leaderOk ? FAULT_KINDS : FAULT_KINDS.filter((k) => !LEADER_FAULT_KINDS.includes(k)));
+    const leaseOk = t + LEASE_FAULT_MAX_MS <= leaseFaultsUntil;
+    if (!leaseOk) bag = bag.filter((k) => !LEASE_FAULT_KINDS.includes(k));
+    if (bag.length === 0) bag = r.shuffle(leaseOk ? FAULT_KINDS : FAULT_KINDS.filter((k) => !LEASE_FAULT_KINDS.includes(k)));
     const kind = bag.shift()!;
     const durationMs = Math.round(faultDuration(kind, r));
     if (t + durationMs > activeMs - QUIET_TAIL_MS) break;
@@ -242,7 +251,7 @@ function faultDuration(kind: FaultKind, r: Rng): number {
     case "prometheus-hang":
       return r.between(8_000, 20_000);
     case "apiserver-stop":
-      return r.between(5_000, 15_000);
+      return r.between(5_000, APISERVER_DOWN_MAX_MS);
     case "leader-kill":
     case "leader-term":
       // How long the killed replica stays down before it is started again.
