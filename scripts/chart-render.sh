@@ -7,7 +7,8 @@
 #   scripts/chart-render.sh --check   write nothing; exit 1 and show the difference when anything is stale
 #
 # helm: $HELM, else the one e2e/cluster/build.sh builds (built here on first use).
-# node: $NODE, else the package's own (the node devDependency, Node 24, which runs src/ as it is).
+# node: $TOLLGATE_NODE, else the package's own (the node devDependency, Node 24, which runs src/ as it is);
+# not $NODE, which npm and npx set to the Node that runs them.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +35,7 @@ generated=(
   "charts/tollgate/files/tollgate-operator-alerts.yaml:rules --operator"
 )
 
-node=${NODE:-$root/node_modules/.bin/node}
+node=${TOLLGATE_NODE:-$root/node_modules/.bin/node}
 [ -x "$node" ] || node=node
 
 helm=${HELM:-$HELM_BIN_DIR/helm}
