@@ -123,6 +123,16 @@ describe("the rendered chart", () => {
     const off = await template("t", "default", ["--set", "freezePolicy.enabled=false"]);
     expect(docs(off).filter((o) => o.kind?.startsWith("ValidatingAdmissionPolicy"))).toEqual([]);
   });
+
+  it.each([
+    ["servicemonitor", "ServiceMonitor", "endpoints"],
+    ["podmonitor", "PodMonitor", "podMetricsEndpoints"],
+  ] as const)("the %s keeps the namespace label of Tollgate's series (honorLabels)", async (variant, kind, endpoints) => {
+    const objs = docs(await template("t", "default", ["-f", `${CHART}/ci/${variant}-values.yaml`, "--show-only", `templates/${variant}.yaml`]));
+    expect(objs.map((o) => o.kind)).toEqual([kind]);
+    const eps = (objs[0]?.spec as Record<string, Array<{ honorLabels?: boolean }>>)[endpoints];
+    expect(eps?.map((e) => e.honorLabels)).toEqual([true]);
+  });
 });
 
 describe("a server-side dry run of every variant", () => {
