@@ -1,12 +1,8 @@
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { Histogram, Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
 import { SloMetrics } from "../metrics/slo-metrics.ts";
 import { RuntimeMetrics } from "../runtime/metrics.ts";
 import {
@@ -18,25 +14,9 @@ import {
   PROMETHEUS_READS_ALERT,
   RECONCILE_ERRORS_ALERT,
 } from "./alerts.ts";
-import type { SloProfile } from "./plan.ts";
 import { ERROR_RATIO_RECORD, profileRuleGroups, rulesFileYaml, type AlertingRule, type RuleGroup } from "./rules.ts";
 import { burnAlerts, burnWindows } from "./windows.ts";
-
-const PROMTOOL = "/usr/bin/promtool";
-const run = promisify(execFile);
-
-function profile(namespace: string, name: string, input: ProfileSpecInput): SloProfile {
-  return { namespace, name, spec: profileSpecSchema.parse(input) };
-}
-
-const game = profile("games", "game", {
-  targetRef: { name: "game-service" },
-  policy: { evaluationInterval: "30s" },
-  slos: [
-    { name: "availability", objective: 99.5, window: "30d", indicator: { istio: { kind: "availability" } } },
-    { name: "latency", objective: 95, window: "7d", indicator: { istio: { kind: "latency", threshold: "500ms" } } },
-  ],
-});
+import { game, HAS_PROMTOOL, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
 
 const auth = profile("auth", "auth", {
   targetRef: { name: "auth-service" },
@@ -270,7 +250,7 @@ function recordedRatios(labels: Record<string, string>, budget: number, burns: r
   });
 }
 
-describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
+describe.skipIf(!HAS_PROMTOOL)("promtool", () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "tollgate-alerts-"));
@@ -284,17 +264,15 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
     await writeFile(rulesFile, rulesFileYaml(groups));
     const testFile = join(dir, `${name}-test.yaml`);
     await writeFile(testFile, JSON.stringify({ rule_files: [rulesFile], evaluation_interval: evaluationInterval, tests }));
-    const result = await run(PROMTOOL, ["test", "rules", testFile], { maxBuffer: 16 * 1024 * 1024 }).catch((err: { stdout?: string; stderr?: string }) => {
-      throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
-    });
-    expect(result.stdout).toMatch(/SUCCESS/);
+    const report = await promtoolTestRules(testFile);
+    expect(report).toMatch(/SUCCESS/);
   }
 
   it("accepts the generated rules", async () => {
     const groups = [profileAlertGroup(game).group, profileAlertGroup(auth).group, profileAlertGroup(demo).group, operatorAlertGroup()];
     const file = join(dir, "alerts.yaml");
     await writeFile(file, rulesFileYaml(groups));
-    const { stdout } = await run(PROMTOOL, ["check", "rules", file]);
+    const stdout = await promtoolCheckRules(file);
     // game: 2 SLOs × (4 burn + absent); auth: 2 × 5; demo: 3 burn + absent; operator: 3.
     expect(stdout).toMatch(/SUCCESS: 27 rules found/);
   });

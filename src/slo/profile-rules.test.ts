@@ -1,30 +1,11 @@
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
 import { BURN_ALERT, operatorAlertGroup, profileAlertGroup } from "./alerts.ts";
-import type { SloProfile } from "./plan.ts";
 import { operatorPrometheusRule, profileRuleSet, prometheusRule } from "./profile-rules.ts";
 import { ERROR_RATIO_RECORD, profileRuleGroups, rulesFileYaml, type AlertingRule, type Rule } from "./rules.ts";
-
-const PROMTOOL = "/usr/bin/promtool";
-const run = promisify(execFile);
-
-function profile(namespace: string, name: string, input: ProfileSpecInput): SloProfile {
-  return { namespace, name, spec: profileSpecSchema.parse(input) };
-}
-
-const game = profile("games", "game", {
-  targetRef: { name: "game-service" },
-  slos: [
-    { name: "availability", objective: 99.5, window: "30d", indicator: { istio: { kind: "availability" } } },
-    { name: "latency", objective: 95, window: "7d", indicator: { istio: { kind: "latency", threshold: "500ms" } } },
-  ],
-});
+import { game, HAS_PROMTOOL, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
 
 const auth = profile("auth", "auth", {
   targetRef: { name: "auth-service" },
@@ -135,7 +116,7 @@ describe("PrometheusRule", () => {
   });
 });
 
-describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
+describe.skipIf(!HAS_PROMTOOL)("promtool", () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "tollgate-rule-set-"));
@@ -148,7 +129,7 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
     const groups = [...profileRuleSet(game, { tiles: true }).groups, ...profileRuleSet(auth).groups, operatorAlertGroup()];
     const file = join(dir, "rules.yaml");
     await writeFile(file, rulesFileYaml(groups));
-    const { stdout } = await run(PROMTOOL, ["check", "rules", file]);
+    const stdout = await promtoolCheckRules(file);
     const count = groups.reduce((n, g) => n + g.rules.length, 0);
     // game: 2 × (8 ratios + events) + 2 × 3 tiles + 4 burn and absent alerts per SLO; auth: 9 + 5; operator: 3.
     expect(count).toBe(18 + 6 + 10 + 9 + 5 + 3);
@@ -210,9 +191,7 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
     };
     const testFile = join(dir, "burn-test.yaml");
     await writeFile(testFile, JSON.stringify(test));
-    const result = await run(PROMTOOL, ["test", "rules", testFile], { maxBuffer: 16 * 1024 * 1024 }).catch((err: { stdout?: string; stderr?: string }) => {
-      throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
-    });
-    expect(result.stdout).toMatch(/SUCCESS/);
+    const report = await promtoolTestRules(testFile);
+    expect(report).toMatch(/SUCCESS/);
   });
 });

@@ -1,34 +1,14 @@
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
-import type { SloProfile } from "./plan.ts";
 import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILE_LABEL, TILES_SINCE_RECORD } from "./tiles.ts";
 import { ERROR_RATIO_RECORD, EVENTS_RECORD, profileRuleGroup, ruleGroups, rulesFileYaml, SERIES_COUNT_RECORD, type RulesFile } from "./rules.ts";
+import { game, HAS_PROMTOOL, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
 
 // A 2 s floor on burn windows keeps one window per role for the 2m SLO windows these fixtures spell out.
 const FINE = { minBurnWindowMs: 2_000 };
-
-const PROMTOOL = "/usr/bin/promtool";
-const run = promisify(execFile);
-
-function profile(namespace: string, name: string, input: ProfileSpecInput): SloProfile {
-  return { namespace, name, spec: profileSpecSchema.parse(input) };
-}
-
-const game = profile("games", "game", {
-  targetRef: { name: "game-service" },
-  policy: { evaluationInterval: "30s" },
-  slos: [
-    { name: "availability", objective: 99.5, window: "30d", indicator: { istio: { kind: "availability" } } },
-    { name: "latency", objective: 95, window: "7d", indicator: { istio: { kind: "latency", threshold: "500ms" } } },
-  ],
-});
 
 const auth = profile("auth", "auth", {
   targetRef: { name: "auth-service" },
@@ -117,7 +97,7 @@ describe("recording rules", () => {
   });
 });
 
-describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
+describe.skipIf(!HAS_PROMTOOL)("promtool", () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "tollgate-rules-"));
@@ -129,7 +109,7 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
   it("accepts the generated rules file", async () => {
     const file = join(dir, "rules.yaml");
     await writeFile(file, rulesFileYaml(ruleGroups([game, auth], FINE).groups));
-    const { stdout } = await run(PROMTOOL, ["check", "rules", file]);
+    const stdout = await promtoolCheckRules(file);
     // game: 2 × (8 ratios + events); auth: errors 2 counts + 8 ratios + events, latency 8 ratios + events.
     expect(stdout).toMatch(/SUCCESS: 38 rules found/);
   });
@@ -169,10 +149,8 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
     };
     const testFile = join(dir, "count-test.yaml");
     await writeFile(testFile, JSON.stringify(test));
-    const result = await run(PROMTOOL, ["test", "rules", testFile]).catch((err: { stdout?: string; stderr?: string }) => {
-      throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
-    });
-    expect(result.stdout).toMatch(/SUCCESS/);
+    const report = await promtoolTestRules(testFile);
+    expect(report).toMatch(/SUCCESS/);
   });
 
   it("sums a window longer than an hour from 5-minute tiles, to the raw figure", async () => {
@@ -219,10 +197,8 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
     };
     const testFile = join(dir, "tile-test.yaml");
     await writeFile(testFile, JSON.stringify(test));
-    const result = await run(PROMTOOL, ["test", "rules", testFile]).catch((err: { stdout?: string; stderr?: string }) => {
-      throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
-    });
-    expect(result.stdout).toMatch(/SUCCESS/);
+    const report = await promtoolTestRules(testFile);
+    expect(report).toMatch(/SUCCESS/);
   });
 
   it("records when a run of tiles began, keeps it across short gaps and starts again after a long one", async () => {
@@ -263,10 +239,8 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
     };
     const testFile = join(dir, "since-test.yaml");
     await writeFile(testFile, JSON.stringify(test));
-    const result = await run(PROMTOOL, ["test", "rules", testFile]).catch((err: { stdout?: string; stderr?: string }) => {
-      throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
-    });
-    expect(result.stdout).toMatch(/SUCCESS/);
+    const report = await promtoolTestRules(testFile);
+    expect(report).toMatch(/SUCCESS/);
   });
 
   /**
@@ -337,9 +311,7 @@ describe.skipIf(!existsSync(PROMTOOL))("promtool", () => {
     };
     const testFile = join(dir, "le-test.yaml");
     await writeFile(testFile, JSON.stringify(test));
-    const result = await run(PROMTOOL, ["test", "rules", testFile]).catch((err: { stdout?: string; stderr?: string }) => {
-      throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
-    });
-    expect(result.stdout).toMatch(/SUCCESS/);
+    const report = await promtoolTestRules(testFile);
+    expect(report).toMatch(/SUCCESS/);
   });
 });

@@ -1,0 +1,39 @@
+// Fixtures and promtool helpers shared by the rules, alerts and rule-set tests.
+
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { promisify } from "node:util";
+import { profileSpecSchema, type ProfileSpecInput } from "../api/profile.ts";
+import type { SloProfile } from "./plan.ts";
+
+export const PROMTOOL = "/usr/bin/promtool";
+export const HAS_PROMTOOL = existsSync(PROMTOOL);
+
+const run = promisify(execFile);
+
+export function profile(namespace: string, name: string, input: ProfileSpecInput): SloProfile {
+  return { namespace, name, spec: profileSpecSchema.parse(input) };
+}
+
+/** Two Istio SLOs over different windows, evaluated every 30 s. */
+export const game = profile("games", "game", {
+  targetRef: { name: "game-service" },
+  policy: { evaluationInterval: "30s" },
+  slos: [
+    { name: "availability", objective: 99.5, window: "30d", indicator: { istio: { kind: "availability" } } },
+    { name: "latency", objective: 95, window: "7d", indicator: { istio: { kind: "latency", threshold: "500ms" } } },
+  ],
+});
+
+/** `promtool check rules FILE`: its report. */
+export async function promtoolCheckRules(file: string): Promise<string> {
+  return (await run(PROMTOOL, ["check", "rules", file])).stdout;
+}
+
+/** `promtool test rules FILE`: its report, or an error carrying promtool's account of what failed. */
+export async function promtoolTestRules(testFile: string): Promise<string> {
+  const result = await run(PROMTOOL, ["test", "rules", testFile], { maxBuffer: 16 * 1024 * 1024 }).catch((err: { stdout?: string; stderr?: string }) => {
+    throw new Error(`promtool test rules failed:\n${err.stdout ?? ""}${err.stderr ?? ""}`);
+  });
+  return result.stdout;
+}
