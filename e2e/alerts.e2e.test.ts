@@ -9,7 +9,7 @@ import type { SloProfile } from "../src/slo/plan.ts";
 import { ERROR_RATIO_RECORD, type AlertingRule } from "../src/slo/rules.ts";
 import { startSimulator, type Simulator } from "./simulator/client.ts";
 import { loadClusterEnv } from "./support/env.ts";
-import { applyYaml, installCrds, kubectlJson } from "./support/kubectl.ts";
+import { applyYaml, installCrds } from "./support/kubectl.ts";
 import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { promQuery } from "./support/prometheus.ts";
@@ -20,8 +20,8 @@ import { deploymentYaml } from "./support/workloads.ts";
 // file beside its recording rules; with a one-minute SLO window every burn window scales onto the 10 s
 // floor, so a service failing 10 % of requests (20× a 0.5 % budget) pages within seconds, and one
 // failing 0.1 % (0.2×) never does. Prometheus's own /api/v1/alerts must show the page firing with the
-// labels an Alertmanager routes on, and drop it once the burn stops. Without a rules directory the same
-// alerts go into the profile's PrometheusRule.
+// labels an Alertmanager routes on, and drop it once the burn stops. (That without a rules directory the
+// alerts go into the profile's PrometheusRule, e2e/recording-rules.e2e.test.ts shows.)
 const RATE = 1000;
 
 const SPEC: ProfileSpecInput = {
@@ -166,36 +166,6 @@ describe("burn-rate alerts from the rules directory", () => {
     await sim.setWorkload(ns, "burning", { rate: RATE, errorRatio: 0 });
     // Both windows are 10 s: the page stops within a couple of evaluations after they are clean.
     await waitFor("no burn alert for the burning profile", async () => ((await burnAlertsOf("burning")).length === 0 ? true : undefined), { timeoutMs: 60_000 });
-  });
-});
-
-describe("burn-rate alerts in the PrometheusRule", () => {
-  const env = loadClusterEnv();
-  let ns: string;
-  let operator: OperatorProcess;
-
-  beforeAll(async () => {
-    await installCrds();
-    ns = await createOperatorNamespace("e2e-alerts-prule");
-    await applyYaml(deploymentYaml("svc", "registry.example/svc:1.0.0"), ns);
-    operator = startOperator(["--namespace", ns, "--prometheus-url", env.PROMETHEUS_URL, "--read-mode", "RecordingRules"]);
-    await applyYaml(profileYaml("svc"), ns);
-  });
-  afterAll(async () => {
-    await operator?.stop();
-    await deleteOperatorNamespace(ns);
-  });
-
-  it("holds the profile's alert group after its recording rules, as the API server accepted it", async () => {
-    const rule = await waitFor("the PrometheusRule", () =>
-      kubectlJson<{ spec: RulesFile }>([
-        "-n", ns, "get", "prometheusrule", "svc-tollgate-slos",
-      ]),
-    );
-    const names = rule.spec.groups.map((g) => g.name);
-    expect(names.at(-1)).toBe(`tollgate/${ns}/svc/alerts`);
-    expect(names).toContain(`tollgate/${ns}/svc`);
-    expect(rule.spec.groups.at(-1)).toEqual(profileAlertGroup(sloProfile(ns, "svc")).group);
   });
 });
 

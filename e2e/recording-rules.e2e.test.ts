@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ABSENT_ALERT, BURN_ALERT } from "../src/slo/alerts.ts";
 import { startSimulator, type Simulator } from "./simulator/client.ts";
 import { loadClusterEnv } from "./support/env.ts";
 import { applyYaml, installCrds, kubectlJson, kubectlOk } from "./support/kubectl.ts";
@@ -154,13 +155,17 @@ describe("recording-rule mode without a rules directory", () => {
     const rule = await waitFor("the PrometheusRule", () =>
       kubectlJson<{
         metadata: { ownerReferences?: Array<{ kind: string; name: string; uid: string; controller?: boolean }>; managedFields?: Array<{ manager: string }> };
-        spec: { groups: Array<{ name: string; rules: Array<{ record: string; labels: Record<string, string> }> }> };
+        spec: { groups: Array<{ name: string; rules: Array<{ record?: string; alert?: string; labels: Record<string, string> }> }> };
       }>(["-n", ns, "get", "prometheusrule", "svc-tollgate-slos", "--show-managed-fields"]),
     );
     expect(rule.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: "PerformanceProfile", name: "svc", uid, controller: true })]);
     expect(rule.metadata.managedFields?.some((f) => f.manager === "tollgate")).toBe(true);
     expect(rule.spec.groups[0]?.name).toBe(`tollgate/${ns}/svc`);
     expect(rule.spec.groups[0]?.rules.some((r) => r.record === "tollgate_slo:events:increase" && r.labels.profile === "svc")).toBe(true);
+    // The alerts that read those rules come last, in a group of their own.
+    const alerts = rule.spec.groups.at(-1);
+    expect(alerts?.name).toBe(`tollgate/${ns}/svc/alerts`);
+    expect(new Set(alerts?.rules.map((r) => `${r.alert}/${r.labels.slo}`))).toEqual(new Set([`${BURN_ALERT}/availability`, `${ABSENT_ALERT}/availability`]));
     // No series recorded (nothing loads the object here): no data, never a spec error.
     const s = await waitFor("a status", async () => {
       const st = (await kubectlJson<{ status?: ProfileStatus }>(["-n", ns, "get", "pp", "svc"])).status;
