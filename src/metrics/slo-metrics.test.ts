@@ -35,4 +35,20 @@ describe("SloMetrics", () => {
     metrics.forget("shop", "game");
     expect(await registry.metrics()).not.toContain('profile="game"');
   });
+
+  it("exports the canary's weight until it is cleared or the profile goes, whatever the passes measure", async () => {
+    const registry = new Registry();
+    const metrics = new SloMetrics(registry);
+    metrics.canary("shop", "game", 30);
+    // A pass's measurements replace the SLO series and leave the weight alone.
+    metrics.observe("shop", "game", { at: new Date(), slos: [] }, "Progressing");
+    expect(await registry.metrics()).toContain('tollgate_canary_weight{namespace="shop",profile="game"} 30');
+    metrics.canary("shop", "game", 0);
+    expect(await registry.metrics()).toContain('tollgate_canary_weight{namespace="shop",profile="game"} 0');
+    metrics.canary("shop", "game", undefined);
+    expect(await registry.metrics()).not.toContain("tollgate_canary_weight{");
+    metrics.canary("shop", "game", 10);
+    metrics.forget("shop", "game");
+    expect(await registry.metrics()).not.toContain('profile="game"');
+  });
 });

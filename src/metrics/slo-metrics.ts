@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Measurements } from "../slo/types.ts";
 
-const PHASES = ["Healthy", "Warning", "Frozen", "RollingBack", "Progressing", "Degraded", "Unknown"] as const;
+/** The phases tollgate_profile_phase has a series for, each profile's current one at 1. */
+export const PHASES = ["Healthy", "Warning", "Frozen", "RollingBack", "Progressing", "Degraded", "Unknown"] as const;
 
 /**
  * What Tollgate knows of each profile, for dashboards and alerts on Tollgate itself. Series of a deleted
@@ -16,6 +17,7 @@ export class SloMetrics {
   readonly queryErrors: Counter<"mode" | "kind">;
   readonly queries: Counter<"mode">;
   readonly notifications: Counter<"type" | "event" | "outcome">;
+  readonly canaryWeight: Gauge<"namespace" | "profile">;
   /** The series each profile has, so they can be removed with it. */
   private readonly known = new Map<string, { slos: string[]; windows: Array<{ slo: string; window: string }> }>();
 
@@ -70,10 +72,16 @@ export class SloMetrics {
       labelNames: ["type", "event", "outcome"],
       registers,
     });
+    this.canaryWeight = new Gauge({
+      name: "tollgate_canary_weight",
+      help: "Percent of the target's traffic the canary takes, as Tollgate last routed it (the VirtualService's canary weight). Absent for a profile without a canary.",
+      labelNames: ["namespace", "profile"],
+      registers,
+    });
   }
 
   observe(namespace: string, profile: string, m: Measurements, phase: string): void {
-    this.forget(namespace, profile);
+    this.forgetMeasured(namespace, profile);
     const known = { slos: [] as string[], windows: [] as Array<{ slo: string; window: string }> };
     for (const slo of m.slos) {
       if (slo.consumedPercent !== undefined) {
@@ -90,7 +98,23 @@ export class SloMetrics {
     for (const p of PHASES) this.phase.set({ namespace, profile, phase: p }, p === phase ? 1 : 0);
   }
 
+  /**
+   * The canary's weight once a pass's actions went through, so the series follows the VirtualService and
+   * not an intention a failed pass never carried out; undefined (no canary in the spec) removes it.
+   */
+  canary(namespace: string, profile: string, weight: number | undefined): void {
+    if (weight === undefined) this.canaryWeight.remove({ namespace, profile });
+    else this.canaryWeight.set({ namespace, profile }, weight);
+  }
+
+  /** Every series of a profile that is gone. */
   forget(namespace: string, profile: string): void {
+    this.forgetMeasured(namespace, profile);
+    this.canaryWeight.remove({ namespace, profile });
+  }
+
+  /** The series a pass's measurements set; each pass replaces them all, since an SLO or a window may be gone. */
+  private forgetMeasured(namespace: string, profile: string): void {
     const known = this.known.get(`${namespace}/${profile}`);
     if (!known) return;
     for (const slo of known.slos) this.consumed.remove({ namespace, profile, slo });

@@ -22,7 +22,7 @@ import { HpaActuator } from "../../kube/actuators/hpa.ts";
 import { IstioActuator } from "../../kube/actuators/istio.ts";
 import { RulesActuator } from "../../kube/actuators/rules.ts";
 import { DriftApplier } from "../../kube/owned.ts";
-import type { HorizontalPodAutoscaler } from "../../traffic/index.ts";
+import type { DestinationRule, HorizontalPodAutoscaler, VirtualService } from "../../traffic/index.ts";
 import { TargetIndex } from "./mappings.ts";
 import { errorKind } from "./observe.ts";
 import { StatusRecorder } from "./record.ts";
@@ -79,7 +79,17 @@ interface Call {
 function harness(
   url: string,
   spec: ProfileSpecInput,
-  opts: { refuseDeployments?: () => boolean; refuseStatus?: () => boolean; notifier?: Pick<Notifier, "deliver">; now?: () => Date } = {},
+  opts: {
+    refuseDeployments?: () => boolean;
+    refuseStatus?: () => boolean;
+    /** Refuse writes of VirtualServices and DestinationRules: the routing of a canary fails. */
+    refuseIstio?: () => boolean;
+    /** Serve Istio's CRDs (empty informers of VirtualServices and DestinationRules), so a canary can run. */
+    istio?: boolean;
+    metrics?: SloMetrics;
+    notifier?: Pick<Notifier, "deliver">;
+    now?: () => Date;
+  } = {},
 ) {
   const calls: Call[] = [];
   let resourceVersion = 1;
@@ -87,6 +97,7 @@ function harness(
     delete: async () => true,
     apply: async <T extends KubeObject>(type: { kind: string }, obj: T, o: { subresource?: "status" } = {}) => {
       if (type.kind === "Deployment" && opts.refuseDeployments?.()) throw new Error("deployments.apps is forbidden: refused");
+      if ((type.kind === "VirtualService" || type.kind === "DestinationRule") && opts.refuseIstio?.()) throw new Error("networking.istio.io is forbidden: refused");
       if (o.subresource === "status" && opts.refuseStatus?.()) throw new Error("connect ECONNREFUSED: the API server is down");
       calls.push({ verb: "apply", kind: type.kind, obj, subresource: o.subresource });
       // As the API server does: a status write returns the whole object, at a new resourceVersion.
@@ -123,9 +134,10 @@ function harness(
     deployments: informer([deployment]),
     replicaSets: informer<ReplicaSet>([]),
     hpas: informer<HorizontalPodAutoscaler>([]),
+    ...(opts.istio ? { virtualServices: informer<VirtualService>([]), destinationRules: informer<DestinationRule>([]) } : {}),
     prometheus: new PrometheusConnections(async () => undefined, { url, timeoutMs: 2_000 }),
     syntax: new SyntaxChecker(),
-    metrics: new SloMetrics(new Registry()),
+    metrics: opts.metrics ?? new SloMetrics(new Registry()),
     logger,
     rulesDir: false,
     recorder: new StatusRecorder(kube),
@@ -334,5 +346,31 @@ describe("profileReconciler sends a notification only in a pass that could recor
     await h.reconcile();
     expect(sent).toEqual([pending?.id]);
     expect(h.statuses().at(-1)?.outbox ?? []).toEqual([]);
+  });
+});
+
+describe("profileReconciler exports the canary's weight", () => {
+  const healthy = (query: string) => vector(query.startsWith("sum(increase") ? "100000" : "0.001");
+  const withCanary: ProfileSpecInput = { ...availability, canary: { service: { name: "game-service", port: 8080 } } };
+  const weights = async (metrics: SloMetrics) => (await metrics.canaryWeight.get()).values.map((v) => [v.labels, v.value]);
+
+  it("once the pass's actions went through, as the status records it, and not for a profile without a canary", async () => {
+    const metrics = new SloMetrics(new Registry());
+    const url = await prometheus(healthy);
+    let refuse = true;
+    const h = harness(url, withCanary, { istio: true, metrics, refuseIstio: () => refuse });
+    // The first pass sets the canary up (its DestinationRule, the track label) and cannot route: no weight yet.
+    await expect(h.reconcile()).rejects.toThrow(/refused/);
+    expect(h.statuses().at(-1)?.canary).toMatchObject({ phase: "Initializing", weight: 0 });
+    expect(await weights(metrics)).toEqual([]);
+
+    refuse = false;
+    await h.reconcile();
+    // Set up, with all traffic on primary until a new revision comes.
+    expect(await weights(metrics)).toEqual([[{ namespace: "games", profile: "game" }, 0]]);
+
+    // The same profile with the canary taken out of its spec.
+    await harness(url, availability, { istio: true, metrics }).reconcile();
+    expect(await weights(metrics)).toEqual([]);
   });
 });

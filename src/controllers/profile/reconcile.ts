@@ -76,6 +76,9 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string, si
     const last = next.actions.at(-1);
     // The finalizer is off: the API server deletes the profile, and there is no status left to write.
     const gone = last?.kind === "finalizer" && last.op === "remove" && !done.failed && done.outbox.length === 0;
+    // Only once the pass's actions went through: a pass that failed before routing leaves the weight the
+    // VirtualService still carries.
+    if (!gone && !done.failed) deps.metrics.canary(snapshot.namespace, snapshot.name, next.status.canary?.weight);
     if (!gone && statusChanged(next.status, after, { heartbeatMs })) await deps.recorder.record(stored, after);
     if (gone) forget(deps, key, warned);
     if (done.failed) throw done.failed.error;
