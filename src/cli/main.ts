@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { crdYaml } from "../api/crd.ts";
+import { dashboardJson } from "../dashboard/grafana.ts";
 import { freezePolicyYaml } from "../kube/freeze-policy.ts";
 import { createLogger } from "../log.ts";
 import { createOperator, DEFAULT_WORKERS } from "../operator.ts";
@@ -24,6 +25,7 @@ Usage: tollgate <command> [flags]
 Commands:
   controller   run the operator
   crds         print the CRD and the freeze admission policy (or write them with --out DIR)
+  dashboard    print Tollgate's Grafana dashboard (JSON, to import or provision)
   rules        print a profile file's recording rules and alerts, and Tollgate's own alerts, for
                a rules pipeline of your own
   version      print the version
@@ -263,6 +265,15 @@ function crds(argv: string[]): void {
   }
 }
 
+function dashboard(argv: string[]): void {
+  const { values } = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" } } });
+  if (values.help) {
+    process.stdout.write("Usage: tollgate dashboard\n\nPrints Tollgate's Grafana dashboard as JSON (dashboards/tollgate.json): every panel reads through\nits datasource variable, so it imports into any Grafana with a Prometheus that scrapes Tollgate.\n");
+    return;
+  }
+  process.stdout.write(dashboardJson());
+}
+
 async function rules(argv: string[]): Promise<void> {
   await rulesCommand(argv, {
     read: async (path) => (path === "-" ? readStdin() : readFile(path, "utf8")),
@@ -286,6 +297,8 @@ async function main(argv: string[]): Promise<void> {
       return crds(rest);
     case "rules":
       return rules(rest);
+    case "dashboard":
+      return dashboard(rest);
     case "version":
     case "--version":
       process.stdout.write(`${TOLLGATE_VERSION}\n`);
