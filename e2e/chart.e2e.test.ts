@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dashboardJson } from "../src/dashboard/grafana.ts";
 import { buildFreezePolicy } from "../src/kube/freeze-policy.ts";
 import { loadClusterEnv, ROOT } from "./support/env.ts";
 import { createNamespace, deleteNamespace, installCrds, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
@@ -132,6 +133,24 @@ describe("the rendered chart", () => {
     expect(objs.map((o) => o.kind)).toEqual([kind]);
     const eps = (objs[0]?.spec as Record<string, Array<{ honorLabels?: boolean }>>)[endpoints];
     expect(eps?.map((e) => e.honorLabels)).toEqual([true]);
+  });
+
+  it("ships the Grafana dashboard as a ConfigMap for Grafana's sidecar, byte for byte as `tollgate dashboard` prints it", async () => {
+    const objs = docs(await template("t", "default", ["-f", `${CHART}/ci/dashboard-values.yaml`, "--set", "dashboard.namespace=grafana", "--show-only", "templates/dashboard.yaml"]));
+    expect(objs.map((o) => o.kind)).toEqual(["ConfigMap"]);
+    const cm = objs[0] as Obj & { metadata: { annotations?: Record<string, string> }; data?: Record<string, string> };
+    expect(cm.metadata.name).toBe("t-tollgate-dashboard");
+    expect(cm.metadata.namespace).toBe("grafana");
+    expect(cm.metadata.labels).toMatchObject({ grafana_dashboard: "1", "app.kubernetes.io/instance": "t" });
+    expect(cm.metadata.annotations).toEqual({ grafana_folder: "Tollgate", "example.com/owner": "platform" });
+    expect(Object.keys(cm.data ?? {})).toEqual(["tollgate.json"]);
+    // A block scalar with |- drops the final newline, as the template's trimSuffix does.
+    expect(cm.data?.["tollgate.json"]).toBe(dashboardJson().trimEnd());
+    // Off by default, and without a folder no annotation.
+    expect(docs(await template("t", "default", [])).filter((o) => o.metadata?.name?.endsWith("-dashboard"))).toEqual([]);
+    const plain = docs(await template("t", "default", ["--set", "dashboard.enabled=true", "--show-only", "templates/dashboard.yaml"]));
+    expect(plain[0]?.metadata).not.toHaveProperty("annotations");
+    expect(plain[0]?.metadata?.namespace).toBe("default");
   });
 });
 

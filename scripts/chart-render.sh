@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Keeps the chart's copies of the generated API objects in step with crds/ and its generated files in step
-# with the CLI that prints them (Tollgate's own alerts), and renders deploy/install.yaml (the chart with
-# default values, its CRDs and the tollgate-system Namespace) for `kubectl apply` installs.
+# Keeps the chart's copies of the generated API objects in step with crds/ and the generated files in step
+# with the CLI that prints them (Tollgate's own alerts; the Grafana dashboard, in dashboards/ and in the
+# chart), and renders deploy/install.yaml (the chart with default values, its CRDs and the tollgate-system
+# Namespace) for `kubectl apply` installs.
 #
 #   scripts/chart-render.sh           sync the copies and write deploy/install.yaml   (npm run chart:render)
 #   scripts/chart-render.sh --check   write nothing; exit 1 and show the difference when anything is stale
@@ -30,9 +31,11 @@ copies=(
   "crds/tollgate-freeze-policy.yaml:charts/tollgate/files/tollgate-freeze-policy.yaml"
 )
 
-# The chart's files that `tollgate <args>` prints: path, then the arguments.
+# The files that `tollgate <args>` prints: path, then the arguments.
 generated=(
   "charts/tollgate/files/tollgate-operator-alerts.yaml:rules --operator"
+  "dashboards/tollgate.json:dashboard"
+  "charts/tollgate/files/tollgate-dashboard.json:dashboard"
 )
 
 node=${TOLLGATE_NODE:-$root/node_modules/.bin/node}

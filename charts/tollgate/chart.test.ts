@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { parse, parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
 import { rulesCommand } from "../../src/cli/rules.ts";
+import { dashboardJson } from "../../src/dashboard/grafana.ts";
 
 // The chart without helm: its copies of the generated API objects, its values against its schema, the
 // operator's flags, and the rules of its RBAC. Rendering, lint and installs are e2e/chart.e2e.test.ts.
@@ -105,6 +106,15 @@ describe("the chart's copies of the generated API objects", () => {
     expect(template).toContain("kind: PrometheusRule");
   });
 
+  it("files/tollgate-dashboard.json is what `tollgate dashboard` prints, and the dashboard template ships it whole", () => {
+    expect(chartFile("files/tollgate-dashboard.json"), `charts/tollgate/files/tollgate-dashboard.json is stale: ${FIX}`).toBe(dashboardJson());
+    const template = chartFile("templates/dashboard.yaml");
+    expect(template).toContain("kind: ConfigMap");
+    expect(template).toContain('$.Files.Get "files/tollgate-dashboard.json" | trimSuffix "\\n" | nindent 4');
+    // Off by default, and labelled as Grafana's sidecar looks for it when on.
+    expect(values.dashboard).toMatchObject({ enabled: false, labels: { grafana_dashboard: "1" }, folderAnnotation: "grafana_folder" });
+  });
+
   it("runs the operator version the package is", () => {
     const chart = parse(chartFile("Chart.yaml")) as { appVersion: string; kubeVersion: string };
     const pkg = JSON.parse(read(new URL("package.json", ROOT))) as { version: string };
@@ -141,6 +151,10 @@ describe("values.schema.json", () => {
     ["an unknown key of the operator alerts", { alerts: { operator: { enable: true } } }, "/alerts/operator: unknown key enable"],
     ["a label of the operator alerts that is no string", { alerts: { operator: { labels: { release: 1 } } } }, "/alerts/operator/labels/release: integer, want string"],
     ["a namespace name Kubernetes refuses", { watchNamespace: "Team_A" }, "/watchNamespace"],
+    ["an unknown key of the dashboard", { dashboard: { enable: true } }, "/dashboard: unknown key enable"],
+    ["a dashboard label that is no string", { dashboard: { labels: { grafana_dashboard: 1 } } }, "/dashboard/labels/grafana_dashboard: integer, want string"],
+    ["a dashboard namespace Kubernetes refuses", { dashboard: { namespace: "Monitoring" } }, "/dashboard/namespace"],
+    ["a folder annotation that is no annotation key", { dashboard: { folderAnnotation: "grafana folder" } }, "/dashboard/folderAnnotation"],
     ["an allowed gateway without its namespace", { istio: { allowedGateways: ["public-gateway"] } }, "/istio/allowedGateways/0"],
     ["an allowed host with a wildcard inside", { istio: { allowedHosts: ["shop.*.example.com"] } }, "/istio/allowedHosts/0"],
     ["a bare * as an allowed host", { istio: { allowedHosts: ["*"] } }, "/istio/allowedHosts/0"],
