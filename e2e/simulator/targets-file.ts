@@ -1,15 +1,17 @@
-// Registration with Prometheus through file_sd: a JSON file in the directory Prometheus watches.
+// Registration with Prometheus through file_sd: a JSON file in the directory Prometheus watches. The
+// simulator registers itself; suites that want the operator's own /metrics scraped register it the same way.
 
 import { renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-export function targetsFilePath(dir: string, port: number): string {
-  return join(dir, `simulator-${port}.json`);
+/** `name` tells whose target the file is: the simulator's, or another process's of the suites. */
+export function targetsFilePath(dir: string, port: number, name = "simulator"): string {
+  return join(dir, `${name}-${port}.json`);
 }
 
 /** Returns the file's path. */
-export function writeTargetsFile(dir: string, port: number, target: string, job: string): string {
-  const path = targetsFilePath(dir, port);
+export function writeTargetsFile(dir: string, port: number, target: string, job: string, name = "simulator"): string {
+  const path = targetsFilePath(dir, port, name);
   // Prometheus re-reads the directory every second and must never see a half-written file; the
   // temporary name does not end in .json so its glob skips it.
   const tmp = `${path}.${process.pid}.tmp`;
