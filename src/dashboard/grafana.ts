@@ -143,6 +143,8 @@ const OPERATOR = 'job=~"$job"';
  */
 const LEADING = "and on (job, instance) (tollgate_leader == 1)";
 const RATE = "$__rate_interval";
+/** Grafana has no unit for a multiple; a custom suffix it is. */
+const BURN_UNIT = "suffix:×";
 
 /** The actions worth a mark on every graph: the budget policy's and a canary's promotion. */
 const ANNOTATED_ACTIONS: ReadonlyArray<DeploymentAction["op"]> = ["freeze", "unfreeze", "rollback", "promote"];
@@ -331,7 +333,7 @@ function panelSpecs(): Array<{ row: string; panels: PanelSpec[] }> {
             description:
               "How fast each SLO spends its budget over each window (tollgate_slo_burn_rate): 1 spends exactly the budget in the SLO window. " +
               "The windows are the SRE Workbook's, scaled to the SLO window; the burn-rate alerts page at 14.4× over the 1h- and 5m-role windows.",
-            unit: "x",
+            unit: BURN_UNIT,
             w: 12,
             h: 9,
             min: 0,
@@ -348,7 +350,7 @@ function panelSpecs(): Array<{ row: string; panels: PanelSpec[] }> {
           targets: [{ expr: `${burnRate} ${LEADING}`, legendFormat: `${PROFILE_SLO} {{window}}`, instant: true }],
           fieldConfig: {
             defaults: {
-              unit: "x",
+              unit: BURN_UNIT,
               min: 0,
               decimals: 2,
               color: { mode: "thresholds" },
