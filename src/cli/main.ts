@@ -17,6 +17,8 @@ import { VERSION as TOLLGATE_VERSION } from "../version.ts";
 import { DEFAULT_TILE } from "../slo/tiles.ts";
 import { InputError, tileFlag, UsageError } from "./flags.ts";
 import { rulesCommand, RULES_USAGE } from "./rules.ts";
+import { importCommand, IMPORT_USAGE, type ConvertIo } from "./import.ts";
+import { exportCommand, EXPORT_USAGE } from "./export.ts";
 
 const USAGE = `tollgate ${TOLLGATE_VERSION}: error budgets decide what ships
 
@@ -28,6 +30,8 @@ Commands:
   dashboard    print Tollgate's Grafana dashboard (JSON, to import or provision)
   rules        print a profile file's recording rules and alerts, and Tollgate's own alerts, for
                a rules pipeline of your own
+  import       print PerformanceProfiles from OpenSLO v1 or Sloth prometheus/v1 files
+  export       print a profile file's PerformanceProfiles as OpenSLO v1 documents
   version      print the version
 
 Run 'tollgate <command> --help' for a command's flags.
@@ -282,6 +286,15 @@ async function rules(argv: string[]): Promise<void> {
   });
 }
 
+function convertIo(usage: string): ConvertIo {
+  return {
+    read: async (path) => (path === "-" ? readStdin() : readFile(path, "utf8")),
+    write: (text) => void process.stdout.write(text),
+    warn: (line) => void process.stderr.write(`${line}\n`),
+    help: () => void process.stdout.write(usage),
+  };
+}
+
 async function readStdin(): Promise<string> {
   let text = "";
   for await (const chunk of process.stdin.setEncoding("utf8")) text += chunk as string;
@@ -297,6 +310,10 @@ async function main(argv: string[]): Promise<void> {
       return crds(rest);
     case "rules":
       return rules(rest);
+    case "import":
+      return importCommand(rest, convertIo(IMPORT_USAGE));
+    case "export":
+      return exportCommand(rest, convertIo(EXPORT_USAGE));
     case "dashboard":
       return dashboard(rest);
     case "version":
