@@ -3,34 +3,10 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { EXPORT_USAGE, exportCommand, parseExportArgs } from "./export.ts";
 import { InputError, UsageError } from "./flags.ts";
-import type { ConvertIo } from "./import.ts";
+import { io, rejection } from "./test-builders.ts";
 
 const GAME_SERVICE = readFileSync(new URL("../../examples/game-service.yaml", import.meta.url), "utf8");
 const GAME_SERVICE_OPENSLO = readFileSync(new URL("../../examples/openslo/game-service.yaml", import.meta.url), "utf8");
-
-function io(files: Record<string, string>) {
-  const out = { stdout: "", stderr: [] as string[], help: 0 };
-  const fake: ConvertIo = {
-    read: async (path) => {
-      const text = files[path];
-      if (text === undefined) throw new Error("ENOENT: no such file");
-      return text;
-    },
-    write: (text) => void (out.stdout += text),
-    warn: (line) => void out.stderr.push(line),
-    help: () => void out.help++,
-  };
-  return { fake, out };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("did not reject");
-}
 
 describe("tollgate export: flags", () => {
   it("takes the format, files and the namespace", () => {

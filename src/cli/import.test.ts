@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { InputError, UsageError } from "./flags.ts";
-import { importCommand, IMPORT_USAGE, parseImportArgs, type ConvertIo } from "./import.ts";
+import { importCommand, IMPORT_USAGE, parseImportArgs } from "./import.ts";
+import { io, rejection } from "./test-builders.ts";
 
 const OPENSLO = `
 apiVersion: openslo/v1
@@ -33,31 +34,6 @@ slos:
         error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
         total_query: sum(rate(http_requests_total[{{.window}}]))
 `;
-
-/** An io over files in memory, recording what the command writes. */
-function io(files: Record<string, string>) {
-  const out = { stdout: "", stderr: [] as string[], help: 0 };
-  const fake: ConvertIo = {
-    read: async (path) => {
-      const text = files[path];
-      if (text === undefined) throw new Error("ENOENT: no such file");
-      return text;
-    },
-    write: (text) => void (out.stdout += text),
-    warn: (line) => void out.stderr.push(line),
-    help: () => void out.help++,
-  };
-  return { fake, out };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error("did not reject");
-}
 
 describe("tollgate import: flags", () => {
   it("takes the format, repeated files, the namespace, and Sloth's window (30d unless given)", () => {
