@@ -192,7 +192,7 @@ function ratioLine(results: readonly Result[], max: number): string {
   const samplesRatio = ratio(after?.samplesPerProfile, sloth?.samplesPerProfile);
   const verdict = Number.isFinite(evalRatio) && Number.isFinite(samplesRatio) ? (evalRatio <= 0.5 && samplesRatio <= 0.5 ? "met" : "NOT met") : "not measured";
   return [
-    `Ratios at ${fmt(max)} profiles (issue 12 asks after ≤ 0.5 × Sloth on eval ms and samples: ${verdict}):`,
+    `Ratios at ${fmt(max)} profiles (target: after ≤ 0.5 × Sloth on engine ms and samples: ${verdict}):`,
     `  ${part("engine ms/cycle at steady state", engineMs)}`,
     `  ${part("samples/profile/cycle", (r) => r?.samplesPerProfile)}`,
     `  ${part("Prom CPU s/cycle", (r) => r?.cpuSecondsPerCycle, 2)}`,
