@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { profileSpecSchema, type ProfileSpecInput } from "../src/api/profile.ts";
+import { profileSpecSchema } from "../src/api/profile.ts";
 import { renderRules } from "../src/cli/rules.ts";
 import { BURN_ALERT, OPERATOR_ALERT_GROUP, profileAlertGroup } from "../src/slo/alerts.ts";
 import type { SloProfile } from "../src/slo/plan.ts";
@@ -12,6 +12,7 @@ import { loadClusterEnv } from "./support/env.ts";
 import { applyYaml, installCrds } from "./support/kubectl.ts";
 import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
+import { minuteAvailabilitySpec, minuteAvailabilityYaml } from "./support/profiles.ts";
 import { promQuery } from "./support/prometheus.ts";
 import { sleep, waitFor } from "./support/wait.ts";
 import { deploymentYaml } from "./support/workloads.ts";
@@ -24,30 +25,8 @@ import { deploymentYaml } from "./support/workloads.ts";
 // alerts go into the profile's PrometheusRule, e2e/recording-rules.e2e.test.ts shows.)
 const RATE = 1000;
 
-const SPEC: ProfileSpecInput = {
-  targetRef: { name: "placeholder" },
-  slos: [{ name: "availability", objective: 99.5, window: "1m", indicator: { istio: { kind: "availability" } } }],
-  policy: { evaluationInterval: "2s", minEvents: 10 },
-};
-
-const profileYaml = (name: string) => `
-apiVersion: tollgate.dev/v1alpha1
-kind: PerformanceProfile
-metadata: {name: ${name}}
-spec:
-  targetRef: {name: ${name}}
-  slos:
-    - name: availability
-      objective: 99.5
-      window: 1m
-      indicator: {istio: {kind: availability}}
-  policy:
-    evaluationInterval: 2s
-    minEvents: 10
-`;
-
-/** The profile as the operator sees the one profileYaml applies, defaults filled in. */
-const sloProfile = (namespace: string, name: string): SloProfile => ({ namespace, name, spec: profileSpecSchema.parse({ ...SPEC, targetRef: { name } }) });
+/** The profile as the operator sees the one minuteAvailabilityYaml applies, defaults filled in. */
+const sloProfile = (namespace: string, name: string): SloProfile => ({ namespace, name, spec: profileSpecSchema.parse(minuteAvailabilitySpec(name)) });
 
 /** A rule as read back from YAML: either kind. */
 interface ReadRule {
@@ -106,7 +85,7 @@ describe("burn-rate alerts from the rules directory", () => {
       "--read-mode", "RecordingRules",
       "--rules-dir", env.PROMETHEUS_RULES_DIR,
     ]);
-    await applyYaml(profileYaml("burning") + "---\n" + profileYaml("steady"), ns);
+    await applyYaml(minuteAvailabilityYaml("burning") + "---\n" + minuteAvailabilityYaml("steady"), ns);
   });
   afterAll(async () => {
     await operator?.stop();

@@ -7,6 +7,7 @@ import { loadClusterEnv } from "./support/env.ts";
 import { applyYaml, installCrds, kubectlJson, kubectlOk } from "./support/kubectl.ts";
 import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
+import { minuteAvailabilityYaml } from "./support/profiles.ts";
 import { sleep, waitFor } from "./support/wait.ts";
 import { deploymentYaml } from "./support/workloads.ts";
 
@@ -24,21 +25,6 @@ interface ProfileStatus {
   conditions?: Array<{ type: string; status: string; reason: string; message: string }>;
 }
 
-const profileYaml = (name: string) => `
-apiVersion: tollgate.dev/v1alpha1
-kind: PerformanceProfile
-metadata: {name: ${name}}
-spec:
-  targetRef: {name: ${name}}
-  slos:
-    - name: availability
-      objective: 99.5
-      window: 1m
-      indicator: {istio: {kind: availability}}
-  policy:
-    evaluationInterval: 2s
-    minEvents: 10
-`;
 
 function counter(metrics: string, name: string, labels: string): number {
   const line = metrics.split("\n").find((l) => l.startsWith(`${name}{${labels}}`));
@@ -76,7 +62,7 @@ describe("recording-rule mode with a rules directory", () => {
       "--read-mode", "RecordingRules",
       "--rules-dir", env.PROMETHEUS_RULES_DIR,
     ]);
-    await applyYaml(profileYaml("steady") + "---\n" + profileYaml("burning"), ns);
+    await applyYaml(minuteAvailabilityYaml("steady") + "---\n" + minuteAvailabilityYaml("burning"), ns);
   });
   afterAll(async () => {
     await operator?.stop();
@@ -143,7 +129,7 @@ describe("recording-rule mode without a rules directory", () => {
     ns = await createOperatorNamespace("e2e-prule");
     await applyYaml(deploymentYaml("svc", "registry.example/svc:1.0.0"), ns);
     operator = startOperator(["--namespace", ns, "--prometheus-url", env.PROMETHEUS_URL, "--read-mode", "RecordingRules"]);
-    await applyYaml(profileYaml("svc"), ns);
+    await applyYaml(minuteAvailabilityYaml("svc"), ns);
   });
   afterAll(async () => {
     await operator?.stop();

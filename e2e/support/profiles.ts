@@ -1,3 +1,6 @@
+import { stringify } from "yaml";
+import { API_VERSION, KIND } from "../../src/api/meta.ts";
+import type { ProfileSpecInput } from "../../src/api/profile.ts";
 import { kubectl } from "./kubectl.ts";
 import { sleep } from "./wait.ts";
 
@@ -36,4 +39,21 @@ export async function findProfile<T>(ns: string, name: string): Promise<T | unde
   const res = await kubectl(["-n", ns, "get", "pp", name, "-o", "json", "--ignore-not-found"]);
   if (res.code !== 0) throw new Error(`kubectl get pp ${name} failed: ${res.stderr.trim()}`);
   return res.stdout.trim() === "" ? undefined : (JSON.parse(res.stdout) as T);
+}
+
+/**
+ * The suites' quick profile: availability on the Istio preset over a one-minute window, judged every
+ * 2 s once 10 requests are in. Every burn window scales onto the 10 s floor.
+ */
+export function minuteAvailabilitySpec(target: string): ProfileSpecInput {
+  return {
+    targetRef: { name: target },
+    slos: [{ name: "availability", objective: 99.5, window: "1m", indicator: { istio: { kind: "availability" } } }],
+    policy: { evaluationInterval: "2s", minEvents: 10 },
+  };
+}
+
+/** A PerformanceProfile named after the Deployment it governs, with minuteAvailabilitySpec. */
+export function minuteAvailabilityYaml(name: string): string {
+  return stringify({ apiVersion: API_VERSION, kind: KIND, metadata: { name }, spec: minuteAvailabilitySpec(name) });
 }
