@@ -14,22 +14,12 @@ import {
 } from "./alerts.ts";
 import { ERROR_RATIO_RECORD, profileRuleGroups, rulesFileYaml, type AlertingRule, type RuleGroup } from "./rules.ts";
 import { burnAlerts, burnWindows } from "./windows.ts";
-import { game, HAS_PROMTOOL, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
+import { AUTH_ERRORS, game, HAS_PROMTOOL, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
 
 const auth = profile("auth", "auth", {
   targetRef: { name: "auth-service" },
   slos: [
-    {
-      name: "errors",
-      objective: 99.9,
-      window: "28d",
-      indicator: {
-        ratio: {
-          errors: 'sum(rate(http_requests_total{job="auth",code=~"5.."}[{{window}}]))',
-          total: 'sum(rate(http_requests_total{job="auth"}[{{window}}]))',
-        },
-      },
-    },
+    AUTH_ERRORS,
     { name: "latency", objective: 99, window: "1h", indicator: { latency: { metric: "http_server_request_duration_seconds", selector: '{job="auth"}', threshold: "1s" } } },
     // No unit suffix and no unit: no recording rules, so no alerts either.
     { name: "unknown-unit", objective: 99, indicator: { latency: { metric: "rpc_latency", selector: "{}", threshold: "1s", unit: "seconds" } } },

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILE_LABEL, TILES_SINCE_RECORD } from "./tiles.ts";
 import { ERROR_RATIO_RECORD, EVENTS_RECORD, profileRuleGroup, ruleGroups, rulesFileYaml, SERIES_COUNT_RECORD, type RulesFile } from "./rules.ts";
-import { game, HAS_PROMTOOL, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
+import { AUTH_ERRORS, game, HAS_PROMTOOL, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
 
 // A 2 s floor on burn windows keeps one window per role for the 2m SLO windows these fixtures spell out.
 const FINE = { minBurnWindowMs: 2_000 };
@@ -13,17 +13,7 @@ const FINE = { minBurnWindowMs: 2_000 };
 const auth = profile("auth", "auth", {
   targetRef: { name: "auth-service" },
   slos: [
-    {
-      name: "errors",
-      objective: 99.9,
-      window: "28d",
-      indicator: {
-        ratio: {
-          errors: 'sum(rate(http_requests_total{job="auth",code=~"5.."}[{{window}}]))',
-          total: 'sum(rate(http_requests_total{job="auth"}[{{window}}]))',
-        },
-      },
-    },
+    AUTH_ERRORS,
     {
       name: "latency",
       objective: 99,

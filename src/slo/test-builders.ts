@@ -25,6 +25,19 @@ export const game = profile("games", "game", {
   ],
 });
 
+/** A ratio SLO over 28 days on an application's own request counter. */
+export const AUTH_ERRORS = {
+  name: "errors",
+  objective: 99.9,
+  window: "28d",
+  indicator: {
+    ratio: {
+      errors: 'sum(rate(http_requests_total{job="auth",code=~"5.."}[{{window}}]))',
+      total: 'sum(rate(http_requests_total{job="auth"}[{{window}}]))',
+    },
+  },
+};
+
 /** `promtool check rules FILE`: its report. */
 export async function promtoolCheckRules(file: string): Promise<string> {
   return (await run(PROMTOOL, ["check", "rules", file])).stdout;
