@@ -3,7 +3,7 @@
 // uid, and `<image> controller`, under the Helm chart's ServiceAccount, reconciles a profile on the test
 // cluster without writing anything to its root file system (the chart mounts it read-only) and without
 // a single RBAC refusal. buildah runs the image (`buildah run --isolation chroot`); no daemon needed.
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -48,23 +48,34 @@ function manifest(dir: string): Map<string, string> {
   return out;
 }
 
-/** SIGTERM to the processes whose command line holds `marker`; true if they end within `ms`, else SIGKILL. */
-async function stopInside(marker: string, ms: number): Promise<boolean> {
-  const pids = spawnSync("pgrep", ["-f", "--", marker], { encoding: "utf8" }).stdout.split("\n").filter(Boolean).map(Number);
-  const alive = () => pids.filter((pid) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
+/** Escapes a literal for a POSIX extended regular expression, as pgrep reads its pattern. */
+function literal(text: string): string {
+  return text.replace(/[.[\]()*+?{}|^$\\]/g, "\\$&");
+}
+
+/**
+ * SIGTERM to the one process running `command` (the entrypoint's program, as the kubelet signals a
+ * container's main process), leaving buildah to relay its output until it ends, as a container
+ * runtime does; resolves to whether `container` ended within `ms`; if not, SIGKILLs the process and waits for it.
+ */
+async function terminate(command: string, container: ChildProcess, ms: number): Promise<boolean> {
+  const pids = spawnSync("pgrep", ["-f", "--", `^${literal(command)}( |$)`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean).map(Number);
+  const [pid] = pids;
+  if (pid === undefined || pids.length > 1) throw new Error(`expected one process running ${command}, found ${pids.length}`);
+  const ended = new Promise<true>((resolve) => {
+    if (container.exitCode !== null || container.signalCode !== null) resolve(true);
+    else container.once("exit", () => resolve(true));
   });
-  for (const pid of pids) process.kill(pid, "SIGTERM");
-  const deadline = Date.now() + ms;
-  while (alive().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  const left = alive();
-  for (const pid of left) process.kill(pid, "SIGKILL");
-  return left.length === 0;
+  process.kill(pid, "SIGTERM");
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const result = await Promise.race([ended, late]);
+  clearTimeout(timer);
+  if (!result) {
+    process.kill(pid, "SIGKILL");
+    await ended;
+  }
+  return result;
 }
 
 async function main(): Promise<void> {
@@ -134,15 +145,14 @@ spec:
         });
         check("<image> controller reconciles a profile", true, `phase ${status.phase}, budget ${status.budget!.consumedPercent} % consumed`);
       } finally {
-        // The container's processes run in a process group of their own, below buildah's: SIGTERM goes
-        // to the controller itself, as the kubelet sends it, and must end it.
-        const exited = await stopInside(`--namespace ${ns}`, 15_000);
-        check("<image> controller ends on SIGTERM", exited, exited ? "within 15 s" : "still running 15 s after SIGTERM; killed");
-        if (controller.exitCode === null && controller.signalCode === null) {
-          const gone = new Promise((r) => controller.once("exit", r));
-          process.kill(-controller.pid!, "SIGTERM");
-          await gone;
-        }
+        const command = [...entrypoint, "controller", "--kubeconfig", "/mnt/kubeconfig", "--namespace", ns].join(" ");
+        const sent = Date.now();
+        const ended = await terminate(command, controller, 15_000);
+        check(
+          "<image> controller ends on SIGTERM",
+          ended,
+          ended ? `container ended ${((Date.now() - sent) / 1000).toFixed(1)} s after it` : `still running 15 s after it; killed\ncontroller output:\n${logs.slice(-4000)}`,
+        );
       }
       const after = manifest(rootfs);
       const changed = [...new Set([...before.keys(), ...after.keys()])].filter((k) => before.get(k) !== after.get(k));
