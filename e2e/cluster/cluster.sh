@@ -350,7 +350,12 @@ install_crds() {
     kubectl apply --server-side --force-conflicts --field-manager=tollgate-e2e -f "$f" >/dev/null
     log "applied ${f#"$(go env GOMODCACHE)/"}"
   done
-  kubectl wait --for=condition=Established --timeout=60s crd --all >/dev/null
+  # kubectl wait fails outright on a CRD whose status has no conditions yet, as a just-created one may.
+  local deadline=$((SECONDS + 60))
+  until kubectl wait --for=condition=Established --timeout=60s crd --all >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || die "CRDs not Established within 60 s"
+    sleep 1
+  done
 }
 
 write_prometheus_config() {

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { loadClusterEnv, ROOT, type ClusterEnv } from "./env.ts";
+import { waitFor } from "./wait.ts";
 
 export interface KubectlResult {
   code: number;
@@ -68,8 +69,15 @@ export async function dropProfileFinalizers(ns: string): Promise<void> {
   }
 }
 
-/** Applies Tollgate's CRDs from crds/ and waits until the API serves them. */
+/**
+ * Applies Tollgate's CRDs from crds/ and waits until the API serves them. Polled rather than `kubectl
+ * wait`, which fails outright on a CRD whose status has no conditions yet, as it has for a moment after
+ * it is created (two suites starting together meet that moment).
+ */
 export async function installCrds(): Promise<void> {
   await kubectlOk(["apply", "--server-side", "--force-conflicts", "--field-manager=tollgate-e2e", "-f", `${ROOT}/crds/`]);
-  await kubectlOk(["wait", "--for=condition=Established", "--timeout=60s", "crd/performanceprofiles.tollgate.dev"]);
+  await waitFor("the PerformanceProfile CRD to be Established", async () => {
+    const res = await kubectl(["get", "crd", "performanceprofiles.tollgate.dev", "-o", `jsonpath={.status.conditions[?(@.type=="Established")].status}`]);
+    return res.code === 0 && res.stdout.trim() === "True" ? true : undefined;
+  }, { timeoutMs: 60_000, intervalMs: 250 });
 }
