@@ -227,6 +227,7 @@ describe("helm install, cluster-wide (default values)", () => {
 
   it("the ServiceAccount may make every call the operator makes", async () => {
     const yes: string[][] = [
+      ["get", "performanceprofiles.tollgate.dev", "-n", other],
       ["list", "performanceprofiles.tollgate.dev", "--all-namespaces"],
       ["watch", "performanceprofiles.tollgate.dev", "--all-namespaces"],
       ["patch", "performanceprofiles.tollgate.dev", "--subresource=status", "-n", other],

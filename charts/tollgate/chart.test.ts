@@ -251,7 +251,7 @@ describe("the operator's RBAC", () => {
   });
 
   it("covers the verbs the operator's calls need", () => {
-    expect(verbsOf("tollgate.dev", "performanceprofiles").sort()).toEqual(["list", "patch", "watch"]);
+    expect(verbsOf("tollgate.dev", "performanceprofiles").sort()).toEqual(["get", "list", "patch", "watch"]);
     expect(verbsOf("tollgate.dev", "performanceprofiles/status")).toEqual(["patch"]);
     expect(verbsOf("apps", "deployments").sort()).toEqual(["create", "delete", "list", "patch", "watch"]);
     expect(verbsOf("apps", "replicasets").sort()).toEqual(["list", "watch"]);
