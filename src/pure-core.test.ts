@@ -21,6 +21,10 @@ const PURE_FILES = [
   "controllers/profile/snapshot.ts",
   "controllers/profile/spec-problem.ts",
   "kube/actuators/actions.ts",
+  // The kubectl plugin's views and decisions, beside the shells that fetch and write for them.
+  "plugin/status-view.ts",
+  "plugin/table.ts",
+  "plugin/sparkline.ts",
 ];
 const FORBIDDEN_PACKAGES = ["@kubernetes/client-node", "undici"];
 const FORBIDDEN_FOLDERS = ["runtime"];

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { instantSamples, PrometheusClient, PrometheusError } from "./client.ts";
+import { instantSamples, PrometheusClient, PrometheusError, rangeSeries } from "./client.ts";
 
 // Protocol edge cases real Prometheus rarely produces on demand (503s, a proxy's HTML page): a local
 // HTTP server plays the API. The client against the real Prometheus is covered end to end.
@@ -32,7 +32,38 @@ describe("instantSamples", () => {
   });
 });
 
+describe("rangeSeries", () => {
+  it("reads a matrix's samples in order with their times, NaN as no data", () => {
+    const series = rangeSeries("http://p:9090", {
+      resultType: "matrix",
+      result: [{ metric: { slo: "availability" }, values: [[1764500000, "0.5"], [1764500060, "NaN"]] }],
+    });
+    expect(series).toEqual([
+      { metric: { slo: "availability" }, values: [{ at: new Date(1764500000_000), value: 0.5 }, { at: new Date(1764500060_000), value: undefined }] },
+    ]);
+  });
+
+  it("refuses an instant vector where a range was asked, naming what was wrong", () => {
+    expect(() => rangeSeries("http://p:9090", { resultType: "vector", result: [] })).toThrow(/data.resultType is not matrix/);
+    expect(() => rangeSeries("http://p:9090", { resultType: "matrix", result: [{ metric: {}, values: [[1, 2]] }] })).toThrow(/data.result\[0\].values\[0\]\[1\] is not a string/);
+  });
+});
+
 describe("PrometheusClient", () => {
+  it("sends a range query's start, end and step to /api/v1/query_range", async () => {
+    let seen: { url?: string; body: string } = { body: "" };
+    const url = await serve((req, body) => {
+      seen = { url: req.url, body };
+      return { status: 200, body: JSON.stringify({ status: "success", data: { resultType: "matrix", result: [{ metric: {}, values: [[1764500000, "1"]] }] } }) };
+    });
+    const series = await new PrometheusClient({ url }).queryRange("up", new Date(1764496400_000), new Date(1764500000_000), 60);
+    expect(seen.url).toBe("/api/v1/query_range");
+    expect(new URLSearchParams(seen.body).get("start")).toBe("1764496400.000");
+    expect(new URLSearchParams(seen.body).get("end")).toBe("1764500000.000");
+    expect(new URLSearchParams(seen.body).get("step")).toBe("60");
+    expect(series[0]?.values[0]?.value).toBe(1);
+  });
+
   it("sends the query, headers and bearer token, and maps non-finite samples to undefined", async () => {
     let seen: { headers: IncomingMessage["headers"]; body: string } | undefined;
     const url = await serve((req, body) => {

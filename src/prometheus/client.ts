@@ -154,6 +154,31 @@ export function instantSamples(base: string, data: unknown): Sample[] {
   });
 }
 
+/** One series of a range query: its samples in time order, `value` undefined for NaN and ±Inf. */
+export interface RangeSeries {
+  metric: Record<string, string>;
+  values: Array<{ at: Date; value: number | undefined }>;
+}
+
+/** The series of a range query's `data`: a matrix, each sample checked as an instant one is. */
+export function rangeSeries(base: string, data: unknown): RangeSeries[] {
+  if (!isObject(data)) throw malformed(base, `data is not an object but ${jsonType(data)}`);
+  if (data.resultType !== "matrix") throw malformed(base, "data.resultType is not matrix where a range query was asked");
+  const { result } = data;
+  if (!Array.isArray(result)) throw malformed(base, `data.result is not an array but ${jsonType(result)}`);
+  return result.map((element: unknown, i): RangeSeries => {
+    const path = `data.result[${i}]`;
+    if (!isObject(element)) throw malformed(base, `${path} is not an object but ${jsonType(element)}`);
+    const metric = labels(base, element.metric, `${path}.metric`);
+    if (!Array.isArray(element.values)) throw malformed(base, `${path}.values is not an array but ${jsonType(element.values)}`);
+    const values = element.values.map((pair: unknown, j) => {
+      const value = samplePair(base, pair, `${path}.values[${j}]`);
+      return { at: new Date((pair as [number, string])[0] * 1000), value };
+    });
+    return { metric, values };
+  });
+}
+
 /** The `data` of /api/v1/format_query: the query, formatted. */
 export function formattedQuery(base: string, data: unknown): string {
   if (typeof data !== "string") throw malformed(base, `data is not a string but ${jsonType(data)}`);
@@ -183,6 +208,12 @@ export class PrometheusClient {
     const params: Record<string, string> = { query: expr };
     if (time) params.time = (time.getTime() / 1000).toFixed(3);
     return instantSamples(this.base, await this.call("/api/v1/query", params));
+  }
+
+  /** A range query from `start` to `end`, a sample every `stepSeconds`. */
+  async queryRange(expr: string, start: Date, end: Date, stepSeconds: number): Promise<RangeSeries[]> {
+    const params = { query: expr, start: (start.getTime() / 1000).toFixed(3), end: (end.getTime() / 1000).toFixed(3), step: String(stepSeconds) };
+    return rangeSeries(this.base, await this.call("/api/v1/query_range", params));
   }
 
   /** Parses without evaluating (Prometheus's own parser, through /api/v1/format_query). */

@@ -1,0 +1,42 @@
+import { InputError } from "../cli/flags.ts";
+import { KubeClient, loadKubeConfig } from "../kube/client.ts";
+import { ApiError } from "../kube/errors.ts";
+
+/** The field manager of the plugin's writes: a person's action, told apart from the operator's own. */
+export const PLUGIN_FIELD_MANAGER = "kubectl-tollgate";
+
+export interface Connection {
+  client: KubeClient;
+  /** -n, else the kubeconfig context's namespace, else default: what kubectl would use. */
+  namespace: string;
+}
+
+/**
+ * The caller's credentials, loaded as `tollgate controller` loads them (--kubeconfig, else KUBECONFIG
+ * or ~/.kube/config), so the plugin acts as the person running it. kubectl does not pass its own
+ * --kubeconfig or --context to a plugin, hence the plugin's flags of the same names.
+ */
+export function connect(flags: { kubeconfig?: string | undefined; context?: string | undefined; namespace?: string | undefined }): Connection {
+  let client: KubeClient;
+  let contextNamespace: string | undefined;
+  try {
+    const config = loadKubeConfig(flags.kubeconfig);
+    if (flags.context !== undefined) {
+      if (!config.getContextObject(flags.context)) throw new Error(`context ${JSON.stringify(flags.context)} is not in the kubeconfig`);
+      config.setCurrentContext(flags.context);
+    }
+    contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
+    client = new KubeClient(config);
+  } catch (err) {
+    throw new InputError(`cannot load the kubeconfig: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { client, namespace: flags.namespace ?? contextNamespace ?? "default" };
+}
+
+/** An API error as one line for a person: not found names the profile; the rest carry the API's message. */
+export function apiFailure(err: unknown, what: string): Error {
+  if (!(err instanceof ApiError)) return err instanceof Error ? err : new Error(String(err));
+  if (err.status === 404) return new InputError(`${what} not found`);
+  if (err.status === 0) return new InputError(`cannot reach the API server: ${err.apiMessage}`);
+  return new InputError(`${what}: ${err.status} ${err.reason}: ${err.apiMessage}`);
+}
