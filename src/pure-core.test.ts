@@ -25,6 +25,7 @@ const PURE_FILES = [
   "plugin/status-view.ts",
   "plugin/table.ts",
   "plugin/sparkline.ts",
+  "plugin/explain-view.ts",
 ];
 const FORBIDDEN_PACKAGES = ["@kubernetes/client-node", "undici"];
 const FORBIDDEN_FOLDERS = ["runtime"];

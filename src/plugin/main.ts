@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { InputError, UsageError } from "../cli/flags.ts";
 import { VERSION } from "../version.ts";
+import { readFile } from "node:fs/promises";
+import { explainCommand } from "./explain.ts";
 import { budgetSparklines } from "./prometheus.ts";
 import { statusCommand } from "./status.ts";
 
@@ -34,13 +36,22 @@ const io = {
   err: (text: string) => void process.stderr.write(text),
   now: () => new Date(),
   sparklines: budgetSparklines,
+  read: async (path: string) => (path === "-" ? readStdin() : readFile(path, "utf8")),
 };
+
+async function readStdin(): Promise<string> {
+  let text = "";
+  for await (const chunk of process.stdin.setEncoding("utf8")) text += chunk as string;
+  return text;
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case "status":
       return statusCommand(rest, io);
+    case "explain":
+      return explainCommand(rest, io);
     case "version":
     case "--version":
       io.out(`${VERSION}\n`);
