@@ -126,13 +126,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * The PerformanceProfiles of a YAML file, validated as the operator validates them; other kinds are
- * skipped, so a file of a Deployment with its profile (examples/) works as it is. A profile without a
- * namespace gets `namespace`, as kubectl would apply it there. Throws InputError naming the file, the
- * document or profile, and the field.
+ * The objects of a YAML file, each with where it was found (`file, document 2`, `..., items[0]` for a
+ * kubectl List). Throws InputError naming the document that is not YAML or not an object.
  */
-export function profilesFromYaml(text: string, source: string, namespace: string): ProfileDocument[] {
-  const out: ProfileDocument[] = [];
+export function objectsFromYaml(text: string, source: string): Array<{ at: string; obj: unknown }> {
+  const out: Array<{ at: string; obj: unknown }> = [];
   parseAllDocuments(text).forEach((doc, d) => {
     const document = `${source}, document ${d + 1}`;
     const error = doc.errors[0];
@@ -141,17 +139,32 @@ export function profilesFromYaml(text: string, source: string, namespace: string
     if (value === null || value === undefined) return;
     if (!isObject(value)) throw new InputError(`${document}: not a Kubernetes object`);
     // `kubectl get pp -o yaml` prints a List.
-    const objects: Array<[string, unknown]> =
-      value.kind === "List" && Array.isArray(value.items) ? value.items.map((item, i) => [`${document}, items[${i}]`, item]) : [[document, value]];
-    for (const [at, obj] of objects) {
-      const profile = profileOf(obj, at, source, namespace);
-      if (profile) out.push(profile);
-    }
+    if (value.kind === "List" && Array.isArray(value.items)) value.items.forEach((item, i) => out.push({ at: `${document}, items[${i}]`, obj: item }));
+    else out.push({ at: document, obj: value });
   });
   return out;
 }
 
-function profileOf(obj: unknown, at: string, source: string, defaultNamespace: string): ProfileDocument | undefined {
+/**
+ * The PerformanceProfiles of a YAML file, validated as the operator validates them; other kinds are
+ * skipped, so a file of a Deployment with its profile (examples/) works as it is. A profile without a
+ * namespace gets `namespace`, as kubectl would apply it there. Throws InputError naming the file, the
+ * document or profile, and the field.
+ */
+export function profilesFromYaml(text: string, source: string, namespace: string): ProfileDocument[] {
+  const out: ProfileDocument[] = [];
+  for (const { at, obj } of objectsFromYaml(text, source)) {
+    const profile = profileOf(obj, at, source, namespace);
+    if (profile) out.push(profile);
+  }
+  return out;
+}
+
+/**
+ * One object as a PerformanceProfile: undefined for another kind; InputError naming the document or
+ * profile and the field when it is a profile the operator would refuse.
+ */
+export function profileOf(obj: unknown, at: string, source: string, defaultNamespace: string): ProfileDocument | undefined {
   if (!isObject(obj)) throw new InputError(`${at}: not a Kubernetes object`);
   if (obj.kind !== KIND) return undefined;
   if (obj.apiVersion !== API_VERSION) throw new InputError(`${at}: apiVersion: a ${KIND} is ${API_VERSION}, not ${JSON.stringify(obj.apiVersion ?? null)}`);
