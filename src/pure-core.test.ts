@@ -26,6 +26,7 @@ const PURE_FILES = [
   "plugin/table.ts",
   "plugin/sparkline.ts",
   "plugin/explain-view.ts",
+  "plugin/lint-check.ts",
 ];
 const FORBIDDEN_PACKAGES = ["@kubernetes/client-node", "undici"];
 const FORBIDDEN_FOLDERS = ["runtime"];

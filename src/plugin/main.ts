@@ -3,6 +3,7 @@ import { InputError, UsageError } from "../cli/flags.ts";
 import { VERSION } from "../version.ts";
 import { readFile } from "node:fs/promises";
 import { explainCommand } from "./explain.ts";
+import { lintCommand } from "./lint.ts";
 import { budgetSparklines } from "./prometheus.ts";
 import { statusCommand } from "./status.ts";
 
@@ -52,6 +53,8 @@ async function main(argv: string[]): Promise<void> {
       return statusCommand(rest, io);
     case "explain":
       return explainCommand(rest, io);
+    case "lint":
+      return lintCommand(rest, io);
     case "version":
     case "--version":
       io.out(`${VERSION}\n`);
