@@ -27,6 +27,7 @@ const PURE_FILES = [
   "plugin/sparkline.ts",
   "plugin/explain-view.ts",
   "plugin/lint-check.ts",
+  "plugin/evaluate-view.ts",
 ];
 const FORBIDDEN_PACKAGES = ["@kubernetes/client-node", "undici"];
 const FORBIDDEN_FOLDERS = ["runtime"];

@@ -4,6 +4,7 @@ import { VERSION } from "../version.ts";
 import { readFile } from "node:fs/promises";
 import { explainCommand } from "./explain.ts";
 import { lintCommand } from "./lint.ts";
+import { evaluateCommand } from "./evaluate.ts";
 import { budgetSparklines } from "./prometheus.ts";
 import { statusCommand } from "./status.ts";
 
@@ -55,6 +56,8 @@ async function main(argv: string[]): Promise<void> {
       return explainCommand(rest, io);
     case "lint":
       return lintCommand(rest, io);
+    case "evaluate":
+      return evaluateCommand(rest, io);
     case "version":
     case "--version":
       io.out(`${VERSION}\n`);
