@@ -28,6 +28,7 @@ const PURE_FILES = [
   "plugin/explain-view.ts",
   "plugin/lint-check.ts",
   "plugin/evaluate-view.ts",
+  "plugin/override-value.ts",
 ];
 const FORBIDDEN_PACKAGES = ["@kubernetes/client-node", "undici"];
 const FORBIDDEN_FOLDERS = ["runtime"];

@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { explainCommand } from "./explain.ts";
 import { lintCommand } from "./lint.ts";
 import { evaluateCommand } from "./evaluate.ts";
+import { overrideCommand } from "./override.ts";
 import { budgetSparklines } from "./prometheus.ts";
 import { statusCommand } from "./status.ts";
 
@@ -58,6 +59,8 @@ async function main(argv: string[]): Promise<void> {
       return lintCommand(rest, io);
     case "evaluate":
       return evaluateCommand(rest, io);
+    case "override":
+      return overrideCommand(rest, io);
     case "version":
     case "--version":
       io.out(`${VERSION}\n`);
