@@ -1,0 +1,191 @@
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VERSION } from "../src/version.ts";
+import { startSimulator, type Simulator } from "./simulator/client.ts";
+import { loadClusterEnv, ROOT, type ClusterEnv } from "./support/env.ts";
+import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
+import { applyYaml, installCrds, kubectlJson, kubectlOk, type KubectlResult } from "./support/kubectl.ts";
+import { startOperator, type OperatorProcess } from "./support/operator.ts";
+import { deleteProfiles } from "./support/profiles.ts";
+import { waitFor } from "./support/wait.ts";
+import { availabilityProfileYaml, deploymentYaml } from "./support/workloads.ts";
+import type { Condition } from "./support/conditions.ts";
+
+// `kubectl tollgate` as a user runs it: the cluster's own kubectl finds `kubectl-tollgate` on the PATH
+// (a directory holding nothing but the plugin), and runs it with the user's kubeconfig, the admin's
+// here (user tollgate-admin). The operator runs beside it as in the other suites and freezes the
+// simulated service, whose errors burn its budget four times over.
+
+interface ProfileStatus {
+  phase?: string;
+  freeze?: { since: string; override?: { by: string; reason: string; expires: string } };
+  conditions?: Condition[];
+}
+
+describe("kubectl tollgate", () => {
+  let env: ClusterEnv;
+  let ns: string;
+  let sim: Simulator;
+  let operator: OperatorProcess;
+  let pluginDir: string;
+
+  /** `kubectl ARGS` with the plugin's directory first on the PATH, as a user who installed it. */
+  const kubectl = (args: string[]): Promise<KubectlResult> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(env.KUBECTL, args, {
+        env: { ...process.env, KUBECONFIG: env.KUBECONFIG, PATH: `${pluginDir}:${process.env.PATH ?? ""}` },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+      child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  const tollgate = (...args: string[]) => kubectl(["tollgate", ...args]);
+  const status = async () => (await kubectlJson<{ status?: ProfileStatus; metadata: { annotations?: Record<string, string> } }>(["-n", ns, "get", "pp", "game-service"]));
+  const condition = (s: ProfileStatus | undefined, type: string) => s?.conditions?.find((c) => c.type === type);
+
+  beforeAll(async () => {
+    env = loadClusterEnv();
+    // What `npm install` puts on the PATH from the package's bin, running the sources with this Node.
+    pluginDir = mkdtempSync(join(tmpdir(), "kubectl-tollgate-"));
+    const plugin = join(pluginDir, "kubectl-tollgate");
+    writeFileSync(plugin, `#!/bin/sh\nexec '${process.execPath}' '${join(ROOT, "src/plugin/main.ts")}' "$@"\n`);
+    chmodSync(plugin, 0o755);
+
+    await installCrds();
+    ns = await createOperatorNamespace("e2e-plugin");
+    sim = await startSimulator({ targetsDir: env.PROMETHEUS_TARGETS_DIR });
+    await sim.setWorkload(ns, "game-service", { rate: 1000, errorRatio: 0.02 });
+    await applyYaml(deploymentYaml("game-service", "registry.example/game-service:1.0.0"), ns);
+    await kubectlOk(["-n", ns, "rollout", "status", "deployment/game-service", "--timeout=60s"]);
+    operator = startOperator(["--namespace", ns, "--prometheus-url", env.PROMETHEUS_URL]);
+    await applyYaml(availabilityProfileYaml({ name: "game-service", intervalS: 2, minEvents: 100 }), ns);
+    await waitFor("the profile to freeze", async () => ((await status()).status?.phase === "Frozen" ? true : undefined), { timeoutMs: 120_000, intervalMs: 500 });
+  });
+  afterAll(async () => {
+    if (ns) await deleteProfiles(ns);
+    await operator?.stop();
+    await sim?.stop();
+    if (ns) await deleteOperatorNamespace(ns);
+    if (pluginDir) rmSync(pluginDir, { recursive: true, force: true });
+  });
+
+  it("is found on the PATH by kubectl itself", async () => {
+    const list = await kubectl(["plugin", "list"]);
+    expect(list.stdout).toContain(join(pluginDir, "kubectl-tollgate"));
+    const version = await tollgate("version");
+    expect(version).toMatchObject({ code: 0, stdout: `${VERSION}\n` });
+  });
+
+  it("status prints one line per profile with the phase, the budget, the freeze and why", async () => {
+    const res = await tollgate("status", "-n", ns);
+    expect(res.code).toBe(0);
+    const [header, row, ...rest] = res.stdout.trimEnd().split("\n");
+    expect(header).toMatch(/^NAME\s+PHASE\s+CONSUMED\s+REMAINING\s+WORST\s+FREEZE\s+OVERRIDE\s+CANARY\s+LAST DECISION$/);
+    expect(rest).toEqual([]);
+    // The last decision is the freeze, or the rollback it skipped (no revision has run stableAfter yet).
+    expect(row).toMatch(/^game-service\s+Frozen\s+\d{3,}\.\d%\s+0\.0%\s+availability\s+BudgetExhausted \d+[sm]\s+-\s+-\s+(DeploymentsFrozen|RollbackSkipped)=True \w+: /);
+
+    const all = await tollgate("status", "-A");
+    expect(all.code).toBe(0);
+    expect(all.stdout).toMatch(new RegExp(`\\n${ns}\\s+game-service\\s+Frozen`));
+  });
+
+  it("status NAME adds the SLO's line, and -o json holds what the status holds", async () => {
+    const res = await tollgate("status", "game-service", "-n", ns, "--prometheus", env.PROMETHEUS_URL);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/\nSLO\s+WINDOW\s+VERDICT\s+SLI\s+CONSUMED\s+REMAINING\s+EVENTS\s+BURN 5m.*BUDGET OVER WINDOW\n/);
+    expect(res.stdout).toMatch(/\navailability\s+1m\s+Ok\s+\d+\.\d{3}%\s+\d+\.\d%\s+0\.0%\s+\d+\s+\d+(\.\d)?x/);
+
+    const json = await tollgate("status", "game-service", "-n", ns, "-o", "json");
+    expect(json.code).toBe(0);
+    const summary = JSON.parse(json.stdout) as { phase: string; budget: { consumedPercent: number; worstSlo: string }; freeze: { reason: string } | null; slos: Array<{ name: string; verdict: string; burnRates: Record<string, number> }> };
+    const stored = (await status()).status;
+    expect(summary.phase).toBe("Frozen");
+    expect(summary.budget.worstSlo).toBe("availability");
+    expect(summary.budget.consumedPercent).toBeGreaterThanOrEqual(100);
+    expect(summary.freeze).toMatchObject({ reason: "BudgetExhausted", since: stored?.freeze?.since });
+    expect(summary.slos[0]).toMatchObject({ name: "availability", verdict: "Ok" });
+    expect(summary.slos[0]?.burnRates["5m"]).toBeGreaterThan(1);
+  });
+
+  it("status exits 1 for a profile that does not exist and 2 for a wrong flag", async () => {
+    const missing = await tollgate("status", "nope", "-n", ns);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`PerformanceProfile nope in namespace ${ns} not found`);
+    const wrong = await tollgate("status", "--colour");
+    expect(wrong.code).toBe(2);
+  });
+
+  it("explain prints the PromQL the operator runs, and its values from the test Prometheus", async () => {
+    const res = await tollgate("explain", "game-service", "-n", ns, "--prometheus", env.PROMETHEUS_URL);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain("SLO availability: 99.5 % good over 1m (error budget 0.5 % of events)");
+    expect(res.stdout).toContain(`istio_requests_total{destination_workload="game-service",destination_workload_namespace="${ns}",reporter="destination",response_code=~"5.."}[10s]`);
+    expect(res.stdout).toContain(`recorded as tollgate_slo:error_ratio:rate{namespace="${ns}",profile="game-service",slo="availability",window="1m"}`);
+    // 2 % errors against a 0.5 % budget: the simulator's ratio, so a burn rate near 4 on every window.
+    const burn = /error ratio over 1m \(the SLO window: budget consumed\): [\d.e-]+ \(burn rate ([\d.]+)x/.exec(res.stdout);
+    expect(Number(burn?.[1])).toBeGreaterThan(3);
+    expect(Number(burn?.[1])).toBeLessThan(5);
+    expect(res.stdout).toMatch(/events over 1m \(the SLO window; fewer than policy\.minEvents is no verdict\): \d+ events/);
+  });
+
+  it("lint passes the repository's example", async () => {
+    const res = await tollgate("lint", "-f", join(ROOT, "examples/game-service.yaml"));
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain("PerformanceProfile game-service: ok");
+  });
+
+  it("override sets the annotation as the caller, and the operator lifts the freeze and records who", async () => {
+    const res = await tollgate("override", "game-service", "-n", ns, "--reason", "hotfix INC-42", "--for", "2h");
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(`PerformanceProfile ${ns}/game-service: freeze override by tollgate-admin until `);
+    const annotation = JSON.parse((await status()).metadata.annotations?.["tollgate.dev/override-freeze"] ?? "{}") as { by: string; reason: string; expires: string };
+    expect(annotation).toMatchObject({ by: "tollgate-admin", reason: "hotfix INC-42" });
+    const hours = (Date.parse(annotation.expires) - Date.now()) / 3_600_000;
+    expect(hours).toBeGreaterThan(1.9);
+    expect(hours).toBeLessThanOrEqual(2);
+
+    const lifted = await waitFor("the operator to honour the override", async () => {
+      const s = (await status()).status;
+      return condition(s, "DeploymentsFrozen")?.reason === "FreezeOverridden" ? s : undefined;
+    });
+    expect(lifted?.freeze?.override).toMatchObject({ by: "tollgate-admin", reason: "hotfix INC-42" });
+    // The status is recorded before the operator acts on it: the Deployment resumes just after.
+    await waitFor("the Deployment to resume", async () => {
+      const d = await kubectlJson<{ spec: { paused?: boolean } }>(["-n", ns, "get", "deployment", "game-service"]);
+      return d.spec.paused ? undefined : true;
+    });
+
+    const shown = await tollgate("status", "-n", ns);
+    expect(shown.stdout).toMatch(/game-service\s+Frozen\s+.*tollgate-admin, 1\d\dm left/);
+  });
+
+  it("override refuses more than the operator's 7d cap, and changes nothing", async () => {
+    const before = (await status()).metadata.annotations?.["tollgate.dev/override-freeze"];
+    const res = await tollgate("override", "game-service", "-n", ns, "--reason", "long fix", "--for", "8d");
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("--for 8d is longer than the 7d an override may last");
+    expect((await status()).metadata.annotations?.["tollgate.dev/override-freeze"]).toBe(before);
+  });
+
+  it("override --clear removes the annotation and the freeze applies again", async () => {
+    const res = await tollgate("override", "game-service", "-n", ns, "--clear");
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain("freeze override removed");
+    expect((await status()).metadata.annotations?.["tollgate.dev/override-freeze"]).toBeUndefined();
+    await waitFor("the freeze to apply again", async () => {
+      const [s, d] = await Promise.all([status(), kubectlJson<{ spec: { paused?: boolean } }>(["-n", ns, "get", "deployment", "game-service"])]);
+      return condition(s.status, "DeploymentsFrozen")?.status === "True" && d.spec.paused ? true : undefined;
+    });
+    const again = await tollgate("override", "game-service", "-n", ns, "--clear");
+    expect(again).toMatchObject({ code: 0 });
+    expect(again.stdout).toContain("had no freeze override; nothing changed");
+  });
+});
