@@ -29,6 +29,7 @@ const PURE_FILES = [
   "plugin/lint-check.ts",
   "plugin/evaluate-view.ts",
   "plugin/override-value.ts",
+  "plugin/krew-manifest.ts",
 ];
 const FORBIDDEN_PACKAGES = ["@kubernetes/client-node", "undici"];
 const FORBIDDEN_FOLDERS = ["runtime"];
