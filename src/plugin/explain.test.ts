@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { InputError, UsageError } from "../cli/flags.ts";
 import { explainCommand } from "./explain.ts";
+import { fakeApi, notFound, PROFILES_PATH, type FakeApi } from "./test-builders.ts";
 
 function io(files: Record<string, string> = {}) {
   let out = "";
@@ -43,5 +44,28 @@ describe("explainCommand -f", () => {
 
   it("is a usage error (exit 2) without a name or a file", async () => {
     await expect(explainCommand([], io().io)).rejects.toThrow(UsageError);
+  });
+});
+
+describe("explainCommand NAME against an API server", () => {
+  let api: FakeApi | undefined;
+  afterEach(async () => {
+    await api?.close();
+    api = undefined;
+  });
+  const spec = { targetRef: { name: "game-service" }, slos: [{ name: "availability", objective: 99.5, window: "30d", indicator: { istio: { kind: "availability" } } }] };
+  const serve = (s: unknown) => fakeApi((r) => (r.path === `${PROFILES_PATH}/game-service` ? { status: 200, body: { metadata: { name: "game-service", namespace: "shop" }, spec: s } } : notFound("x")));
+
+  it("explains the profile as stored, in its namespace", async () => {
+    api = await serve(spec);
+    const t = io();
+    await explainCommand(["game-service", "--kubeconfig", api.kubeconfig], t.io);
+    expect(t.out()).toContain("PerformanceProfile shop/game-service");
+    expect(t.out()).toContain('destination_workload_namespace="shop"');
+  });
+
+  it("exits 1 naming the field when the stored spec is one the operator refuses", async () => {
+    api = await serve({ ...spec, slos: [{ ...spec.slos[0], objective: 100 }] });
+    await expect(explainCommand(["game-service", "--kubeconfig", api.kubeconfig], io().io)).rejects.toThrow(/PerformanceProfile game-service in namespace shop: spec\.slos\[0\]\.objective/);
   });
 });
