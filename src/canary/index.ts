@@ -13,10 +13,22 @@
  * - No data or fewer than minEvents holds a step; it never counts as a failure. A canary with no
  *   ready pods at a check does count: its own metrics cannot see the requests Istio could not deliver.
  * - A freeze stops starts and promotions, not steps already under way or a promotion already copying.
+ * - A person may promote, abort or retry a run through the tollgate.dev/canary-command annotation
+ *   (command.ts), which names the run it is for and so acts on it once; a freeze holds a promotion.
  */
 export { stepCanary, POLL_MS } from "./step.ts";
 export { judgeCheck, gatingSlos, minEvents, type CheckVerdict } from "./check.ts";
 export { canaryFreeze } from "./freeze.ts";
+export {
+  CANARY_COMMAND_ANNOTATION,
+  CANARY_COMMANDS,
+  canaryCommandFromAnnotations,
+  canaryCommandValue,
+  parseCanaryCommand,
+  type CanaryCommand,
+  type CanaryCommandAnnotation,
+  type CanaryCommandName,
+} from "./command.ts";
 export type {
   CanaryAction,
   CanaryDecision,

@@ -1,5 +1,6 @@
 import { parseDuration } from "../api/duration.ts";
 import { gatingSlos, judgeCheck, minEvents } from "./check.ts";
+import { askedBy, commandFor, type CanaryCommand } from "./command.ts";
 import type {
   CanaryAction,
   CanaryDecision,
@@ -94,7 +95,7 @@ export function stepCanary(input: CanaryInput): CanaryDecision {
   if (!prev || prev.phase === "Initializing") return finish(initializing(ctx, prev));
   switch (prev.phase) {
     case "Progressing":
-      return finish(prev.templateHash === input.target.templateHash ? progressing(ctx, prev) : superseded(ctx, prev));
+      return finish(prev.templateHash === input.target.templateHash ? promotionHeld(ctx, prev, progressing(ctx, prev)) : superseded(ctx, prev));
     case "Promoting":
       return finish(promoting(ctx, prev, []));
     case "Aborting":
@@ -178,12 +179,13 @@ function idle(ctx: Ctx, s: CanaryStatus, pre: CanaryAction[], left: CanaryStatus
       summary: { active: false, reason: s.phase === "Waiting" ? "NoNewRevision" : s.phase, message },
     };
   }
-  if (s.phase === "Failed" && s.templateHash === t.templateHash) {
+  const retry = commandFor(ctx.input.command, "retry", s) ? ctx.input.command : undefined;
+  if (s.phase === "Failed" && s.templateHash === t.templateHash && !retry) {
     return {
       status: s,
       cluster: settle,
       requeueAfterMs: ctx.intervalMs,
-      summary: { active: false, reason: "Failed", message: `The canary of ${rev(s)} failed; change the target's template to try again.` },
+      summary: { active: false, reason: "Failed", message: `The canary of ${rev(s)} failed; change the target's template, or retry it (kubectl tollgate canary retry), to try again.` },
     };
   }
   const frozen = ctx.input.frozen;
@@ -199,10 +201,11 @@ function idle(ctx: Ctx, s: CanaryStatus, pre: CanaryAction[], left: CanaryStatus
       summary: { active: false, reason: frozen.reason, message },
     };
   }
-  return start(ctx, pre, left);
+  return start(ctx, pre, left, retry);
 }
 
-function start(ctx: Ctx, pre: CanaryAction[], left: CanaryStatus | undefined): Step {
+/** A new canary run of the target's template; `retry` when a person asked to run a failed one again. */
+function start(ctx: Ctx, pre: CanaryAction[], left: CanaryStatus | undefined, retry?: CanaryCommand): Step {
   const t = ctx.input.target;
   const c = ctx.canary;
   // A canary that replaces one with traffic starts from 0, so the weight never steps down to a new,
@@ -224,11 +227,13 @@ function start(ctx: Ctx, pre: CanaryAction[], left: CanaryStatus | undefined): S
   const now = ready ? `${weight} % of traffic now` : warmed ? "no traffic until the old canary's has left" : "no traffic until its pods are ready";
   const message = left
     ? `${rev(t)} replaced ${rev(left)} under test; its canary starts over: ${now}, ${plan}.`
-    : `${rev(t)} runs as a canary beside ${ctx.primaryName}: ${now}, ${plan}.`;
+    : retry
+      ? `${rev(t)} runs as a canary again, retried ${askedBy(retry)} after it failed: ${now}, ${plan}.`
+      : `${rev(t)} runs as a canary beside ${ctx.primaryName}: ${now}, ${plan}.`;
   return {
     status,
     cluster: [...pre, scaleCanary(ctx.full), weights(weight)],
-    edge: [normal(left ? "CanaryRestarted" : "CanaryStarted", message)],
+    edge: [normal(left ? "CanaryRestarted" : retry ? "CanaryRetried" : "CanaryStarted", message)],
     requeueAfterMs: ready ? ctx.intervalMs : Math.min(POLL_MS, ctx.intervalMs),
     summary: { active: true, reason: ready || warmed ? "Progressing" : "WaitingForCanaryPods", message },
   };
@@ -261,6 +266,16 @@ function progressing(ctx: Ctx, prev: CanaryStatus): Step {
   const t = ctx.input.target;
   const c = ctx.canary;
   const level = [scaleCanary(ctx.full), weights(prev.weight)];
+  // A person's word comes before the next check: abort at once, or promote without the remaining
+  // steps (never while frozen: a freeze stops promotions, whoever asks; promotionHeld says so).
+  const command = ctx.input.command;
+  if (commandFor(command, "abort", prev)) return abort(ctx, { ...prev, lastCheck: ctx.now }, `aborted ${askedBy(command)}`, command);
+  if (commandFor(command, "promote", prev) && !ctx.input.frozen) {
+    const status: CanaryStatus = { ...prev, phase: "Promoting", lastCheck: ctx.now };
+    return promoting(ctx, status, [
+      normal("CanaryPromoting", `${rev(prev)} is promoted ${askedBy(command)} at ${prev.weight} % (step ${prev.step}), without its remaining checks; copying its template to ${ctx.primaryName}.`),
+    ]);
+  }
   const last = prev.lastCheck === undefined ? Number.NaN : Date.parse(prev.lastCheck);
   // A missing or future lastCheck (hand edit, another leader's clock) starts the interval afresh
   // rather than judging numbers that may predate the step or waiting on a time that never comes.
@@ -329,6 +344,17 @@ function progressing(ctx: Ctx, prev: CanaryStatus): Step {
   };
 }
 
+/** A promotion a person asked for while frozen: the canary carries on, and its condition says why it waits. */
+function promotionHeld(ctx: Ctx, prev: CanaryStatus, step: Step): Step {
+  const command = ctx.input.command;
+  const frozen = ctx.input.frozen;
+  if (!commandFor(command, "promote", prev) || !frozen || step.status.phase !== "Progressing") return step;
+  return {
+    ...step,
+    summary: { active: true, reason: "PromotionFrozen", message: `The promotion of ${rev(prev)} asked ${askedBy(command)} waits: ${frozen.message}. It holds at ${step.status.weight} %.` },
+  };
+}
+
 function running(ctx: Ctx, s: CanaryStatus, reason: string): CanarySummary {
   const next = s.lastCheck ? new Date(Date.parse(s.lastCheck) + ctx.intervalMs).toISOString() : "now";
   // A held step says why until the next check, not only on the reconcile that held it.
@@ -354,11 +380,15 @@ function failCheck(ctx: Ctx, prev: CanaryStatus, verdict: "BurnRateExceeded" | "
   };
 }
 
-function abort(ctx: Ctx, s: CanaryStatus, why: string): Step {
+/** The canary failed its checks, or `command` (a person) aborted it: traffic returns to primary. */
+function abort(ctx: Ctx, s: CanaryStatus, why: string, command?: CanaryCommand): Step {
   const aborting: CanaryStatus = { ...s, phase: "Aborting" };
-  const message = `The canary of ${rev(s)} failed ${s.failedChecks} checks (failureLimit ${ctx.canary.failureLimit}), the last: ${why}. ${ctx.primaryName} is scaled to ${ctx.full} replicas before all traffic returns to it.`;
+  const back = `${ctx.primaryName} is scaled to ${ctx.full} replicas before all traffic returns to it.`;
+  const message = command
+    ? `The canary of ${rev(s)} was ${why} at ${s.weight} % (step ${s.step}). ${back}`
+    : `The canary of ${rev(s)} failed ${s.failedChecks} checks (failureLimit ${ctx.canary.failureLimit}), the last: ${why}. ${back}`;
   return drain(ctx, aborting, [
-    warning("CanaryFailed", message),
+    warning(command ? "CanaryAborted" : "CanaryFailed", message),
     {
       action: "notify",
       event: "CanaryFailed",

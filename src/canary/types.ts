@@ -1,6 +1,7 @@
 import type { ProfileSpec } from "../api/profile.ts";
 import type { ProfileStatus } from "../api/status.ts";
 import type { Severity } from "../policy/index.ts";
+import type { CanaryCommand } from "./command.ts";
 
 export type CanarySpec = NonNullable<ProfileSpec["canary"]>;
 export type CanaryStatus = NonNullable<ProfileStatus["canary"]>;
@@ -60,6 +61,11 @@ export interface CanaryInput {
   /** The canary workload's burn rates over the last interval; undefined when none were read. */
   canaryMeasurement: CanaryMeasurement | undefined;
   frozen: CanaryFreeze | undefined;
+  /**
+   * A person's promote, abort or retry (the tollgate.dev/canary-command annotation), when valid. It acts
+   * only on the run it names (template hash and start), so it is honoured once however long it stays.
+   */
+  command?: CanaryCommand;
   now: Date;
 }
 

@@ -3,7 +3,7 @@ import type { ProfileSpec } from "../../api/profile.ts";
 import type { ProfileStatus } from "../../api/status.ts";
 import { setCondition } from "../../api/conditions.ts";
 import { boost, hpaSpec } from "../../autoscaling/index.ts";
-import { canaryFreeze, stepCanary, type CanaryAction, type CanaryDecision, type WorkloadFacts } from "../../canary/index.ts";
+import { canaryCommandFromAnnotations, canaryFreeze, stepCanary, type CanaryAction, type CanaryDecision, type WorkloadFacts } from "../../canary/index.ts";
 import { checkDue, hasCanaryTrack, primaryFacts, targetFacts } from "../../canary/facts.ts";
 import { withCanary } from "../../policy/index.ts";
 import { destinationRule, primaryName, scaledDeployment, serviceHost, virtualService } from "../../traffic/index.ts";
@@ -132,6 +132,7 @@ function planCanary(s: Snapshot, spec: ProfileSpec, policyStatus: ProfileStatus,
     primary: primary ? primaryFacts(primary) : undefined,
     canaryMeasurement: s.canaryMeasurement,
     frozen: canaryFreeze(policyStatus, now),
+    command: canaryCommandFromAnnotations(s.profile.metadata?.annotations),
     now,
   });
   const actions: Action[] = [];

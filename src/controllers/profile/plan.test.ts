@@ -257,6 +257,31 @@ describe("plan: canary progress is recorded with the pass", () => {
   });
 });
 
+describe("plan: a person's canary command on the profile", () => {
+  it("promotes the run the tollgate.dev/canary-command annotation names, recording who asked in the event", () => {
+    const cspec = canarySpec();
+    const d = deployment("game-service", { revision: 2, replicas: 2 });
+    d.spec!.template!.metadata!.labels!["tollgate.dev/track"] = "canary";
+    const rs = replicaSet(d, 2, "new");
+    rs.spec!.template!.metadata!.labels!["tollgate.dev/track"] = "canary";
+    const startedAt = at(-1).toISOString();
+    const status: ProfileStatus = {
+      target: "game-service",
+      canary: { phase: "Progressing", weight: 10, step: 1, failedChecks: 0, revision: 2, templateHash: "new", startedAt, lastCheck: at(0).toISOString() },
+    };
+    const p0 = profile("game", cspec, { status });
+    p0.metadata!.annotations = {
+      "tollgate.dev/canary-command": JSON.stringify({ command: "promote", templateHash: "new", startedAt, by: "alice", reason: "INC-42" }),
+    };
+    const world = { spec: cspec, deploymentList: [d, primary("game-service", "game", "old", 2)], replicaSets: [rs], measurements: measure(at(0.1), { consumed: 10 }) };
+    const p = plan(snapshot(p0, world), at(0.1));
+    expect(p.status.canary).toMatchObject({ phase: "Promoting", templateHash: "new" });
+    const promoting = p.status.outbox?.find((e) => e.reason === "CanaryPromoting");
+    expect(promoting?.message).toContain("is promoted by alice (INC-42) at 10 % (step 1)");
+    expect(ops(p.actions).some((o) => o.includes("promote"))).toBe(true);
+  });
+});
+
 describe("plan: a canary out of the tenant's scope", () => {
   it("takes down the VirtualService it wrote before the operator narrowed what it allows", () => {
     const cspec = canarySpec();
