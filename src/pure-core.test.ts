@@ -30,6 +30,8 @@ const PURE_FILES = [
   "plugin/evaluate-view.ts",
   "plugin/override-value.ts",
   "plugin/krew-manifest.ts",
+  "plugin/identity.ts",
+  "plugin/canary-request.ts",
 ];
 const FORBIDDEN_PACKAGES = ["@kubernetes/client-node", "undici"];
 const FORBIDDEN_FOLDERS = ["runtime"];

@@ -1,6 +1,7 @@
 import { InputError } from "../cli/flags.ts";
 import { KubeClient, loadKubeConfig } from "../kube/client.ts";
 import { ApiError } from "../kube/errors.ts";
+import { reviewedUser } from "./identity.ts";
 
 /** The field manager of the plugin's writes: a person's action, told apart from the operator's own. */
 export const PLUGIN_FIELD_MANAGER = "kubectl-tollgate";
@@ -39,4 +40,19 @@ export function apiFailure(err: unknown, what: string): Error {
   if (err.status === 404) return new InputError(`${what} not found`);
   if (err.status === 0) return new InputError(`cannot reach the API server: ${err.apiMessage}`);
   return new InputError(`${what}: ${err.status} ${err.reason}: ${err.apiMessage}`);
+}
+
+/**
+ * Who the API server says the caller is, from a SelfSubjectReview (authentication.k8s.io/v1): what a
+ * command records as "by", never a name the caller types. `purpose` says what needs it, for the error.
+ */
+export async function whoAmI(client: KubeClient, purpose: string): Promise<string> {
+  try {
+    const review = await client.request<unknown>("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {
+      body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+    });
+    return reviewedUser(review);
+  } catch (err) {
+    throw new InputError(`cannot tell who you are, which ${purpose}: ${apiFailure(err, "SelfSubjectReview").message}`);
+  }
 }

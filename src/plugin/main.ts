@@ -6,6 +6,7 @@ import { explainCommand } from "./explain.ts";
 import { lintCommand } from "./lint.ts";
 import { evaluateCommand } from "./evaluate.ts";
 import { overrideCommand } from "./override.ts";
+import { canaryCommand } from "./canary.ts";
 import { budgetSparklines } from "./prometheus.ts";
 import { statusCommand } from "./status.ts";
 
@@ -25,6 +26,7 @@ Commands:
   lint       check profile files as the API server and the operator would
   evaluate   what the budget policy would decide now for a profile file, from Prometheus, no cluster
   override   set or clear the break-glass override of a freeze (tollgate.dev/override-freeze)
+  canary     promote, abort or retry the current canary run (tollgate.dev/canary-command)
   version    print the version
 
 Run 'kubectl tollgate <command> --help' for a command's flags.
@@ -32,7 +34,7 @@ Exit codes: 0 done; 1 an error (not found, refused, invalid input); 2 a wrong fl
 `;
 
 /** The commands, for the usage hint after a wrong flag. */
-const COMMANDS = ["status", "explain", "lint", "evaluate", "override", "version"];
+const COMMANDS = ["status", "explain", "lint", "evaluate", "override", "canary", "version"];
 
 const io = {
   out: (text: string) => void process.stdout.write(text),
@@ -61,6 +63,8 @@ async function main(argv: string[]): Promise<void> {
       return evaluateCommand(rest, io);
     case "override":
       return overrideCommand(rest, io);
+    case "canary":
+      return canaryCommand(rest, io);
     case "version":
     case "--version":
       io.out(`${VERSION}\n`);

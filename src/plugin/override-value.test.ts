@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseOverride } from "../policy/override.ts";
-import { overrideClearedText, overridePatch, overrideSetText, overrideValue, reviewedUser } from "./override-value.ts";
+import { reviewedUser } from "./identity.ts";
+import { overrideClearedText, overridePatch, overrideSetText, overrideValue } from "./override-value.ts";
 
 const NOW = new Date("2026-11-30T12:00:00.250Z");
 

@@ -35,16 +35,6 @@ export function overridePatch(value: string | null): { metadata: { annotations: 
   return { metadata: { annotations: { [OVERRIDE_ANNOTATION]: value } } };
 }
 
-/**
- * The caller's user name from a SelfSubjectReview (authentication.k8s.io/v1): who the API server
- * authenticated, not a name the caller typed. Throws with what was missing.
- */
-export function reviewedUser(review: unknown): string {
-  const username = (review as { status?: { userInfo?: { username?: unknown } } } | undefined)?.status?.userInfo?.username;
-  if (typeof username !== "string" || username.trim() === "") throw new Error("the SelfSubjectReview has no status.userInfo.username");
-  return username;
-}
-
 /** What the command says it did, with the profile's freeze state so an override of nothing is noticed. */
 export function overrideSetText(target: string, o: FreezeOverride, frozen: boolean): string {
   const lines = [`${target}: freeze override by ${o.by} until ${o.expires}: ${o.reason}`];

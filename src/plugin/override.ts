@@ -1,12 +1,11 @@
 import { stringify } from "yaml";
 import { InputError, UsageError } from "../cli/flags.ts";
-import { KubeClient } from "../kube/client.ts";
 import { Resources } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { OVERRIDE_ANNOTATION, OVERRIDE_MAX, parseOverride } from "../policy/override.ts";
 import { CLUSTER_OPTIONS, HELP_OPTION, namespaceFlag, oneName, output, parse } from "./args.ts";
-import { apiFailure, connect, PLUGIN_FIELD_MANAGER } from "./kube.ts";
-import { overrideClearedText, overridePatch, overrideSetText, overrideValue, reviewedUser } from "./override-value.ts";
+import { apiFailure, connect, PLUGIN_FIELD_MANAGER, whoAmI } from "./kube.ts";
+import { overrideClearedText, overridePatch, overrideSetText, overrideValue } from "./override-value.ts";
 
 export const OVERRIDE_USAGE = `Usage: kubectl tollgate override NAME --reason TEXT --for DURATION [-n NS] [-o json|yaml]
        kubectl tollgate override NAME --clear [-n NS] [-o json|yaml]
@@ -69,19 +68,6 @@ interface Profile extends KubeObject {
   status?: { freeze?: unknown };
 }
 
-/** Who the API server says the caller is. */
-async function whoAmI(client: KubeClient): Promise<string> {
-  try {
-    const review = await client.request<unknown>("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", {
-      body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
-    });
-    return reviewedUser(review);
-  } catch (err) {
-    const why = apiFailure(err, "SelfSubjectReview").message;
-    throw new InputError(`cannot tell who you are, which the override records as "by": ${why}`);
-  }
-}
-
 /** `kubectl tollgate override`. */
 export async function overrideCommand(argv: readonly string[], io: OverrideIo): Promise<void> {
   const args = parseOverrideArgs(argv);
@@ -114,7 +100,7 @@ export async function overrideCommand(argv: readonly string[], io: OverrideIo): 
     return print(null, overrideClearedText(target, had));
   }
 
-  const by = await whoAmI(client);
+  const by = await whoAmI(client, 'the override records as "by"');
   const now = io.now();
   const value = overrideValue({ by, reason: args.reason, duration: args.duration, now });
   if (!value.ok) throw new InputError(`${target}: ${value.problem}`);
