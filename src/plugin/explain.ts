@@ -1,5 +1,4 @@
 import { stringify } from "yaml";
-import { readFile } from "node:fs/promises";
 import { InputError, UsageError } from "../cli/flags.ts";
 import { profilesFromYaml } from "../cli/rules.ts";
 import { validateSpec } from "../api/validate.ts";
@@ -12,7 +11,6 @@ import { CLUSTER_OPTIONS, HELP_OPTION, namespaceFlag, output, parse } from "./ar
 import { explainJson, explainProfile, explainText, type Explained, type QueryValue } from "./explain-view.ts";
 import { apiFailure, connect } from "./kube.ts";
 import { prometheusAt, prometheusFailure } from "./prometheus.ts";
-
 
 export const EXPLAIN_USAGE = `Usage: kubectl tollgate explain NAME [-n NS] [--prometheus URL] [-o json|yaml]
        kubectl tollgate explain -f FILE [NAME] [--prometheus URL] [-o json|yaml]

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
+import { readFile } from "node:fs/promises";
 import { InputError, UsageError } from "../cli/flags.ts";
 import { VERSION } from "../version.ts";
-import { readFile } from "node:fs/promises";
+import { canaryCommand } from "./canary.ts";
+import { evaluateCommand } from "./evaluate.ts";
 import { explainCommand } from "./explain.ts";
 import { lintCommand } from "./lint.ts";
-import { evaluateCommand } from "./evaluate.ts";
 import { overrideCommand } from "./override.ts";
-import { canaryCommand } from "./canary.ts";
 import { budgetSparklines } from "./prometheus.ts";
 import { statusCommand } from "./status.ts";
 
