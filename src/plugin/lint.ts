@@ -7,9 +7,11 @@ export const LINT_USAGE = `Usage: kubectl tollgate lint -f FILE [-f FILE ...] [-
 
 Checks the PerformanceProfiles in each FILE (several documents, a kubectl List, other kinds skipped;
 - reads stdin) offline, with the checks and messages the API server and the operator share:
-  - the fields and their bounds, defaults and formats (the CRD's schema is generated from the same zod
-    schema the operator validates with), and every CEL rule of the CRD (each is also stated in
-    TypeScript with the same message, e.g. unfreezeBelow < warnAt <= freezeAt < rollbackAt);
+  - every CEL rule of the CRD, with the CRD's own message (each is stated twice, in CEL and in
+    TypeScript, e.g. unfreezeBelow < warnAt <= freezeAt < rollbackAt);
+  - the fields, their types, bounds and formats: the CRD's schema is generated from the zod schema
+    the operator validates with, so the same values are refused, though the API server words a
+    schema refusal its own way (\`Invalid value: ...: must be ...\`) where this prints zod's words;
   - unknown fields, which kubectl apply refuses (strict field validation);
   - SLOs the API server admits but the operator cannot turn into PromQL (Ready=False, InvalidSpec).
 
