@@ -1,151 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSimulator, type Simulator } from "./simulator/client.ts";
-import { loadClusterEnv } from "./support/env.ts";
-import { applyYaml, installCrds, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
-import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
+import { CanaryScenario, canaryProfileYaml } from "./support/canary.ts";
+import { kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
 import { owns } from "./support/managed-fields.ts";
-import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { sleep, waitFor } from "./support/wait.ts";
-import { deploymentYaml } from "./support/workloads.ts";
-import type { Condition } from "./support/conditions.ts";
 
 // Canary releases through Istio on the real control plane, Istio's real CRDs and the simulator's
-// Istio metrics. The canary is the target Deployment (destination_workload game-service), primary is
-// game-service-primary; the simulator serves each workload's requests at the rates a test sets, as the
-// sidecars would report them.
+// Istio metrics, set up by CanaryScenario (support/canary.ts): the canary is the target Deployment
+// (destination_workload game-service), primary is game-service-primary.
 
 const INTERVAL_S = 10;
 
-interface CanaryStatus {
-  phase: string;
-  weight: number;
-  step: number;
-  failedChecks: number;
-  templateHash?: string;
-  lastCheck?: string;
-  lastVerdict?: { verdict: string; message: string };
-}
-interface ProfileStatus {
-  phase?: string;
-  canary?: CanaryStatus;
-  conditions?: Condition[];
-}
-interface Deployment {
-  metadata: { annotations?: Record<string, string>; labels?: Record<string, string> };
-  spec: { replicas: number; paused?: boolean; template: { metadata: { labels: Record<string, string> }; spec: { containers: Array<{ image: string }> } } };
-  status?: { readyReplicas?: number; updatedReplicas?: number };
-}
-interface VirtualService {
-  metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; managedFields?: unknown[] };
-  spec: { exportTo?: string[]; http: Array<{ route: Array<{ destination: { subset: string }; weight: number }> }> };
-}
-interface KubeEvent {
-  reason: string;
-  message: string;
-  lastTimestamp?: string;
-  involvedObject: { kind: string };
-}
-
-/**
- * The game service's profile with `canary` settings. By default a 1h SLO window and no budget
- * rollback, so only the canary acts; `budget` swaps both for a suite about the budget policy.
- */
-function profileYaml(
-  canary: Record<string, string | number>,
-  extra = "",
-  budget = { window: "1h", policy: "{evaluationInterval: 2s, minEvents: 20, rollback: {enabled: false}}" },
-): string {
-  const fields = Object.entries(canary)
-    .map(([k, v]) => `    ${k}: ${v}`)
-    .join("\n");
-  return `apiVersion: tollgate.dev/v1alpha1
-kind: PerformanceProfile
-metadata: {name: game-service}
-spec:
-  targetRef: {name: game-service}
-  slos:
-    - {name: availability, objective: 99.5, window: ${budget.window}, indicator: {istio: {kind: availability}}}
-  policy: ${budget.policy}
-  canary:
-    service: {name: game-service, port: 8080}
-${fields}
-${extra}`;
-}
-
-/** One namespace with the game service, its profile, the simulator and the operator. */
-class Scenario {
-  ns = "";
-  sim!: Simulator;
-  operator!: OperatorProcess;
-  private readonly env = loadClusterEnv();
-
-  async setUp(prefix: string, profile: string, rates: { primary: number; canary: number; canaryErrors?: number }): Promise<void> {
-    await installCrds();
-    this.ns = await createOperatorNamespace(prefix);
-    this.sim = await startSimulator({ targetsDir: this.env.PROMETHEUS_TARGETS_DIR });
-    await this.sim.setWorkload(this.ns, "game-service-primary", { rate: rates.primary, errorRatio: 0 });
-    await this.sim.setWorkload(this.ns, "game-service", { rate: rates.canary, errorRatio: rates.canaryErrors ?? 0 });
-    await applyYaml(deploymentYaml("game-service", "registry.example/game-service:1.0.0"), this.ns);
-    await kubectlOk(["-n", this.ns, "rollout", "status", "deployment/game-service", "--timeout=60s"]);
-    await applyYaml(profile, this.ns);
-    this.startOperator();
-  }
-
-  startOperator(): OperatorProcess {
-    this.operator = startOperator(["--namespace", this.ns, "--prometheus-url", this.env.PROMETHEUS_URL]);
-    return this.operator;
-  }
-
-  async tearDown(): Promise<void> {
-    await this.operator?.stop();
-    await this.sim?.stop();
-    if (this.ns) await deleteOperatorNamespace(this.ns);
-  }
-
-  async status(): Promise<ProfileStatus> {
-    return (await kubectlJson<{ status?: ProfileStatus }>(["-n", this.ns, "get", "pp", "game-service"])).status ?? {};
-  }
-  condition(s: ProfileStatus, type: string): Condition | undefined {
-    return s.conditions?.find((c) => c.type === type);
-  }
-  deployment(name: string): Promise<Deployment> {
-    return kubectlJson<Deployment>(["-n", this.ns, "get", "deployment", name]);
-  }
-  virtualService(): Promise<VirtualService> {
-    return kubectlJson<VirtualService>(["-n", this.ns, "get", "virtualservice", "game-service", "--show-managed-fields"]);
-  }
-  async weights(): Promise<{ primary: number; canary: number } | undefined> {
-    const vs = await kubectl(["-n", this.ns, "get", "virtualservice", "game-service", "-o", "json"]);
-    if (vs.code !== 0) return undefined;
-    const route = (JSON.parse(vs.stdout) as VirtualService).spec.http[0]?.route ?? [];
-    const w = (subset: string) => route.find((r) => r.destination.subset === subset)?.weight ?? 0;
-    return { primary: w("primary"), canary: w("canary") };
-  }
-  async events(): Promise<KubeEvent[]> {
-    const list = await kubectlJson<{ items: KubeEvent[] }>(["-n", this.ns, "get", "events"]);
-    return list.items.filter((e) => e.involvedObject.kind === "PerformanceProfile");
-  }
-  canary(want: (c: CanaryStatus, s: ProfileStatus) => boolean, what: string, timeoutMs = 90_000): Promise<ProfileStatus> {
-    return waitFor(what, async () => {
-      const s = await this.status();
-      return s.canary && want(s.canary, s) ? s : undefined;
-    }, { timeoutMs, intervalMs: 300 });
-  }
-  /** Initialized: primary runs the first template with all traffic, the target is scaled to 0, the budget has data. */
-  async initialized(): Promise<void> {
-    await this.canary((c, st) => c.phase === "Waiting" && st.phase === "Healthy", "the canary to be initialized and the budget measured");
-    await waitFor("all traffic on primary and the target at 0", async () => {
-      const [w, target] = await Promise.all([this.weights(), this.deployment("game-service")]);
-      return w?.primary === 100 && target.spec.replicas === 0 ? true : undefined;
-    });
-  }
-  setImage(image: string): Promise<string> {
-    return kubectlOk(["-n", this.ns, "set", "image", "deployment/game-service", `app=${image}`]);
-  }
-}
-
 /** Samples the canary weight every 200 ms, so a test can assert the whole sequence it went through. */
-function recordWeights(s: Scenario): { stop: () => number[] } {
+function recordWeights(s: CanaryScenario): { stop: () => number[] } {
   const seen: number[] = [];
   let running = true;
   void (async () => {
@@ -164,7 +30,7 @@ function recordWeights(s: Scenario): { stop: () => number[] } {
 }
 
 describe("a canary that passes walks 10 → 50 and is promoted", () => {
-  const s = new Scenario();
+  const s = new CanaryScenario();
   const argocdVs = `apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata:
@@ -178,7 +44,7 @@ spec:
   beforeAll(async () => {
     await s.setUp(
       "e2e-canary",
-      profileYaml(
+      canaryProfileYaml(
         { stepWeight: 10, maxWeight: 50, interval: `${INTERVAL_S}s`, maxBurnRate: 2, failureLimit: 2 },
         `  trafficPolicy: {circuitBreaker: {consecutiveErrors: 5}}
   autoscaling: {minReplicas: 2, maxReplicas: 4}
@@ -276,11 +142,11 @@ spec:
 });
 
 describe("a canary that burns its budget is aborted", () => {
-  const s = new Scenario();
+  const s = new CanaryScenario();
   beforeAll(async () => {
     // The canary fails 10 % of its requests: burn rate 20 against a 99.5 % objective, maxBurnRate 2.
     // Its share of all requests is small enough that the service's own budget stays healthy.
-    await s.setUp("e2e-canary-abort", profileYaml({ stepWeight: 10, maxWeight: 50, interval: `${INTERVAL_S}s`, maxBurnRate: 2, failureLimit: 2 }), {
+    await s.setUp("e2e-canary-abort", canaryProfileYaml({ stepWeight: 10, maxWeight: 50, interval: `${INTERVAL_S}s`, maxBurnRate: 2, failureLimit: 2 }), {
       primary: 2000,
       canary: 10,
       canaryErrors: 0.1,
@@ -320,9 +186,9 @@ describe("a canary that burns its budget is aborted", () => {
 });
 
 describe("a canary nobody calls", () => {
-  const s = new Scenario();
+  const s = new CanaryScenario();
   beforeAll(async () => {
-    await s.setUp("e2e-canary-idle", profileYaml({ stepWeight: 10, maxWeight: 50, interval: `${INTERVAL_S}s`, failureLimit: 1 }), { primary: 200, canary: 0 });
+    await s.setUp("e2e-canary-idle", canaryProfileYaml({ stepWeight: 10, maxWeight: 50, interval: `${INTERVAL_S}s`, failureLimit: 1 }), { primary: 200, canary: 0 });
   }, 120_000);
   afterAll(() => s.tearDown());
 
@@ -345,9 +211,9 @@ describe("a canary nobody calls", () => {
 });
 
 describe("a frozen target", () => {
-  const s = new Scenario();
+  const s = new CanaryScenario();
   beforeAll(async () => {
-    await s.setUp("e2e-canary-frozen", profileYaml({ interval: `${INTERVAL_S}s` }), { primary: 500, canary: 0 });
+    await s.setUp("e2e-canary-frozen", canaryProfileYaml({ interval: `${INTERVAL_S}s` }), { primary: 500, canary: 0 });
   }, 120_000);
   afterAll(() => s.tearDown());
 
@@ -385,12 +251,11 @@ describe("a frozen target", () => {
 });
 
 describe("a promoted revision that burns the budget", () => {
-  const s = new Scenario();
-  const image = async (name: string) => (await s.deployment(name)).spec.template.spec.containers[0]?.image;
+  const s = new CanaryScenario();
   beforeAll(async () => {
     await s.setUp(
       "e2e-canary-rollback",
-      profileYaml({ stepWeight: 50, maxWeight: 50, interval: "10s" }, "", { window: "1m", policy: "{evaluationInterval: 2s, minEvents: 20, stableAfter: 10s}" }),
+      canaryProfileYaml({ stepWeight: 50, maxWeight: 50, interval: "10s" }, "", { window: "1m", policy: "{evaluationInterval: 2s, minEvents: 20, stableAfter: 10s}" }),
       { primary: 200, canary: 20 },
     );
   }, 120_000);
@@ -404,7 +269,7 @@ describe("a promoted revision that burns the budget", () => {
     }, { timeoutMs: 60_000 });
     await s.setImage("registry.example/game-service:2.0.0");
     await s.canary((c) => c.phase === "Succeeded", "the canary promoted", 90_000);
-    expect(await image("game-service-primary")).toBe("registry.example/game-service:2.0.0");
+    expect(await s.image("game-service-primary")).toBe("registry.example/game-service:2.0.0");
 
     // The promoted revision fails 5 % of requests: burn rate 10, past rollbackAt (150 %) in seconds.
     await s.sim.setWorkload(s.ns, "game-service-primary", { rate: 200, errorRatio: 0.05 });
@@ -413,8 +278,8 @@ describe("a promoted revision that burns the budget", () => {
       return st?.rollback;
     }, { timeoutMs: 90_000 });
     expect(rolled.revision).toBe(lkg.revision);
-    await waitFor("primary back on 1.0.0", async () => ((await image("game-service-primary")) === "registry.example/game-service:1.0.0" ? true : undefined));
-    expect(await image("game-service")).toBe("registry.example/game-service:1.0.0");
+    await waitFor("primary back on 1.0.0", async () => ((await s.image("game-service-primary")) === "registry.example/game-service:1.0.0" ? true : undefined));
+    expect(await s.image("game-service")).toBe("registry.example/game-service:1.0.0");
     const primary = await s.deployment("game-service-primary");
     expect(primary.metadata.annotations?.["tollgate.dev/source-template-hash"]).toBe(lkg.templateHash);
     // Target and primary agree again: no canary of the old template, traffic stays on primary.

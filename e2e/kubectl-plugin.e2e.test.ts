@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERSION } from "../src/version.ts";
 import { startSimulator, type Simulator } from "./simulator/client.ts";
+import { CanaryScenario, canaryProfileYaml, type CanaryStatus } from "./support/canary.ts";
 import { loadClusterEnv, ROOT, type ClusterEnv } from "./support/env.ts";
 import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
 import { applyYaml, installCrds, kubectlJson, kubectlOk, type KubectlResult } from "./support/kubectl.ts";
@@ -198,132 +199,75 @@ describe("kubectl tollgate", () => {
   });
 });
 
-interface CanaryStatus {
-  phase: string;
-  weight: number;
-  step: number;
-  templateHash?: string;
-  startedAt?: string;
-}
-interface KubeEvent {
-  reason: string;
-  message: string;
-  involvedObject: { kind: string };
-}
-
 // The canary commands, on a canary whose steps are a minute apart, so nothing but the command moves it
-// while a test waits.
+// while a test waits. The scenario is the canary suite's: traffic for primary and the canary from the
+// start, and no test before the budget has a verdict, since a profile whose budget has none is
+// Degraded (MetricsUnavailable) rather than Progressing, whatever its canary does.
 describe("kubectl tollgate canary", () => {
-  let ns: string;
-  let sim: Simulator;
-  let operator: OperatorProcess;
-
-  const canary = async () => (await kubectlJson<{ status?: { canary?: CanaryStatus } }>(["-n", ns, "get", "pp", "game-service"])).status?.canary;
-  const until = (what: string, want: (c: CanaryStatus) => boolean) =>
-    waitFor(what, async () => {
-      const c = await canary();
-      return c && want(c) ? c : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 300 });
-  const weights = async () => {
-    const vs = await kubectlJson<{ spec: { http: Array<{ route: Array<{ destination: { subset: string }; weight: number }> }> } }>(["-n", ns, "get", "virtualservice", "game-service"]);
-    const route = vs.spec.http[0]?.route ?? [];
-    return { primary: route.find((r) => r.destination.subset === "primary")?.weight ?? 0, canary: route.find((r) => r.destination.subset === "canary")?.weight ?? 0 };
-  };
-  const event = (reason: string) =>
-    waitFor(`a ${reason} event`, async () => {
-      const list = await kubectlJson<{ items: KubeEvent[] }>(["-n", ns, "get", "events"]);
-      return list.items.find((e) => e.involvedObject.kind === "PerformanceProfile" && e.reason === reason);
-    });
-  const image = async (name: string) => (await kubectlJson<{ spec: { template: { spec: { containers: Array<{ image: string }> } } } }>(["-n", ns, "get", "deployment", name])).spec.template.spec.containers[0]?.image;
+  const s = new CanaryScenario();
+  const until = async (what: string, want: (c: CanaryStatus) => boolean): Promise<CanaryStatus> => (await s.canary(want, what)).canary!;
 
   beforeAll(async () => {
-    await installCrds();
-    ns = await createOperatorNamespace("e2e-plugin-canary");
-    sim = await startSimulator({ targetsDir: env.PROMETHEUS_TARGETS_DIR });
-    await sim.setWorkload(ns, "game-service-primary", { rate: 200, errorRatio: 0 });
-    await sim.setWorkload(ns, "game-service", { rate: 20, errorRatio: 0 });
-    await applyYaml(deploymentYaml("game-service", "registry.example/game-service:1.0.0"), ns);
-    await kubectlOk(["-n", ns, "rollout", "status", "deployment/game-service", "--timeout=60s"]);
-    await applyYaml(
-      `apiVersion: tollgate.dev/v1alpha1
-kind: PerformanceProfile
-metadata: {name: game-service}
-spec:
-  targetRef: {name: game-service}
-  slos:
-    - {name: availability, objective: 99.5, window: 1h, indicator: {istio: {kind: availability}}}
-  policy: {evaluationInterval: 2s, minEvents: 20, rollback: {enabled: false}}
-  canary:
-    service: {name: game-service, port: 8080}
-    stepWeight: 10
-    maxWeight: 50
-    interval: 1m
-`,
-      ns,
-    );
-    operator = startOperator(["--namespace", ns, "--prometheus-url", env.PROMETHEUS_URL]);
-    await until("the canary set up", (c) => c.phase === "Waiting");
-    await waitFor("all traffic on primary", async () => ((await weights()).primary === 100 ? true : undefined));
+    await s.setUp("e2e-plugin-canary", canaryProfileYaml({ stepWeight: 10, maxWeight: 50, interval: "1m" }), { primary: 200, canary: 20 });
+    await s.initialized();
   });
   afterAll(async () => {
-    if (ns) await deleteProfiles(ns);
-    await operator?.stop();
-    await sim?.stop();
-    if (ns) await deleteOperatorNamespace(ns);
+    if (s.ns) await deleteProfiles(s.ns);
+    await s.tearDown();
   });
 
   it("status shows the canary's phase, step and weight", async () => {
-    await kubectlOk(["-n", ns, "set", "image", "deployment/game-service", "app=registry.example/game-service:2.0.0"]);
+    await s.setImage("registry.example/game-service:2.0.0");
     await until("the canary at 10 %", (c) => c.phase === "Progressing" && c.step === 1 && c.weight === 10);
-    const res = await tollgate("status", "-n", ns);
+    const res = await tollgate("status", "-n", s.ns);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/\ngame-service\s+Progressing\s+.*\s+Progressing step 1 10%\s+/);
   });
 
   it("canary retry is refused while the canary is in progress, and nothing is written", async () => {
-    const res = await tollgate("canary", "retry", "game-service", "-n", ns);
+    const res = await tollgate("canary", "retry", "game-service", "-n", s.ns);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("retry needs a failed canary (phase Failed)");
     expect(res.stderr).toContain("the canary of revision 2 is Progressing at 10 %");
-    const pp = await kubectlJson<{ metadata: { annotations?: Record<string, string> } }>(["-n", ns, "get", "pp", "game-service"]);
+    const pp = await kubectlJson<{ metadata: { annotations?: Record<string, string> } }>(["-n", s.ns, "get", "pp", "game-service"]);
     expect(pp.metadata.annotations?.["tollgate.dev/canary-command"]).toBeUndefined();
   });
 
   it("canary promote promotes at 10 % without the remaining steps, and the event names who asked", async () => {
-    const res = await tollgate("canary", "promote", "game-service", "-n", ns, "--reason", "INC-42 fix verified");
+    const res = await tollgate("canary", "promote", "game-service", "-n", s.ns, "--reason", "INC-42 fix verified");
     expect(res.code).toBe(0);
     expect(res.stdout).toContain("asked by tollgate-admin; the operator promotes the canary of revision 2");
     await until("the promotion", (c) => c.phase === "Succeeded");
-    expect(await image("game-service-primary")).toBe("registry.example/game-service:2.0.0");
-    expect(await weights()).toEqual({ primary: 100, canary: 0 });
-    expect((await event("CanaryPromoting")).message).toContain("is promoted by tollgate-admin (INC-42 fix verified) at 10 % (step 1)");
+    expect(await s.image("game-service-primary")).toBe("registry.example/game-service:2.0.0");
+    expect(await s.weights()).toEqual({ primary: 100, canary: 0 });
+    expect((await s.event("CanaryPromoting")).message).toContain("is promoted by tollgate-admin (INC-42 fix verified) at 10 % (step 1)");
   });
 
   it("canary abort fails the run at once and returns all traffic to primary", async () => {
-    await kubectlOk(["-n", ns, "set", "image", "deployment/game-service", "app=registry.example/game-service:3.0.0"]);
+    await s.setImage("registry.example/game-service:3.0.0");
     const running = await until("the next canary at 10 %", (c) => c.phase === "Progressing" && c.step === 1 && c.weight === 10);
-    const res = await tollgate("canary", "abort", "game-service", "-n", ns, "--reason", "bad build");
+    const res = await tollgate("canary", "abort", "game-service", "-n", s.ns, "--reason", "bad build");
     expect(res.code).toBe(0);
     const failed = await until("the abort", (c) => c.phase === "Failed");
     expect(failed).toMatchObject({ weight: 0, templateHash: running.templateHash, startedAt: running.startedAt });
-    expect(await weights()).toEqual({ primary: 100, canary: 0 });
-    expect(await image("game-service-primary")).toBe("registry.example/game-service:2.0.0");
-    expect((await event("CanaryAborted")).message).toContain("was aborted by tollgate-admin (bad build) at 10 % (step 1)");
+    expect(await s.weights()).toEqual({ primary: 100, canary: 0 });
+    expect(await s.image("game-service-primary")).toBe("registry.example/game-service:2.0.0");
+    expect((await s.event("CanaryAborted")).message).toContain("was aborted by tollgate-admin (bad build) at 10 % (step 1)");
   });
 
   it("canary retry runs the failed template again as a new run, which the next command names", async () => {
-    const failed = await canary();
-    const res = await tollgate("canary", "retry", "game-service", "-n", ns);
+    const failed = (await s.status()).canary;
+    const res = await tollgate("canary", "retry", "game-service", "-n", s.ns);
     expect(res.code).toBe(0);
     const again = await until("the retried canary", (c) => c.phase === "Progressing");
     expect(again.templateHash).toBe(failed?.templateHash);
     expect(again.startedAt).not.toBe(failed?.startedAt);
-    expect((await event("CanaryRetried")).message).toContain("retried by tollgate-admin after it failed");
+    expect((await s.event("CanaryRetried")).message).toContain("retried by tollgate-admin after it failed");
     // A command names its run by its start, so the abort of the retried run is for that run alone.
-    const abort = await tollgate("canary", "abort", "game-service", "-n", ns, "-o", "json");
+    const abort = await tollgate("canary", "abort", "game-service", "-n", s.ns, "-o", "json");
     expect(abort.code).toBe(0);
     expect((JSON.parse(abort.stdout) as { command: { startedAt: string } }).command.startedAt).toBe(again.startedAt);
     await until("the retried run aborted", (c) => c.phase === "Failed" && c.startedAt === again.startedAt);
-    expect(await weights()).toEqual({ primary: 100, canary: 0 });
+    expect(await s.weights()).toEqual({ primary: 100, canary: 0 });
   });
 });
