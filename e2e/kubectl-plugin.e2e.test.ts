@@ -216,9 +216,17 @@ describe("kubectl tollgate canary", () => {
     await s.tearDown();
   });
 
+  // The canary's revision is the Deployment controller's number for the new template, read from the
+  // Deployment rather than counted here: the operator's set-up labels the target's pod template
+  // tollgate.dev/track=canary, which is a revision of its own, so 2.0.0 is not revision 2.
+  let run: { revision: number; templateHash: string };
+  const rev = () => `revision ${run.revision} (${run.templateHash})`;
+
   it("status shows the canary's phase, step and weight", async () => {
     await s.setImage("registry.example/game-service:2.0.0");
-    await until("the canary at 10 %", (c) => c.phase === "Progressing" && c.step === 1 && c.weight === 10);
+    const started = await until("the canary at 10 %", (c) => c.phase === "Progressing" && c.step === 1 && c.weight === 10);
+    run = { revision: await s.revision(), templateHash: started.templateHash ?? "" };
+    expect(started.revision).toBe(run.revision);
     const res = await tollgate("status", "-n", s.ns);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/\ngame-service\s+Progressing\s+.*\s+Progressing step 1 10%\s+/);
@@ -228,7 +236,7 @@ describe("kubectl tollgate canary", () => {
     const res = await tollgate("canary", "retry", "game-service", "-n", s.ns);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("retry needs a failed canary (phase Failed)");
-    expect(res.stderr).toContain("the canary of revision 2 is Progressing at 10 %");
+    expect(res.stderr).toContain(`the canary of revision ${run.revision} is Progressing at 10 %`);
     const pp = await kubectlJson<{ metadata: { annotations?: Record<string, string> } }>(["-n", s.ns, "get", "pp", "game-service"]);
     expect(pp.metadata.annotations?.["tollgate.dev/canary-command"]).toBeUndefined();
   });
@@ -236,23 +244,25 @@ describe("kubectl tollgate canary", () => {
   it("canary promote promotes at 10 % without the remaining steps, and the event names who asked", async () => {
     const res = await tollgate("canary", "promote", "game-service", "-n", s.ns, "--reason", "INC-42 fix verified");
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain("asked by tollgate-admin; the operator promotes the canary of revision 2");
+    expect(res.stdout).toContain(`asked by tollgate-admin; the operator promotes the canary of ${rev()} from 10 %`);
     await until("the promotion", (c) => c.phase === "Succeeded");
     expect(await s.image("game-service-primary")).toBe("registry.example/game-service:2.0.0");
     expect(await s.weights()).toEqual({ primary: 100, canary: 0 });
-    expect((await s.event("CanaryPromoting")).message).toContain("is promoted by tollgate-admin (INC-42 fix verified) at 10 % (step 1)");
+    expect((await s.event("CanaryPromoting")).message).toContain(`${rev()} is promoted by tollgate-admin (INC-42 fix verified) at 10 % (step 1)`);
   });
 
   it("canary abort fails the run at once and returns all traffic to primary", async () => {
     await s.setImage("registry.example/game-service:3.0.0");
     const running = await until("the next canary at 10 %", (c) => c.phase === "Progressing" && c.step === 1 && c.weight === 10);
+    run = { revision: await s.revision(), templateHash: running.templateHash ?? "" };
+    expect(running.revision).toBe(run.revision);
     const res = await tollgate("canary", "abort", "game-service", "-n", s.ns, "--reason", "bad build");
     expect(res.code).toBe(0);
     const failed = await until("the abort", (c) => c.phase === "Failed");
     expect(failed).toMatchObject({ weight: 0, templateHash: running.templateHash, startedAt: running.startedAt });
     expect(await s.weights()).toEqual({ primary: 100, canary: 0 });
     expect(await s.image("game-service-primary")).toBe("registry.example/game-service:2.0.0");
-    expect((await s.event("CanaryAborted")).message).toContain("was aborted by tollgate-admin (bad build) at 10 % (step 1)");
+    expect((await s.event("CanaryAborted")).message).toContain(`The canary of ${rev()} was aborted by tollgate-admin (bad build) at 10 % (step 1)`);
   });
 
   it("canary retry runs the failed template again as a new run, which the next command names", async () => {
@@ -262,7 +272,7 @@ describe("kubectl tollgate canary", () => {
     const again = await until("the retried canary", (c) => c.phase === "Progressing");
     expect(again.templateHash).toBe(failed?.templateHash);
     expect(again.startedAt).not.toBe(failed?.startedAt);
-    expect((await s.event("CanaryRetried")).message).toContain("retried by tollgate-admin after it failed");
+    expect((await s.event("CanaryRetried")).message).toContain(`${rev()} runs as a canary again, retried by tollgate-admin after it failed`);
     // A command names its run by its start, so the abort of the retried run is for that run alone.
     const abort = await tollgate("canary", "abort", "game-service", "-n", s.ns, "-o", "json");
     expect(abort.code).toBe(0);

@@ -46,6 +46,9 @@ export interface KubeEvent {
   involvedObject: { kind: string };
 }
 
+/** The Deployment controller's numbering of a Deployment's templates, which status.canary.revision and the canary's events quote. */
+export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
+
 /**
  * The game service's profile with `canary` settings. By default a 1h SLO window and no budget
  * rollback, so only the canary acts; `budget` swaps both for a suite about the budget policy.
@@ -110,6 +113,10 @@ export class CanaryScenario {
   }
   deployment(name: string): Promise<Deployment> {
     return kubectlJson<Deployment>(["-n", this.ns, "get", "deployment", name]);
+  }
+  /** The target's revision now, as the Deployment controller numbers it. */
+  async revision(): Promise<number> {
+    return Number((await this.deployment("game-service")).metadata.annotations?.[REVISION_ANNOTATION]);
   }
   async image(name: string): Promise<string | undefined> {
     return (await this.deployment(name)).spec.template.spec.containers[0]?.image;
