@@ -26,8 +26,11 @@ describe("parseCanaryCommand", () => {
     ['{"command":"pause","templateHash":"h","startedAt":"t","by":"a"}', '"command" must be one of promote, abort, retry'],
     ['{"command":"abort","templateHash":"","startedAt":"t","by":"a"}', '"templateHash" must be a non-empty string'],
     ['{"command":"abort","templateHash":"h","startedAt":"t","by":"a","when":"now"}', 'unknown field "when"'],
-  ])("refuses %s with a problem naming the field, and is no command", (value, problem) => {
+    [JSON.stringify({ command: "abort", templateHash: "h".repeat(64), startedAt: "t", by: "a" }), '"templateHash" is longer than 63 characters'],
+    [JSON.stringify({ command: "abort", templateHash: "h", startedAt: "t", by: "a", reason: 42 }), '"reason" must be a string'],
+  ])("refuses %s with a problem naming the field and the shape it expects, and is no command", (value, problem) => {
     expect(parseCanaryCommand(value)).toEqual({ ok: false, problem: expect.stringContaining(problem) });
+    expect(parseCanaryCommand(value)).toEqual({ ok: false, problem: expect.stringContaining('; expected JSON like {"command":"abort","templateHash":') });
     expect(canaryCommandFromAnnotations({ "tollgate.dev/canary-command": value })).toBeUndefined();
   });
 });

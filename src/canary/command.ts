@@ -1,3 +1,4 @@
+import { annotationObject, annotationText, expectedShape } from "../api/annotation-value.ts";
 import type { CanaryStatus } from "./types.ts";
 
 /**
@@ -29,35 +30,33 @@ export interface CanaryCommand {
 export type CanaryCommandAnnotation = { ok: true; command: CanaryCommand } | { ok: false; problem: string };
 
 const FIELDS = ["command", "templateHash", "startedAt", "by", "reason"] as const;
+const EXAMPLE = `{"command":"abort","templateHash":"7c9d4f8a1","startedAt":"2026-11-22T07:58:00.000Z","by":"alice","reason":"INC-42"}`;
 
-/** The annotation's value parsed; undefined when absent. Never throws: a bad value is a problem, not a crash. */
+/**
+ * The annotation's value parsed; undefined when absent. Never throws: a bad value is a problem naming
+ * the field, for the CanaryProgressing condition, not a crash. The run's fields are bounded like what
+ * status.canary records (a pod-template-hash, a time), so a problem or message quoting them stays short.
+ */
 export function parseCanaryCommand(value: string | undefined): CanaryCommandAnnotation | undefined {
   if (value === undefined) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(value);
-  } catch {
-    return { ok: false, problem: "the value is not JSON" };
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { ok: false, problem: "the value is not a JSON object" };
-  const obj = raw as Record<string, unknown>;
-  const unknown = Object.keys(obj).filter((k) => !(FIELDS as readonly string[]).includes(k));
-  if (unknown.length) return { ok: false, problem: `unknown field ${unknown.map((k) => JSON.stringify(k)).join(", ")} (fields are ${FIELDS.join(", ")})` };
-  const command = obj.command;
+  const problem = (what: string): CanaryCommandAnnotation => ({ ok: false, problem: expectedShape(what, EXAMPLE) });
+  const read = annotationObject(value, FIELDS);
+  if (!read.ok) return problem(read.problem);
+  const command = read.value.command;
   if (typeof command !== "string" || !(CANARY_COMMANDS as readonly string[]).includes(command)) {
-    return { ok: false, problem: `"command" must be one of ${CANARY_COMMANDS.join(", ")}` };
+    return problem(`"command" must be one of ${CANARY_COMMANDS.join(", ")}`);
   }
-  for (const f of ["templateHash", "startedAt", "by"] as const) {
-    const v = obj[f];
-    if (typeof v !== "string" || v.trim() === "") return { ok: false, problem: `"${f}" must be a non-empty string` };
-  }
-  const reason = obj.reason ?? "";
-  if (typeof reason !== "string") return { ok: false, problem: `"reason" must be a string` };
-  if ((obj.by as string).length > 253) return { ok: false, problem: `"by" is longer than 253 characters` };
-  if (reason.length > 1024) return { ok: false, problem: `"reason" is longer than 1024 characters` };
+  const templateHash = annotationText(read.value, "templateHash", { max: 63 });
+  if (!templateHash.ok) return problem(templateHash.problem);
+  const startedAt = annotationText(read.value, "startedAt", { max: 64 });
+  if (!startedAt.ok) return problem(startedAt.problem);
+  const by = annotationText(read.value, "by", { max: 253 });
+  if (!by.ok) return problem(by.problem);
+  const reason = annotationText(read.value, "reason", { max: 1024, optional: true });
+  if (!reason.ok) return problem(reason.problem);
   return {
     ok: true,
-    command: { command: command as CanaryCommandName, templateHash: obj.templateHash as string, startedAt: obj.startedAt as string, by: (obj.by as string).trim(), reason: reason.trim() },
+    command: { command: command as CanaryCommandName, templateHash: templateHash.value, startedAt: startedAt.value, by: by.value, reason: reason.value },
   };
 }
 

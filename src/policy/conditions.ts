@@ -1,3 +1,4 @@
+import { ignoredAnnotation } from "../api/annotation-value.ts";
 import type { ProfileStatus } from "../api/status.ts";
 import { findCondition, setCondition, type Condition, type ConditionInput } from "../api/conditions.ts";
 import type { BudgetView } from "./budget.ts";
@@ -97,7 +98,7 @@ export function nextConditions(f: ConditionFacts): Condition[] {
     const frozenSince = `Rollouts of Deployment ${target} are frozen since ${freeze.since}`;
     if (o && !o.ok) {
       set(DEPLOYMENTS_FROZEN, "True", "OverrideInvalid",
-        `The ${OVERRIDE_ANNOTATION} annotation is ignored: ${o.problem}. ${frozenSince}: ${budget}.`);
+        `${ignoredAnnotation(OVERRIDE_ANNOTATION, o.problem)} ${frozenSince}: ${budget}.`);
     } else if (o?.ok) {
       set(DEPLOYMENTS_FROZEN, "True", "OverrideExpired",
         `The freeze override by ${o.override.by} (${o.override.reason}) expired at ${o.override.expires}. ${frozenSince}: ${budget}.`);

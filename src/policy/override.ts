@@ -1,3 +1,5 @@
+import { annotationObject, annotationText, expectedShape } from "../api/annotation-value.ts";
+
 /**
  * The break-glass override of a freeze: an annotation on the PerformanceProfile that an SRE types by hand,
  *
@@ -37,26 +39,16 @@ const EXAMPLE = `{"by":"alice","reason":"hotfix INC-123","expires":"2026-11-22T1
  */
 export function parseOverride(value: string | undefined, now: Date): OverrideAnnotation | undefined {
   if (value === undefined) return undefined;
-  const problem = (what: string): OverrideAnnotation => ({ ok: false, problem: `${what}; expected JSON like ${EXAMPLE}` });
-  let raw: unknown;
-  try {
-    raw = JSON.parse(value);
-  } catch {
-    return problem("the value is not JSON");
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return problem("the value is not a JSON object");
-  const obj = raw as Record<string, unknown>;
-  const unknown = Object.keys(obj).filter((k) => !(FIELDS as readonly string[]).includes(k));
-  if (unknown.length) return problem(`unknown field ${unknown.map((k) => JSON.stringify(k)).join(", ")} (fields are by, reason, expires)`);
-  for (const f of FIELDS) {
-    const v = obj[f];
-    if (typeof v !== "string" || v.trim() === "") return problem(`"${f}" must be a non-empty string`);
-  }
-  const by = (obj.by as string).trim();
-  const reason = (obj.reason as string).trim();
-  const expires = (obj.expires as string).trim();
-  if (by.length > 253) return problem(`"by" is longer than 253 characters`);
-  if (reason.length > 1024) return problem(`"reason" is longer than 1024 characters`);
+  const problem = (what: string): OverrideAnnotation => ({ ok: false, problem: expectedShape(what, EXAMPLE) });
+  const read = annotationObject(value, FIELDS);
+  if (!read.ok) return problem(read.problem);
+  const by = annotationText(read.value, "by", { max: 253 });
+  if (!by.ok) return problem(by.problem);
+  const reason = annotationText(read.value, "reason", { max: 1024 });
+  if (!reason.ok) return problem(reason.problem);
+  const written = annotationText(read.value, "expires", { max: 64 });
+  if (!written.ok) return problem(written.problem);
+  const expires = written.value;
   const at = Date.parse(expires);
   if (!RFC3339.test(expires) || Number.isNaN(at) || !realDay(expires)) {
     return problem(`"expires" must be an RFC 3339 time with a zone, such as 2026-11-22T12:00:00Z`);
@@ -68,7 +60,7 @@ export function parseOverride(value: string | undefined, now: Date): OverrideAnn
       problem: `"expires" ${iso} is more than ${OVERRIDE_MAX} after ${now.toISOString()}; an override lasts at most ${OVERRIDE_MAX}: set an earlier expiry, and renew it if the fix takes longer`,
     };
   }
-  return { ok: true, override: { by, reason, expires: iso } };
+  return { ok: true, override: { by: by.value, reason: reason.value, expires: iso } };
 }
 
 // Date.parse rolls 2026-02-30 over to March 2 rather than refusing it.
