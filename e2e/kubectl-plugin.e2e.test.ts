@@ -11,7 +11,7 @@ import { createOperatorNamespace, deleteOperatorNamespace } from "./support/iden
 import { applyYaml, installCrds, kubectlJson, kubectlOk, type KubectlResult } from "./support/kubectl.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { deleteProfiles } from "./support/profiles.ts";
-import { waitFor } from "./support/wait.ts";
+import { sleep, waitFor } from "./support/wait.ts";
 import { availabilityProfileYaml, deploymentYaml } from "./support/workloads.ts";
 import type { Condition } from "./support/conditions.ts";
 
@@ -279,5 +279,46 @@ describe("kubectl tollgate canary", () => {
     expect((JSON.parse(abort.stdout) as { command: { startedAt: string } }).command.startedAt).toBe(again.startedAt);
     await until("the retried run aborted", (c) => c.phase === "Failed" && c.startedAt === again.startedAt);
     expect(await s.weights()).toEqual({ primary: 100, canary: 0 });
+  });
+
+  it("a command the operator cannot read, or one for another run, is said in CanaryProgressing and changes nothing", async () => {
+    const annotate = (value: string) => kubectlOk(["-n", s.ns, "annotate", "--overwrite", "pp", "game-service", `tollgate.dev/canary-command=${value}`]);
+    const progressing = async () => s.condition(await s.status(), "CanaryProgressing");
+    const failed = (await s.status()).canary!;
+    expect(failed.phase).toBe("Failed");
+    const { templateHash, startedAt } = failed;
+
+    // An unknown verb, typed by hand: the condition names the annotation and the field, and still says the run failed.
+    await annotate(JSON.stringify({ command: "pause", templateHash, startedAt, by: "tollgate-admin" }));
+    const invalid = await waitFor("CanaryCommandInvalid", async () => {
+      const c = await progressing();
+      return c?.reason === "CanaryCommandInvalid" ? c : undefined;
+    });
+    expect(invalid.status).toBe("False");
+    expect(invalid.message).toContain('The tollgate.dev/canary-command annotation is ignored: "command" must be one of promote, abort, retry; expected JSON like {');
+    expect(invalid.message).toContain(`The canary of ${rev()} failed; change the target's template, or retry it`);
+    const told = await s.event("CanaryCommandInvalid");
+    expect(told.type).toBe("Warning");
+    expect(told.message).toContain('The tollgate.dev/canary-command annotation is ignored: "command" must be one of promote, abort, retry');
+
+    // A retry for a run that is not this one is not acted on, and the condition says why.
+    const earlier = "2026-01-01T00:00:00.000Z";
+    await annotate(JSON.stringify({ command: "retry", templateHash, startedAt: earlier, by: "tollgate-admin", reason: "" }));
+    const ignored = await waitFor("the other run's retry said", async () => {
+      const c = await progressing();
+      return c?.reason === "Failed" && c.message.includes("so it does nothing") ? c : undefined;
+    });
+    expect(ignored.message).toContain(
+      `The retry by tollgate-admin in the tollgate.dev/canary-command annotation is for the canary run of ${templateHash} started at ${earlier}, not the one of ${templateHash} started at ${startedAt}, so it does nothing.`,
+    );
+    await sleep(6_000); // three evaluation intervals
+    expect((await s.status()).canary).toMatchObject({ phase: "Failed", weight: 0, startedAt });
+    expect(await s.weights()).toEqual({ primary: 100, canary: 0 });
+
+    await kubectlOk(["-n", s.ns, "annotate", "pp", "game-service", "tollgate.dev/canary-command-"]);
+    await waitFor("CanaryProgressing the canary's own again", async () => {
+      const c = await progressing();
+      return c?.reason === "Failed" && !c.message.includes("tollgate.dev/canary-command") ? true : undefined;
+    });
   });
 });

@@ -18,7 +18,8 @@ describe("parseCanaryCommand", () => {
   it("reads the value canaryCommandValue writes", () => {
     const c = command("abort", running(2));
     expect(parseCanaryCommand(canaryCommandValue(c))).toEqual({ ok: true, command: c });
-    expect(canaryCommandFromAnnotations({ "tollgate.dev/canary-command": canaryCommandValue(c) })).toEqual(c);
+    expect(canaryCommandFromAnnotations({ "tollgate.dev/canary-command": canaryCommandValue(c) })).toEqual({ ok: true, command: c });
+    expect(canaryCommandFromAnnotations({ other: "x" })).toBeUndefined();
   });
 
   it.each([
@@ -28,10 +29,10 @@ describe("parseCanaryCommand", () => {
     ['{"command":"abort","templateHash":"h","startedAt":"t","by":"a","when":"now"}', 'unknown field "when"'],
     [JSON.stringify({ command: "abort", templateHash: "h".repeat(64), startedAt: "t", by: "a" }), '"templateHash" is longer than 63 characters'],
     [JSON.stringify({ command: "abort", templateHash: "h", startedAt: "t", by: "a", reason: 42 }), '"reason" must be a string'],
-  ])("refuses %s with a problem naming the field and the shape it expects, and is no command", (value, problem) => {
+  ])("refuses %s with a problem naming the field and the shape it expects", (value, problem) => {
     expect(parseCanaryCommand(value)).toEqual({ ok: false, problem: expect.stringContaining(problem) });
     expect(parseCanaryCommand(value)).toEqual({ ok: false, problem: expect.stringContaining('; expected JSON like {"command":"abort","templateHash":') });
-    expect(canaryCommandFromAnnotations({ "tollgate.dev/canary-command": value })).toBeUndefined();
+    expect(canaryCommandFromAnnotations({ "tollgate.dev/canary-command": value })).toMatchObject({ ok: false });
   });
 });
 

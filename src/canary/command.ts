@@ -60,10 +60,9 @@ export function parseCanaryCommand(value: string | undefined): CanaryCommandAnno
   };
 }
 
-/** The command from a profile's annotations, when it is a valid one. */
-export function canaryCommandFromAnnotations(annotations: Readonly<Record<string, string>> | undefined): CanaryCommand | undefined {
-  const parsed = parseCanaryCommand(annotations?.[CANARY_COMMAND_ANNOTATION]);
-  return parsed?.ok ? parsed.command : undefined;
+/** The command from a profile's annotations, parsed: a problem too, for the condition to tell. */
+export function canaryCommandFromAnnotations(annotations: Readonly<Record<string, string>> | undefined): CanaryCommandAnnotation | undefined {
+  return parseCanaryCommand(annotations?.[CANARY_COMMAND_ANNOTATION]);
 }
 
 /** The annotation's value for a command: the one spelling both sides read. */
@@ -71,9 +70,14 @@ export function canaryCommandValue(c: CanaryCommand): string {
   return JSON.stringify({ command: c.command, templateHash: c.templateHash, startedAt: c.startedAt, by: c.by, reason: c.reason });
 }
 
-/** Whether `command` names the canary run `s` records. */
+/** Whether `command` is `name` for the canary run `s` records. */
 export function commandFor(command: CanaryCommand | undefined, name: CanaryCommandName, s: CanaryStatus): command is CanaryCommand {
-  return command !== undefined && command.command === name && s.templateHash === command.templateHash && s.startedAt === command.startedAt;
+  return command !== undefined && command.command === name && namesRun(command, s);
+}
+
+/** Whether the command names the canary run `s` records (its template hash and start). */
+export function namesRun(command: CanaryCommand, s: CanaryStatus): boolean {
+  return s.templateHash === command.templateHash && s.startedAt === command.startedAt;
 }
 
 /** "by alice (INC-42)": who asked and why, for messages. */

@@ -15,6 +15,7 @@
  * - A freeze stops starts and promotions, not steps already under way or a promotion already copying.
  * - A person may promote, abort or retry a run through the tollgate.dev/canary-command annotation
  *   (command.ts), which names the run it is for and so acts on it once; a freeze holds a promotion.
+ *   A value it cannot read, or a command for another run, is said in CanaryProgressing (command-report.ts).
  */
 export { stepCanary, POLL_MS } from "./step.ts";
 export { judgeCheck, gatingSlos, minEvents, type CheckVerdict } from "./check.ts";
@@ -29,6 +30,7 @@ export {
   type CanaryCommandAnnotation,
   type CanaryCommandName,
 } from "./command.ts";
+export { COMMAND_INVALID, reportCommand, type CanaryCondition } from "./command-report.ts";
 export type {
   CanaryAction,
   CanaryDecision,

@@ -1,9 +1,18 @@
 import { parseDuration } from "../../api/duration.ts";
 import type { ProfileSpec } from "../../api/profile.ts";
 import type { ProfileStatus } from "../../api/status.ts";
-import { setCondition } from "../../api/conditions.ts";
+import { findCondition, setCondition } from "../../api/conditions.ts";
 import { boost, hpaSpec } from "../../autoscaling/index.ts";
-import { canaryCommandFromAnnotations, canaryFreeze, stepCanary, type CanaryAction, type CanaryDecision, type WorkloadFacts } from "../../canary/index.ts";
+import {
+  canaryCommandFromAnnotations,
+  canaryFreeze,
+  reportCommand,
+  stepCanary,
+  type CanaryAction,
+  type CanaryCommandAnnotation,
+  type CanaryDecision,
+  type WorkloadFacts,
+} from "../../canary/index.ts";
 import { checkDue, hasCanaryTrack, primaryFacts, targetFacts } from "../../canary/facts.ts";
 import { withCanary } from "../../policy/index.ts";
 import { destinationRule, primaryName, scaledDeployment, serviceHost, virtualService } from "../../traffic/index.ts";
@@ -50,14 +59,17 @@ export function planTraffic(s: Snapshot, spec: ProfileSpec, measurements: Measur
   }
 
   if (spec.canary && s.istio) {
-    const canary = planCanary(s, spec, policyStatus, now);
+    const command = canaryCommandFromAnnotations(s.profile.metadata?.annotations);
+    const canary = planCanary(s, spec, policyStatus, command, now);
+    // What the annotation cannot do is said on every path, a canary under way or one waiting on the cluster.
+    const told = reportCommand(canary.condition, command, s.profile.status?.canary, findCondition(s.profile.status?.conditions, CANARY_PROGRESSING));
     actions.push(...canary.actions);
-    signals.push(...canary.signals);
+    signals.push(...canary.signals, ...told.events);
     status = {
       ...status,
       ...(canary.decision?.status ? { canary: canary.decision.status } : {}),
       phase: withCanary(status.phase ?? "Unknown", canary.active),
-      conditions: setCondition(status.conditions, canary.condition, generation, now),
+      conditions: setCondition(status.conditions, { type: CANARY_PROGRESSING, ...told.condition }, generation, now),
     };
     requeueAfterMs = canary.requeueAfterMs;
   } else if (spec.canary) {
@@ -119,7 +131,7 @@ export function canaryCheckDue(s: Snapshot, spec: ProfileSpec, now: Date): boole
   return ready.ok && checkDue(spec.canary, s.profile.status?.canary, ready.facts.templateHash, now);
 }
 
-function planCanary(s: Snapshot, spec: ProfileSpec, policyStatus: ProfileStatus, now: Date): CanaryPlan {
+function planCanary(s: Snapshot, spec: ProfileSpec, policyStatus: ProfileStatus, command: CanaryCommandAnnotation | undefined, now: Date): CanaryPlan {
   const ready = canaryReady(s, spec);
   if (!ready.ok) return ready.plan;
   const targetName = spec.targetRef.name;
@@ -132,7 +144,7 @@ function planCanary(s: Snapshot, spec: ProfileSpec, policyStatus: ProfileStatus,
     primary: primary ? primaryFacts(primary) : undefined,
     canaryMeasurement: s.canaryMeasurement,
     frozen: canaryFreeze(policyStatus, now),
-    command: canaryCommandFromAnnotations(s.profile.metadata?.annotations),
+    ...(command?.ok ? { command: command.command } : {}),
     now,
   });
   const actions: Action[] = [];

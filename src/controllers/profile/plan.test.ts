@@ -258,27 +258,67 @@ describe("plan: canary progress is recorded with the pass", () => {
 });
 
 describe("plan: a person's canary command on the profile", () => {
-  it("promotes the run the tollgate.dev/canary-command annotation names, recording who asked in the event", () => {
-    const cspec = canarySpec();
+  // A canary of "new" at step 1 (10 %), its next check a minute after T0, so only a command moves it.
+  const cspec = canarySpec();
+  const startedAt = at(-1).toISOString();
+  const step1: ProfileStatus = {
+    target: "game-service",
+    canary: { phase: "Progressing", weight: 10, step: 1, failedChecks: 0, revision: 2, templateHash: "new", startedAt, lastCheck: at(0).toISOString() },
+  };
+  const world = () => {
     const d = deployment("game-service", { revision: 2, replicas: 2 });
     d.spec!.template!.metadata!.labels!["tollgate.dev/track"] = "canary";
     const rs = replicaSet(d, 2, "new");
     rs.spec!.template!.metadata!.labels!["tollgate.dev/track"] = "canary";
-    const startedAt = at(-1).toISOString();
-    const status: ProfileStatus = {
-      target: "game-service",
-      canary: { phase: "Progressing", weight: 10, step: 1, failedChecks: 0, revision: 2, templateHash: "new", startedAt, lastCheck: at(0).toISOString() },
-    };
+    return { spec: cspec, deploymentList: [d, primary("game-service", "game", "old", 2)], replicaSets: [rs], measurements: measure(at(0.1), { consumed: 10 }) };
+  };
+  const withCommand = (value: string, status: ProfileStatus = step1) => {
     const p0 = profile("game", cspec, { status });
-    p0.metadata!.annotations = {
-      "tollgate.dev/canary-command": JSON.stringify({ command: "promote", templateHash: "new", startedAt, by: "alice", reason: "INC-42" }),
-    };
-    const world = { spec: cspec, deploymentList: [d, primary("game-service", "game", "old", 2)], replicaSets: [rs], measurements: measure(at(0.1), { consumed: 10 }) };
-    const p = plan(snapshot(p0, world), at(0.1));
+    p0.metadata!.annotations = { "tollgate.dev/canary-command": value };
+    return p0;
+  };
+  const canaryCondition = (s: ProfileStatus) => s.conditions?.find((c) => c.type === "CanaryProgressing");
+
+  it("promotes the run the tollgate.dev/canary-command annotation names, recording who asked in the event", () => {
+    const p0 = withCommand(JSON.stringify({ command: "promote", templateHash: "new", startedAt, by: "alice", reason: "INC-42" }));
+    const p = plan(snapshot(p0, world()), at(0.1));
     expect(p.status.canary).toMatchObject({ phase: "Promoting", templateHash: "new" });
     const promoting = p.status.outbox?.find((e) => e.reason === "CanaryPromoting");
     expect(promoting?.message).toContain("is promoted by alice (INC-42) at 10 % (step 1)");
     expect(ops(p.actions).some((o) => o.includes("promote"))).toBe(true);
+  });
+
+  it("tells a command it cannot read in CanaryProgressing and one Warning event, and the canary carries on as it was", () => {
+    const first = plan(snapshot(withCommand('{"command":"pause","templateHash":"new","startedAt":"x","by":"alice"}'), world()), at(0.1));
+    expect(first.status.canary).toEqual(step1.canary);
+    expect(canaryCondition(first.status)).toMatchObject({
+      status: "True",
+      reason: "CanaryCommandInvalid",
+      message: expect.stringMatching(/^The tollgate\.dev\/canary-command annotation is ignored: "command" must be one of promote, abort, retry; expected JSON like .* revision 2 \(new\) takes 10 % of traffic/),
+    });
+    expect(first.status.outbox?.filter((e) => e.reason === "CanaryCommandInvalid").map((e) => e.type)).toEqual(["Warning"]);
+    expect(ops(first.actions).some((o) => o.includes("promote"))).toBe(false);
+
+    // Recorded and told: the next pass keeps the condition and tells nothing again.
+    const { outbox: _, ...told } = first.status;
+    const again = plan(snapshot(withCommand('{"command":"pause","templateHash":"new","startedAt":"x","by":"alice"}', told), world()), at(0.2));
+    expect(canaryCondition(again.status)?.reason).toBe("CanaryCommandInvalid");
+    expect(again.status.outbox).toBeUndefined();
+
+    // Put right, the condition is the canary's own again.
+    const fixed = plan(snapshot(profile("game", cspec, { status: told }), world()), at(0.3));
+    expect(canaryCondition(fixed.status)?.reason).toBe("Progressing");
+  });
+
+  it("says a command for another run is ignored, after what the canary does, with no event", () => {
+    const stale = JSON.stringify({ command: "abort", templateHash: "new", startedAt: at(-30).toISOString(), by: "alice", reason: "" });
+    const p = plan(snapshot(withCommand(stale), world()), at(0.1));
+    expect(p.status.canary).toEqual(step1.canary);
+    expect(canaryCondition(p.status)).toMatchObject({ status: "True", reason: "Progressing" });
+    expect(canaryCondition(p.status)?.message).toContain(
+      `The abort by alice in the tollgate.dev/canary-command annotation is for the canary run of new started at ${at(-30).toISOString()}, not the one of new started at ${startedAt}, so it does nothing.`,
+    );
+    expect(p.status.outbox ?? []).toEqual([]);
   });
 });
 
