@@ -15,7 +15,7 @@
  * - A freeze stops starts and promotions, not steps already under way or a promotion already copying.
  * - A person may promote, abort or retry a run through the tollgate.dev/canary-command annotation
  *   (command.ts), which names the run it is for and so acts on it once; a freeze holds a promotion.
- *   A value it cannot read, or a command for another run, is said in CanaryProgressing (command-report.ts).
+ *   A value it cannot read is said in CanaryProgressing (command-report.ts); one for another run does nothing.
  */
 export { stepCanary, POLL_MS } from "./step.ts";
 export { judgeCheck, gatingSlos, minEvents, type CheckVerdict } from "./check.ts";

@@ -62,7 +62,7 @@ export function planTraffic(s: Snapshot, spec: ProfileSpec, measurements: Measur
     const command = canaryCommandFromAnnotations(s.profile.metadata?.annotations);
     const canary = planCanary(s, spec, policyStatus, command, now);
     // What the annotation cannot do is said on every path, a canary under way or one waiting on the cluster.
-    const told = reportCommand(canary.condition, command, s.profile.status?.canary, findCondition(s.profile.status?.conditions, CANARY_PROGRESSING));
+    const told = reportCommand(canary.condition, command, findCondition(s.profile.status?.conditions, CANARY_PROGRESSING));
     actions.push(...canary.actions);
     signals.push(...canary.signals, ...told.events);
     status = {

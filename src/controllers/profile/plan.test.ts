@@ -310,14 +310,12 @@ describe("plan: a person's canary command on the profile", () => {
     expect(canaryCondition(fixed.status)?.reason).toBe("Progressing");
   });
 
-  it("says a command for another run is ignored, after what the canary does, with no event", () => {
+  it("does nothing for a command for another run, and does not say it, so the condition holds only the canary's own words", () => {
     const stale = JSON.stringify({ command: "abort", templateHash: "new", startedAt: at(-30).toISOString(), by: "alice", reason: "" });
     const p = plan(snapshot(withCommand(stale), world()), at(0.1));
     expect(p.status.canary).toEqual(step1.canary);
     expect(canaryCondition(p.status)).toMatchObject({ status: "True", reason: "Progressing" });
-    expect(canaryCondition(p.status)?.message).toContain(
-      `The abort by alice in the tollgate.dev/canary-command annotation is for the canary run of new started at ${at(-30).toISOString()}, not the one of new started at ${startedAt}, so it does nothing.`,
-    );
+    expect(canaryCondition(p.status)?.message).not.toContain("tollgate.dev/canary-command");
     expect(p.status.outbox ?? []).toEqual([]);
   });
 });
