@@ -19,6 +19,7 @@ import { InputError, tileFlag, UsageError } from "./flags.ts";
 import { rulesCommand, RULES_USAGE } from "./rules.ts";
 import { importCommand, IMPORT_USAGE, type ConvertIo } from "./import.ts";
 import { exportCommand, EXPORT_USAGE } from "./export.ts";
+import { readInput } from "./read-input.ts";
 
 const USAGE = `tollgate ${TOLLGATE_VERSION}: error budgets decide what ships
 
@@ -280,7 +281,7 @@ function dashboard(argv: string[]): void {
 
 async function rules(argv: string[]): Promise<void> {
   await rulesCommand(argv, {
-    read: async (path) => (path === "-" ? readStdin() : readFile(path, "utf8")),
+    read: readInput,
     write: (text) => void process.stdout.write(text),
     help: () => void process.stdout.write(RULES_USAGE),
   });
@@ -288,18 +289,13 @@ async function rules(argv: string[]): Promise<void> {
 
 function convertIo(usage: string): ConvertIo {
   return {
-    read: async (path) => (path === "-" ? readStdin() : readFile(path, "utf8")),
+    read: readInput,
     write: (text) => void process.stdout.write(text),
     warn: (line) => void process.stderr.write(`${line}\n`),
     help: () => void process.stdout.write(usage),
   };
 }
 
-async function readStdin(): Promise<string> {
-  let text = "";
-  for await (const chunk of process.stdin.setEncoding("utf8")) text += chunk as string;
-  return text;
-}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;

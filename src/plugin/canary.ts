@@ -5,7 +5,7 @@ import { Resources } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { CLUSTER_OPTIONS, HELP_OPTION, namespaceFlag, oneName, output, parse } from "./args.ts";
 import { canaryRequest, canaryRequestText } from "./canary-request.ts";
-import { apiFailure, connect, PLUGIN_FIELD_MANAGER, whoAmI } from "./kube.ts";
+import { apiFailure, connect, getProfile, PLUGIN_FIELD_MANAGER, whoAmI } from "./kube.ts";
 
 export const CANARY_USAGE = `Usage: kubectl tollgate canary promote|abort|retry NAME [--reason TEXT] [-n NS] [-o json|yaml]
 
@@ -66,12 +66,7 @@ export async function canaryCommand(argv: readonly string[], io: CanaryIo): Prom
   const { client, namespace } = connect(args);
   const target = `PerformanceProfile ${namespace}/${args.name}`;
   const PP = Resources.PerformanceProfile;
-  let profile: Profile;
-  try {
-    profile = await client.get<Profile>(PP, namespace, args.name);
-  } catch (err) {
-    throw apiFailure(err, target);
-  }
+  const profile = await getProfile<Profile>(client, namespace, args.name, target);
   const by = await whoAmI(client, "the canary command records as \"by\"");
   const request = canaryRequest({ command: args.command, status: profile.status, annotations: profile.metadata?.annotations, by, reason: args.reason, now: io.now() });
   if (!request.ok) throw new InputError(`${target}: ${request.problem}`);

@@ -2,14 +2,13 @@ import { stringify } from "yaml";
 import { InputError, UsageError } from "../cli/flags.ts";
 import { profilesFromYaml } from "../cli/rules.ts";
 import { validateSpec } from "../api/validate.ts";
-import { Resources } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { PrometheusError } from "../prometheus/client.ts";
 import { answerOf } from "../prometheus/slo-reader.ts";
 import type { SloProfile } from "../slo/plan.ts";
 import { CLUSTER_OPTIONS, HELP_OPTION, namespaceFlag, output, parse } from "./args.ts";
 import { explainJson, explainProfile, explainText, type Explained, type QueryValue } from "./explain-view.ts";
-import { apiFailure, connect } from "./kube.ts";
+import { connect, getProfile } from "./kube.ts";
 import { prometheusAt, prometheusFailure } from "./prometheus.ts";
 
 export const EXPLAIN_USAGE = `Usage: kubectl tollgate explain NAME [-n NS] [--prometheus URL] [-o json|yaml]
@@ -82,12 +81,7 @@ async function profiles(args: Exclude<ReturnType<typeof parseExplainArgs>, "help
   const { client, namespace } = connect(args);
   const name = args.name ?? "";
   const what = `PerformanceProfile ${name} in namespace ${namespace}`;
-  let obj: KubeObject & { spec?: unknown };
-  try {
-    obj = await client.get<KubeObject & { spec?: unknown }>(Resources.PerformanceProfile, namespace, name);
-  } catch (err) {
-    throw apiFailure(err, what);
-  }
+  const obj = await getProfile<KubeObject & { spec?: unknown }>(client, namespace, name, what);
   const spec = validateSpec(obj.spec);
   if (!spec.ok) throw new InputError(`${what}: ${spec.message}`);
   return [{ namespace, name, spec: spec.spec }];

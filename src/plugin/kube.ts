@@ -1,6 +1,8 @@
 import { InputError } from "../cli/flags.ts";
 import { KubeClient, loadKubeConfig } from "../kube/client.ts";
 import { ApiError } from "../kube/errors.ts";
+import { Resources } from "../kube/resources.ts";
+import type { KubeObject } from "../kube/types.ts";
 import { reviewedUser } from "./identity.ts";
 
 /** The field manager of the plugin's writes: a person's action, told apart from the operator's own. */
@@ -40,6 +42,15 @@ export function apiFailure(err: unknown, what: string): Error {
   if (err.status === 404) return new InputError(`${what} not found`);
   if (err.status === 0) return new InputError(`cannot reach the API server: ${err.apiMessage}`);
   return new InputError(`${what}: ${err.status} ${err.reason}: ${err.apiMessage}`);
+}
+
+/** The profile as the caller may read it; `what` names it in the error a person reads when it cannot be. */
+export async function getProfile<T extends KubeObject>(client: KubeClient, namespace: string, name: string, what: string): Promise<T> {
+  try {
+    return await client.get<T>(Resources.PerformanceProfile, namespace, name);
+  } catch (err) {
+    throw apiFailure(err, what);
+  }
 }
 
 /**

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { readFile } from "node:fs/promises";
 import { InputError, UsageError } from "../cli/flags.ts";
 import { VERSION } from "../version.ts";
 import { canaryCommand } from "./canary.ts";
@@ -9,6 +8,7 @@ import { lintCommand } from "./lint.ts";
 import { overrideCommand } from "./override.ts";
 import { budgetSparklines } from "./prometheus.ts";
 import { statusCommand } from "./status.ts";
+import { readInput } from "../cli/read-input.ts";
 
 /**
  * `kubectl-tollgate`: kubectl runs any `kubectl-<name>` on the PATH as `kubectl <name>`, with the
@@ -41,14 +41,9 @@ const io = {
   err: (text: string) => void process.stderr.write(text),
   now: () => new Date(),
   sparklines: budgetSparklines,
-  read: async (path: string) => (path === "-" ? readStdin() : readFile(path, "utf8")),
+  read: readInput,
 };
 
-async function readStdin(): Promise<string> {
-  let text = "";
-  for await (const chunk of process.stdin.setEncoding("utf8")) text += chunk as string;
-  return text;
-}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;

@@ -4,7 +4,7 @@ import { Resources } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { OVERRIDE_ANNOTATION, OVERRIDE_MAX, parseOverride } from "../policy/override.ts";
 import { CLUSTER_OPTIONS, HELP_OPTION, namespaceFlag, oneName, output, parse } from "./args.ts";
-import { apiFailure, connect, PLUGIN_FIELD_MANAGER, whoAmI } from "./kube.ts";
+import { apiFailure, connect, getProfile, PLUGIN_FIELD_MANAGER, whoAmI } from "./kube.ts";
 import { overrideClearedText, overridePatch, overrideSetText, overrideValue } from "./override-value.ts";
 
 export const OVERRIDE_USAGE = `Usage: kubectl tollgate override NAME --reason TEXT --for DURATION [-n NS] [-o json|yaml]
@@ -75,12 +75,7 @@ export async function overrideCommand(argv: readonly string[], io: OverrideIo): 
   const { client, namespace } = connect(args);
   const target = `PerformanceProfile ${namespace}/${args.name}`;
   const PP = Resources.PerformanceProfile;
-  let profile: Profile;
-  try {
-    profile = await client.get<Profile>(PP, namespace, args.name);
-  } catch (err) {
-    throw apiFailure(err, target);
-  }
+  const profile = await getProfile<Profile>(client, namespace, args.name, target);
   const print = (override: unknown, text: string) => {
     const doc = { namespace, name: args.name, override };
     if (args.output === "json") io.out(`${JSON.stringify(doc, null, 2)}\n`);
