@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { PerformanceProfile } from "./api/types.ts";
 import { KubeClient, loadKubeConfig } from "./kube/client.ts";
 import type { Deployment, ReplicaSet } from "./workload/deployment.ts";
+import { cachedDeployment, cachedProfile, cachedReplicaSet, withoutManagedFields, type CacheTransform } from "./kube/cached.ts";
 import { Resources, type ResourceType } from "./kube/resources.ts";
 import { secretReader } from "./kube/secrets.ts";
 import { keyOf, type KubeObject } from "./kube/types.ts";
@@ -123,16 +124,17 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
       })
     : undefined;
 
-  const informer = <T extends KubeObject>(type: ResourceType) =>
+  const informer = <T extends KubeObject>(type: ResourceType, transform: CacheTransform<T>) =>
     new Informer<T>(client, type, {
       namespace: config.namespace,
       resyncMs: config.resyncMs,
       logger: log,
       onError: () => metrics.informerErrors.inc({ resource: type.plural }),
+      transform,
     });
-  const profiles = informer<PerformanceProfile>(Resources.PerformanceProfile);
-  const deployments = informer<Deployment>(Resources.Deployment);
-  const replicaSets = informer<ReplicaSet>(Resources.ReplicaSet);
+  const profiles = informer<PerformanceProfile>(Resources.PerformanceProfile, cachedProfile);
+  const deployments = informer<Deployment>(Resources.Deployment, cachedDeployment);
+  const replicaSets = informer<ReplicaSet>(Resources.ReplicaSet, cachedReplicaSet);
   const readSecret = secretReader(client);
   const notificationUrls = config.notificationAllowedUrls ?? DEFAULT_NOTIFICATION_URLS.map(parseEndpointPattern);
   const receiverCheck: TenantCheck = (p, spec) => receiverProblem(p.namespace, spec.policy.notifications ?? [], readSecret, notificationUrls);
@@ -165,6 +167,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
       resyncMs: config.resyncMs,
       logger: log,
       onError: () => metrics.informerErrors.inc({ resource: type.plural }),
+      transform: withoutManagedFields,
     });
   const hpas = owned<HorizontalPodAutoscaler>(Resources.HorizontalPodAutoscaler);
   const events = new EventRecorder({ client, instance: identity, logger: log });

@@ -11,7 +11,7 @@ export interface InformerHandlers<T extends KubeObject> {
   delete?: (obj: T) => void;
 }
 
-export interface InformerOptions {
+export interface InformerOptions<T extends KubeObject = KubeObject> {
   /** Watch one namespace; all namespaces when undefined. */
   namespace?: string;
   labelSelector?: string;
@@ -21,6 +21,12 @@ export interface InformerOptions {
   logger?: Logger;
   /** Called once per failed list or watch, for metrics. */
   onError?: (err: unknown) => void;
+  /**
+   * Applied to every listed or watched object before it enters the cache or reaches a handler: drops
+   * what no reader needs (kube/cached.ts). It must keep metadata.name, namespace and resourceVersion,
+   * which the cache is keyed and diffed by.
+   */
+  transform?: (obj: T) => T;
 }
 
 const LIST_PAGE = 500;
@@ -34,7 +40,8 @@ const DEFAULT_INFORMER_BACKOFF: Backoff = { baseMs: 500, maxMs: 30_000 };
 export class Informer<T extends KubeObject> {
   private readonly store = new Map<string, T>();
   private readonly handlers: InformerHandlers<T>[] = [];
-  private readonly opts: InformerOptions;
+  private readonly opts: InformerOptions<T>;
+  private readonly transform: (obj: T) => T;
   private abort: AbortController | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private running = false;
@@ -46,10 +53,11 @@ export class Informer<T extends KubeObject> {
   readonly synced: Promise<void>;
   hasSynced = false;
 
-  constructor(client: KubeClient, type: ResourceType, opts: InformerOptions = {}) {
+  constructor(client: KubeClient, type: ResourceType, opts: InformerOptions<T> = {}) {
     this.client = client;
     this.type = type;
     this.opts = opts;
+    this.transform = opts.transform ?? ((obj) => obj);
     this.synced = new Promise((resolve) => (this.resolveSynced = resolve));
   }
 
@@ -122,7 +130,7 @@ export class Informer<T extends KubeObject> {
           const eventRv = event.object.metadata?.resourceVersion;
           if (eventRv) rv = eventRv;
           if (event.type === "BOOKMARK") return;
-          this.apply(event.type, event.object);
+          this.apply(event.type, this.transform(event.object));
         },
       ).catch((err: unknown) => {
         if (!this.running) return;
@@ -145,7 +153,7 @@ export class Informer<T extends KubeObject> {
       });
       for (const item of page.items) {
         // Lists omit apiVersion/kind on items; handlers should not have to care.
-        const obj = { apiVersion: this.type.apiVersion, kind: this.type.kind, ...item } as T;
+        const obj = this.transform({ apiVersion: this.type.apiVersion, kind: this.type.kind, ...item } as T);
         fresh.set(keyOf(obj), obj);
       }
       cont = page.metadata.continue || undefined;

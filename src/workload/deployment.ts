@@ -14,6 +14,7 @@ export interface Deployment extends KubeObject {
     replicas?: number;
     paused?: boolean;
     selector?: { matchLabels?: Record<string, string> };
+    /** From the informer, metadata only (kube/cached.ts): pod templates are read from ReplicaSets. */
     template?: PodTemplate;
   };
   status?: {

@@ -1,0 +1,132 @@
+import { describe, expect, it } from "vitest";
+import type { PerformanceProfile } from "../api/types.ts";
+import type { Deployment, ReplicaSet } from "../workload/deployment.ts";
+import { cachedDeployment, cachedProfile, cachedReplicaSet, LAST_APPLIED_ANNOTATION, withoutManagedFields } from "./cached.ts";
+import { promotePrimary } from "./canary.ts";
+import type { KubeClient } from "./client.ts";
+import { rollBackDeployment } from "./deployments.ts";
+
+// Objects as the API server returns them: managedFields from a server-side apply and from the
+// controller's status writes, kubectl's last-applied record, defaulted pod specs.
+
+const managedFields = [
+  { manager: "kubectl-client-side-apply", operation: "Update", apiVersion: "apps/v1", time: "2026-11-01T00:00:00Z", fieldsType: "FieldsV1", fieldsV1: { "f:spec": { "f:replicas": {} } } },
+  { manager: "kube-controller-manager", operation: "Update", apiVersion: "apps/v1", subresource: "status", fieldsV1: { "f:status": { "f:replicas": {} } } },
+];
+
+const podSpec = {
+  containers: [{ name: "app", image: "registry.example/app:1", imagePullPolicy: "IfNotPresent", resources: {}, terminationMessagePath: "/dev/termination-log" }],
+  dnsPolicy: "ClusterFirst",
+  restartPolicy: "Always",
+};
+
+function deployment(annotations: Record<string, string>): Deployment {
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "game-service", namespace: "games", uid: "uid-d", resourceVersion: "42", generation: 3, labels: { app: "game-service" }, annotations, managedFields },
+    spec: {
+      replicas: 2,
+      paused: false,
+      selector: { matchLabels: { app: "game-service" } },
+      template: { metadata: { labels: { app: "game-service", "tollgate.dev/track": "canary" }, annotations: { "prometheus.io/scrape": "true" } }, spec: podSpec },
+      ...{ strategy: { type: "RollingUpdate" }, revisionHistoryLimit: 10 },
+    },
+    status: { observedGeneration: 3, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
+  };
+}
+
+function replicaSet(): ReplicaSet {
+  return {
+    metadata: {
+      name: "game-service-abc",
+      namespace: "games",
+      uid: "uid-rs",
+      resourceVersion: "40",
+      labels: { app: "game-service", "pod-template-hash": "abc" },
+      annotations: { "deployment.kubernetes.io/revision": "2" },
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: "game-service", uid: "uid-d", controller: true }],
+      managedFields,
+    },
+    spec: { replicas: 2, template: { metadata: { labels: { app: "game-service", "pod-template-hash": "abc" } }, spec: podSpec } },
+    status: { replicas: 2, readyReplicas: 2 },
+  };
+}
+
+describe("cachedProfile", () => {
+  it("drops managedFields and kubectl's copy of the spec, keeping spec, status, finalizers and every other annotation", () => {
+    const p: PerformanceProfile = {
+      apiVersion: "tollgate.dev/v1alpha1",
+      kind: "PerformanceProfile",
+      metadata: {
+        name: "game",
+        namespace: "games",
+        uid: "uid-p",
+        resourceVersion: "7",
+        generation: 2,
+        finalizers: ["tollgate.dev/cleanup"],
+        annotations: { [LAST_APPLIED_ANNOTATION]: '{"apiVersion":"tollgate.dev/v1alpha1"}', "tollgate.dev/override-freeze": "by=sre" },
+        managedFields,
+      },
+      spec: { targetRef: { name: "game-service" }, slos: [] },
+      status: { phase: "Healthy", observedGeneration: 2 },
+    };
+    const before = structuredClone(p);
+    const cached = cachedProfile(p);
+    expect(cached).toEqual({
+      ...p,
+      metadata: { name: "game", namespace: "games", uid: "uid-p", resourceVersion: "7", generation: 2, finalizers: ["tollgate.dev/cleanup"], annotations: { "tollgate.dev/override-freeze": "by=sre" } },
+    });
+    expect(p).toEqual(before); // the object the watch delivered is not changed
+  });
+});
+
+describe("cachedDeployment", () => {
+  it("keeps what the policy, the canary and a new primary read: labels, revision and Tollgate's annotations, template labels, replicas, selector, strategy, status", () => {
+    const d = deployment({ [LAST_APPLIED_ANNOTATION]: "{}", "deployment.kubernetes.io/revision": "2", "tollgate.dev/frozen-by": "game" });
+    const cached = cachedDeployment(d);
+    expect(cached.metadata).toEqual({ name: "game-service", namespace: "games", uid: "uid-d", resourceVersion: "42", generation: 3, labels: { app: "game-service" }, annotations: { "deployment.kubernetes.io/revision": "2", "tollgate.dev/frozen-by": "game" } });
+    expect(cached.spec).toEqual({
+      replicas: 2,
+      paused: false,
+      selector: { matchLabels: { app: "game-service" } },
+      template: { metadata: { labels: { app: "game-service", "tollgate.dev/track": "canary" }, annotations: { "prometheus.io/scrape": "true" } } },
+      strategy: { type: "RollingUpdate" },
+      revisionHistoryLimit: 10,
+    });
+    expect(cached.status).toEqual(d.status);
+  });
+
+  it("keeps the annotations map, empty, when kubectl's record was its only entry: a promotion then adds to it rather than replacing it", async () => {
+    const cached = cachedDeployment(deployment({ [LAST_APPLIED_ANNOTATION]: "{}" }));
+    expect(cached.metadata?.annotations).toEqual({});
+    const patches: unknown[] = [];
+    const client = { patch: async (_t: unknown, _ns: unknown, _n: unknown, patch: unknown) => void patches.push(patch) } as unknown as KubeClient;
+    await promotePrimary(client, cached, [replicaSet()], "abc", 2);
+    const ops = patches[0] as Array<{ op: string; path: string }>;
+    expect(ops.map((o) => `${o.op} ${o.path}`)).not.toContain("add /metadata/annotations");
+  });
+});
+
+describe("cachedReplicaSet", () => {
+  it("drops only managedFields: a rollback from the cached copy writes the whole pod template", async () => {
+    const rs = replicaSet();
+    const cached = cachedReplicaSet(rs);
+    const { managedFields: _, ...meta } = rs.metadata!;
+    expect(cached).toEqual({ ...rs, metadata: meta });
+
+    const patches: unknown[] = [];
+    const client = { patch: async (_t: unknown, _ns: unknown, _n: unknown, patch: unknown) => void patches.push(patch) } as unknown as KubeClient;
+    await rollBackDeployment(client, cachedDeployment(deployment({})), [cached], "abc");
+    const replace = (patches[0] as Array<{ op: string; path: string; value?: unknown }>).find((o) => o.path === "/spec/template");
+    expect(replace?.value).toEqual({ metadata: { labels: { app: "game-service" } }, spec: podSpec });
+  });
+});
+
+describe("withoutManagedFields", () => {
+  it("returns an object without managedFields as it is, and otherwise drops only them", () => {
+    const plain = { metadata: { name: "a", labels: { x: "1" } }, spec: { y: 1 } };
+    expect(withoutManagedFields(plain)).toBe(plain);
+    expect(withoutManagedFields({ ...plain, metadata: { ...plain.metadata, managedFields } })).toEqual(plain);
+  });
+});

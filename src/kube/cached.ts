@@ -1,0 +1,68 @@
+import type { PerformanceProfile } from "../api/types.ts";
+import type { Deployment, ReplicaSet } from "../workload/deployment.ts";
+import type { KubeObject, ObjectMeta } from "./types.ts";
+
+/**
+ * What the informers keep of each object: the copy a reconcile reads, cut down before it enters the
+ * cache, since a cache holds every object of its kind for the life of the process.
+ *
+ * What may go is bounded by what is read and by what is written back. No write sends a cached object's
+ * body: status is applied from a fresh object (record.ts), Deployments are patched field by field or
+ * applied from objects built anew (kube/deployments.ts, kube/canary.ts), owned objects are applied from
+ * their desired form (owned.ts), and the one PUT (client.replace) is leader election's, of a Lease no
+ * informer caches. So nothing dropped here can be deleted in the cluster by a write. Two things a write
+ * does depend on are kept: resourceVersion (JSON Patch tests and freshest()), and whether
+ * metadata.annotations exists at all (promotePrimary adds an empty map when it does not, which on a
+ * real map would replace it).
+ */
+export type CacheTransform<T extends KubeObject> = (obj: T) => T;
+
+/**
+ * kubectl's client-side apply record: a second copy of the whole manifest as the user last applied it,
+ * often larger than the rest of the object. Tollgate never reads it.
+ */
+export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
+
+/**
+ * metadata.managedFields: per field manager, a tree of every field it set, as long as the object
+ * itself again on a server-side-applied object. Only the API server reads it. Every cache drops it.
+ */
+export function withoutManagedFields<T extends KubeObject>(obj: T): T {
+  if (!obj.metadata?.managedFields) return obj;
+  return { ...obj, metadata: slimMeta(obj.metadata, false) };
+}
+
+/** A profile: everything but managedFields and kubectl's copy of the spec; spec, status and every other annotation are read. */
+export function cachedProfile(p: PerformanceProfile): PerformanceProfile {
+  if (!p.metadata) return p;
+  return { ...p, metadata: slimMeta(p.metadata, true) };
+}
+
+/**
+ * A Deployment: without managedFields, kubectl's copy of the manifest, and the pod spec of its
+ * template. Of the template only its labels are read (the canary track, canary/facts.ts); every
+ * template Tollgate writes (rollback, promotion, a new primary) is a ReplicaSet's, never the
+ * Deployment's own.
+ */
+export function cachedDeployment(d: Deployment): Deployment {
+  const spec = d.spec?.template?.spec !== undefined ? { ...d.spec, template: templateMetadataOnly(d.spec.template) } : d.spec;
+  return { ...d, ...(d.metadata ? { metadata: slimMeta(d.metadata, true) } : {}), ...(spec ? { spec } : {}) };
+}
+
+/**
+ * A ReplicaSet: without managedFields only. Its pod template is the one a rollback or promotion
+ * writes to a Deployment, so it is kept whole; its annotations carry the revision.
+ */
+export const cachedReplicaSet: CacheTransform<ReplicaSet> = withoutManagedFields;
+
+function templateMetadataOnly(template: NonNullable<NonNullable<Deployment["spec"]>["template"]>): NonNullable<NonNullable<Deployment["spec"]>["template"]> {
+  return template.metadata ? { metadata: template.metadata } : {};
+}
+
+function slimMeta(meta: ObjectMeta, dropLastApplied: boolean): ObjectMeta {
+  const { managedFields: _, ...rest } = meta;
+  if (!dropLastApplied || rest.annotations?.[LAST_APPLIED_ANNOTATION] === undefined) return rest;
+  // The map stays, empty if need be: whether it exists decides the shape of a JSON Patch (see above).
+  const { [LAST_APPLIED_ANNOTATION]: __, ...annotations } = rest.annotations;
+  return { ...rest, annotations };
+}
