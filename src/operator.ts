@@ -30,6 +30,7 @@ import { rulesRejectedCheck } from "./controllers/profile/rules-rejected.ts";
 import { SyntaxChecker } from "./prometheus/syntax-check.ts";
 import { EventRecorder } from "./runtime/events.ts";
 import { startHealthServer, type HealthServer } from "./runtime/health.ts";
+import { byNamespace, byOwnerUid, type IndexKeys } from "./runtime/cache-index.ts";
 import { Informer } from "./runtime/informer.ts";
 import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionConfig } from "./runtime/leader-election.ts";
 import { leadershipFence, Manager } from "./runtime/manager.ts";
@@ -42,7 +43,7 @@ import { canaryScopeCheck } from "./traffic/scope.ts";
 import type { NamedConnection } from "./prometheus/connections.ts";
 import { DEFAULT_NOTIFICATION_URLS, receiverProblem } from "./notify/endpoints.ts";
 import { endpointAllowed, parseEndpointPattern, type EndpointPattern } from "./tenancy/endpoints.ts";
-import type { TenantCheck } from "./controllers/profile/observe.ts";
+import type { ManagedIndex, TenantCheck } from "./controllers/profile/observe.ts";
 
 /** Reconciles at a time unless told otherwise: a pass mostly waits on Prometheus, so more workers than cores pay. */
 export const DEFAULT_WORKERS = 16;
@@ -124,17 +125,18 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
       })
     : undefined;
 
-  const informer = <T extends KubeObject>(type: ResourceType, transform: CacheTransform<T>) =>
-    new Informer<T>(client, type, {
+  const informer = <T extends KubeObject, I extends string = never>(type: ResourceType, transform: CacheTransform<T>, indexes?: Record<I, IndexKeys<KubeObject>>) =>
+    new Informer<T, I>(client, type, {
       namespace: config.namespace,
       resyncMs: config.resyncMs,
       logger: log,
       onError: () => metrics.informerErrors.inc({ resource: type.plural }),
       transform,
+      indexes,
     });
   const profiles = informer<PerformanceProfile>(Resources.PerformanceProfile, cachedProfile);
   const deployments = informer<Deployment>(Resources.Deployment, cachedDeployment);
-  const replicaSets = informer<ReplicaSet>(Resources.ReplicaSet, cachedReplicaSet);
+  const replicaSets = informer<ReplicaSet, "owner">(Resources.ReplicaSet, cachedReplicaSet, { owner: byOwnerUid });
   const readSecret = secretReader(client);
   const notificationUrls = config.notificationAllowedUrls ?? DEFAULT_NOTIFICATION_URLS.map(parseEndpointPattern);
   const receiverCheck: TenantCheck = (p, spec) => receiverProblem(p.namespace, spec.policy.notifications ?? [], readSecret, notificationUrls);
@@ -161,13 +163,14 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
 
   const targets = new TargetIndex(profiles);
   const owned = <T extends KubeObject>(type: ResourceType) =>
-    new Informer<T>(client, type, {
+    new Informer<T, ManagedIndex>(client, type, {
       namespace: config.namespace,
       labelSelector: MANAGED_BY_TOLLGATE,
       resyncMs: config.resyncMs,
       logger: log,
       onError: () => metrics.informerErrors.inc({ resource: type.plural }),
       transform: withoutManagedFields,
+      indexes: { namespace: byNamespace, owner: byOwnerUid },
     });
   const hpas = owned<HorizontalPodAutoscaler>(Resources.HorizontalPodAutoscaler);
   const events = new EventRecorder({ client, instance: identity, logger: log });

@@ -1,29 +1,34 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { KubeClient, WatchOptions } from "../kube/client.ts";
+import { ApiError } from "../kube/errors.ts";
 import { Resources } from "../kube/resources.ts";
 import type { KubeList, KubeObject, WatchEvent } from "../kube/types.ts";
+import { byNamespace, byOwnerUid } from "./cache-index.ts";
 import { Informer, type InformerOptions } from "./informer.ts";
 
 /**
  * An API server in memory for one resource: `items` is what a list returns; `send` delivers a watch
- * event on the open watch, which stays open until the informer stops.
+ * event on the open watch, which stays open until the informer stops or `expire` ends it with 410
+ * Gone, after which the informer lists again.
  */
 class FakeApi {
   items: KubeObject[] = [];
   private onEvent: ((e: WatchEvent<KubeObject>) => void) | undefined;
-  private watching: (() => void) | undefined;
-  readonly watchOpen: Promise<void>;
+  private end: ((err: unknown) => void) | undefined;
+  private opened: () => void = () => {};
+  watchOpen: Promise<void>;
 
   constructor() {
-    this.watchOpen = new Promise((resolve) => (this.watching = resolve));
+    this.watchOpen = this.nextWatch();
   }
 
   readonly client = {
     list: async (): Promise<KubeList<KubeObject>> => ({ metadata: { resourceVersion: "1" }, items: structuredClone(this.items) }),
     watch: (_type: unknown, _ns: unknown, opts: WatchOptions, onEvent: (e: WatchEvent<KubeObject>) => void) =>
-      new Promise<void>((resolve) => {
+      new Promise<void>((resolve, reject) => {
         this.onEvent = onEvent;
-        this.watching?.();
+        this.end = reject;
+        this.opened();
         opts.signal?.addEventListener("abort", () => resolve());
       }),
   } as unknown as KubeClient;
@@ -32,17 +37,28 @@ class FakeApi {
     if (!this.onEvent) throw new Error("no watch open");
     this.onEvent({ type, object: structuredClone(object) });
   }
+
+  /** Ends the open watch with 410 Gone; resolves once the informer has listed again and watches anew. */
+  async expire(): Promise<void> {
+    this.watchOpen = this.nextWatch();
+    this.end?.(new ApiError("WATCH", "/apis/apps/v1/replicasets", 410, "Gone", "too old resource version"));
+    await this.watchOpen;
+  }
+
+  private nextWatch(): Promise<void> {
+    return new Promise((resolve) => (this.opened = resolve));
+  }
 }
 
 function obj(name: string, meta: Partial<NonNullable<KubeObject["metadata"]>> = {}): KubeObject {
   return { metadata: { name, namespace: "ns", resourceVersion: "1", ...meta } };
 }
 
-const running: Array<Informer<KubeObject>> = [];
+const running: Array<{ stop(): void }> = [];
 afterEach(() => running.splice(0).forEach((i) => i.stop()));
 
-async function started(api: FakeApi, opts: InformerOptions<KubeObject> = {}): Promise<Informer<KubeObject>> {
-  const informer = new Informer<KubeObject>(api.client, Resources.ReplicaSet, opts);
+async function started<I extends string = never>(api: FakeApi, opts: InformerOptions<KubeObject, I> = {}): Promise<Informer<KubeObject, I>> {
+  const informer = new Informer<KubeObject, I>(api.client, Resources.ReplicaSet, opts);
   running.push(informer);
   informer.start();
   await informer.synced;
@@ -83,5 +99,57 @@ describe("Informer transform", () => {
     api.send("DELETED", obj("b", { resourceVersion: "3" }));
     expect(informer.get("ns/b")).toBeUndefined();
     expect(seen).toEqual(["add yes", "update yes", "delete yes"]);
+  });
+});
+
+describe("Informer indexes", () => {
+  const owned = (name: string, namespace: string, owner: string, rv = "1"): KubeObject => ({
+    metadata: { name, namespace, resourceVersion: rv, ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: owner, uid: owner, controller: true }] },
+  });
+  const names = (list: KubeObject[]) => list.map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`).sort();
+  const indexes = { namespace: byNamespace, owner: byOwnerUid };
+
+  it("files the listed objects", async () => {
+    const api = new FakeApi();
+    api.items = [owned("a", "ns1", "d1"), owned("b", "ns1", "d2"), owned("c", "ns2", "d1")];
+    const informer = await started(api, { indexes });
+    expect(names(informer.byIndex("namespace", "ns1"))).toEqual(["ns1/a", "ns1/b"]);
+    expect(names(informer.byIndex("owner", "d1"))).toEqual(["ns1/a", "ns2/c"]);
+    expect(informer.byIndex("owner", "d3")).toEqual([]);
+  });
+
+  it("follows watched additions, an object moving to another owner, and deletions", async () => {
+    const api = new FakeApi();
+    const informer = await started(api, { indexes });
+    api.send("ADDED", owned("a", "ns1", "d1"));
+    api.send("ADDED", owned("b", "ns1", "d1"));
+    expect(names(informer.byIndex("owner", "d1"))).toEqual(["ns1/a", "ns1/b"]);
+
+    api.send("MODIFIED", owned("a", "ns1", "d2", "2"));
+    expect(names(informer.byIndex("owner", "d1"))).toEqual(["ns1/b"]);
+    expect(informer.byIndex("owner", "d2").map((o) => o.metadata?.resourceVersion)).toEqual(["2"]);
+    expect(names(informer.byIndex("namespace", "ns1"))).toEqual(["ns1/a", "ns1/b"]);
+
+    api.send("DELETED", owned("b", "ns1", "d1", "3"));
+    expect(informer.byIndex("owner", "d1")).toEqual([]);
+    expect(names(informer.byIndex("namespace", "ns1"))).toEqual(["ns1/a"]);
+  });
+
+  it("files what a relist finds changed or gone as the cache does", async () => {
+    const api = new FakeApi();
+    api.items = [owned("a", "ns1", "d1"), owned("b", "ns1", "d1")];
+    const informer = await started(api, { indexes, backoff: { baseMs: 0, maxMs: 0 } });
+    // Missed while the watch was down: a deleted, b moved to another owner, c created.
+    api.items = [owned("b", "ns1", "d2", "5"), owned("c", "ns2", "d1", "6")];
+    await api.expire();
+    expect(names(informer.byIndex("owner", "d1"))).toEqual(["ns2/c"]);
+    expect(names(informer.byIndex("owner", "d2"))).toEqual(["ns1/b"]);
+    expect(names(informer.byIndex("namespace", "ns1"))).toEqual(["ns1/b"]);
+    expect(informer.get("ns1/a")).toBeUndefined();
+  });
+
+  it("refuses a lookup in an index it was not given", async () => {
+    const informer = await started<"owner">(new FakeApi(), { indexes: { owner: byOwnerUid } });
+    expect(() => informer.byIndex("namespace" as "owner", "ns1")).toThrow(/no index namespace/);
   });
 });

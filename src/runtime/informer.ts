@@ -3,6 +3,7 @@ import type { KubeClient } from "../kube/client.ts";
 import { isGone } from "../kube/errors.ts";
 import type { ResourceType } from "../kube/resources.ts";
 import { keyOf, type KubeObject } from "../kube/types.ts";
+import { CacheIndex, type IndexKeys } from "./cache-index.ts";
 import { backoffDelay, type Backoff } from "./queue.ts";
 
 export interface InformerHandlers<T extends KubeObject> {
@@ -11,7 +12,7 @@ export interface InformerHandlers<T extends KubeObject> {
   delete?: (obj: T) => void;
 }
 
-export interface InformerOptions<T extends KubeObject = KubeObject> {
+export interface InformerOptions<T extends KubeObject = KubeObject, I extends string = never> {
   /** Watch one namespace; all namespaces when undefined. */
   namespace?: string;
   labelSelector?: string;
@@ -27,6 +28,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> {
    * which the cache is keyed and diffed by.
    */
   transform?: (obj: T) => T;
+  /** Indexes of the cache by name (cache-index.ts), read with byIndex. */
+  indexes?: Record<I, IndexKeys<T>>;
 }
 
 const LIST_PAGE = 500;
@@ -37,10 +40,11 @@ const DEFAULT_INFORMER_BACKOFF: Backoff = { baseMs: 500, maxMs: 30_000 };
  * a controller needs one that survives API-server restarts and network cuts: after any error it backs
  * off and lists again, diffing the new list against its cache so no add, update or delete is lost.
  */
-export class Informer<T extends KubeObject> {
+export class Informer<T extends KubeObject, I extends string = never> {
   private readonly store = new Map<string, T>();
+  private readonly indexes = new Map<string, CacheIndex<T>>();
   private readonly handlers: InformerHandlers<T>[] = [];
-  private readonly opts: InformerOptions<T>;
+  private readonly opts: InformerOptions<T, I>;
   private readonly transform: (obj: T) => T;
   private abort: AbortController | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -53,11 +57,13 @@ export class Informer<T extends KubeObject> {
   readonly synced: Promise<void>;
   hasSynced = false;
 
-  constructor(client: KubeClient, type: ResourceType, opts: InformerOptions<T> = {}) {
+  constructor(client: KubeClient, type: ResourceType, opts: InformerOptions<T, I> = {}) {
     this.client = client;
     this.type = type;
     this.opts = opts;
     this.transform = opts.transform ?? ((obj) => obj);
+    const indexes: Partial<Record<string, IndexKeys<T>>> = opts.indexes ?? {};
+    for (const [name, keys] of Object.entries(indexes)) if (keys) this.indexes.set(name, new CacheIndex(keys));
     this.synced = new Promise((resolve) => (this.resolveSynced = resolve));
   }
 
@@ -71,6 +77,13 @@ export class Informer<T extends KubeObject> {
 
   list(): T[] {
     return [...this.store.values()];
+  }
+
+  /** The cached objects filed under `value` in index `index`: a lookup, not a scan of the cache. */
+  byIndex(index: I, value: string): T[] {
+    const found = this.indexes.get(index);
+    if (!found) throw new Error(`the ${this.type.plural} informer has no index ${index}`);
+    return found.get(value);
   }
 
   get size(): number {
@@ -162,13 +175,13 @@ export class Informer<T extends KubeObject> {
 
     for (const [key, old] of this.store) {
       if (!fresh.has(key)) {
-        this.store.delete(key);
+        this.remove(key, old);
         this.emit("DELETED", old, old);
       }
     }
     for (const [key, obj] of fresh) {
       const old = this.store.get(key);
-      this.store.set(key, obj);
+      this.put(key, obj, old);
       if (!old) this.emit("ADDED", obj);
       else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit("MODIFIED", obj, old);
     }
@@ -184,12 +197,23 @@ export class Informer<T extends KubeObject> {
     const key = keyOf(obj);
     const old = this.store.get(key);
     if (type === "DELETED") {
-      this.store.delete(key);
+      if (old) this.remove(key, old);
       this.emit("DELETED", obj, old);
       return;
     }
-    this.store.set(key, obj);
+    this.put(key, obj, old);
     this.emit(old ? "MODIFIED" : "ADDED", obj, old);
+  }
+
+  /** Every change of the cache goes through put and remove, which keep the indexes with it. */
+  private put(key: string, obj: T, old: T | undefined): void {
+    this.store.set(key, obj);
+    for (const index of this.indexes.values()) index.set(key, obj, old);
+  }
+
+  private remove(key: string, old: T): void {
+    this.store.delete(key);
+    for (const index of this.indexes.values()) index.delete(key, old);
   }
 
   private resync(): void {

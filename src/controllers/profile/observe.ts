@@ -13,6 +13,7 @@ import type { PrometheusConnections, Resolved } from "../../prometheus/connectio
 import type { RecordedReadCache } from "../../prometheus/recorded-cache.ts";
 import { countingQuerier, readDirect, type ProfileReading, type ReadMode } from "../../prometheus/slo-reader.ts";
 import type { SyntaxChecker } from "../../prometheus/syntax-check.ts";
+import type { KubeObject } from "../../kube/types.ts";
 import type { Informer } from "../../runtime/informer.ts";
 import { canaryPlan } from "../../slo/canary.ts";
 import type { SloProfile } from "../../slo/plan.ts";
@@ -32,6 +33,9 @@ import type { SpecProblem } from "./spec-problem.ts";
  */
 export type TenantCheck = (profile: { namespace: string; name: string }, spec: ProfileSpec) => Promise<SpecProblem | undefined> | SpecProblem | undefined;
 
+/** The indexes of the informers of objects Tollgate manages: a pass reads its namespace's, and its own by owner uid. */
+export type ManagedIndex = "namespace" | "owner";
+
 export interface ObserveDeps {
   /** Run in order after validation; the first problem found refuses the profile. */
   tenantChecks?: readonly TenantCheck[];
@@ -39,11 +43,12 @@ export interface ObserveDeps {
   /** Which profiles name which Deployment: who governs the target. */
   targets: TargetIndex;
   deployments: Informer<Deployment>;
-  replicaSets: Informer<ReplicaSet>;
+  /** Indexed by owner uid: a pass reads the ReplicaSets of its Deployments, not the cluster's. */
+  replicaSets: Informer<ReplicaSet, "owner">;
   /** Undefined where Istio's networking CRDs are not served. */
-  virtualServices?: Informer<VirtualService>;
-  destinationRules?: Informer<DestinationRule>;
-  hpas: Informer<HorizontalPodAutoscaler>;
+  virtualServices?: Informer<VirtualService, ManagedIndex>;
+  destinationRules?: Informer<DestinationRule, ManagedIndex>;
+  hpas: Informer<HorizontalPodAutoscaler, ManagedIndex>;
   prometheus: PrometheusConnections;
   syntax: SyntaxChecker;
   metrics: SloMetrics;
@@ -69,23 +74,23 @@ export async function observe(deps: ObserveDeps, profile: PerformanceProfile, no
   const namespace = profile.metadata?.namespace ?? "default";
   const name = profile.metadata?.name ?? "";
   const uid = profile.metadata?.uid ?? "";
-  const inNamespace = <T extends { metadata?: { namespace?: string } }>(list: readonly T[]) => list.filter((o) => o.metadata?.namespace === namespace);
-  const ownedBy = <T extends { metadata?: { ownerReferences?: Array<{ uid: string }> } }>(list: readonly T[]) =>
-    list.filter((o) => (o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid));
-  const managed = {
-    virtualServices: inNamespace(deps.virtualServices?.list() ?? []),
-    destinationRules: inNamespace(deps.destinationRules?.list() ?? []),
-    hpas: inNamespace(deps.hpas.list()),
-  };
+  const inNamespace = <T extends KubeObject>(list: readonly T[]) => list.filter((o) => o.metadata?.namespace === namespace);
+  // An owner reference is namespace-local: one from another namespace names some other object.
+  const ownedBy = <T extends KubeObject>(informer: Informer<T, ManagedIndex> | undefined) => inNamespace(informer?.byIndex("owner", uid) ?? []);
+  const governed = deployments(deps, profile);
   const base: Snapshot = {
     namespace,
     name,
     profile,
     deleting: profile.metadata?.deletionTimestamp !== undefined,
-    deployments: deployments(deps, profile),
-    replicaSets: deps.replicaSets.list().filter((rs) => rs.metadata?.namespace === namespace),
-    managed,
-    owned: { virtualServices: ownedBy(managed.virtualServices), destinationRules: ownedBy(managed.destinationRules), hpas: ownedBy(managed.hpas) },
+    deployments: governed,
+    replicaSets: replicaSetsOf(deps, namespace, governed),
+    managed: {
+      virtualServices: deps.virtualServices?.byIndex("namespace", namespace) ?? [],
+      destinationRules: deps.destinationRules?.byIndex("namespace", namespace) ?? [],
+      hpas: deps.hpas.byIndex("namespace", namespace),
+    },
+    owned: { virtualServices: ownedBy(deps.virtualServices), destinationRules: ownedBy(deps.destinationRules), hpas: ownedBy(deps.hpas) },
     istio: deps.virtualServices !== undefined && deps.destinationRules !== undefined,
     recordingRules: false,
   };
@@ -144,6 +149,17 @@ function deployments(deps: ObserveDeps, profile: PerformanceProfile): Map<string
     if (d) map.set(name, d);
   }
   return map;
+}
+
+/** The ReplicaSets of the pass's Deployments, by their owner uid: the revisions and templates it may use. */
+function replicaSetsOf(deps: ObserveDeps, namespace: string, governed: ReadonlyMap<string, Deployment>): ReplicaSet[] {
+  const found = new Map<string, ReplicaSet>();
+  for (const d of governed.values()) {
+    const uid = d.metadata?.uid;
+    if (!uid) continue;
+    for (const rs of deps.replicaSets.byIndex("owner", uid)) if (rs.metadata?.namespace === namespace) found.set(rs.metadata?.name ?? "", rs);
+  }
+  return [...found.values()];
 }
 
 async function measureCanary(deps: ObserveDeps, resolved: Resolved, namespace: string, spec: ProfileSpec, now: Date): Promise<CanaryMeasurement> {

@@ -15,7 +15,6 @@ import { PrometheusClient, PrometheusError } from "../../prometheus/client.ts";
 import { PrometheusConnections } from "../../prometheus/connections.ts";
 import { SyntaxChecker } from "../../prometheus/syntax-check.ts";
 import { EventRecorder } from "../../runtime/events.ts";
-import type { Informer } from "../../runtime/informer.ts";
 import { DeploymentActuator } from "../../kube/actuators/deployment.ts";
 import { FinalizerActuator } from "../../kube/actuators/finalizer.ts";
 import { HpaActuator } from "../../kube/actuators/hpa.ts";
@@ -24,9 +23,10 @@ import { RulesActuator } from "../../kube/actuators/rules.ts";
 import { DriftApplier } from "../../kube/owned.ts";
 import type { DestinationRule, HorizontalPodAutoscaler, VirtualService } from "../../traffic/index.ts";
 import { TargetIndex } from "./mappings.ts";
-import { errorKind } from "./observe.ts";
+import { errorKind, type ManagedIndex } from "./observe.ts";
 import { StatusRecorder } from "./record.ts";
 import { profileReconciler } from "./reconcile.ts";
+import { informer } from "./test-builders.ts";
 
 describe("errorKind", () => {
   it("labels the client's own failure messages by kind", async () => {
@@ -61,12 +61,6 @@ async function prometheus(answer: (query: string) => string): Promise<string> {
 }
 
 const vector = (value: string) => JSON.stringify({ status: "success", data: { resultType: "vector", result: [{ metric: {}, value: [1, value] }] } });
-
-function informer<T extends KubeObject>(objects: T[]): Informer<T> {
-  const byKey = new Map(objects.map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o]));
-  const fake: Pick<Informer<T>, "get" | "list" | "on"> = { get: (key) => byKey.get(key), list: () => [...byKey.values()], on: () => undefined };
-  return fake as Informer<T>;
-}
 
 interface Call {
   verb: "apply" | "patch" | "create";
@@ -132,9 +126,9 @@ function harness(
     profiles,
     targets: new TargetIndex(profiles),
     deployments: informer([deployment]),
-    replicaSets: informer<ReplicaSet>([]),
-    hpas: informer<HorizontalPodAutoscaler>([]),
-    ...(opts.istio ? { virtualServices: informer<VirtualService>([]), destinationRules: informer<DestinationRule>([]) } : {}),
+    replicaSets: informer<ReplicaSet, "owner">([]),
+    hpas: informer<HorizontalPodAutoscaler, ManagedIndex>([]),
+    ...(opts.istio ? { virtualServices: informer<VirtualService, ManagedIndex>([]), destinationRules: informer<DestinationRule, ManagedIndex>([]) } : {}),
     prometheus: new PrometheusConnections(async () => undefined, { url, timeoutMs: 2_000 }),
     syntax: new SyntaxChecker(),
     metrics: opts.metrics ?? new SloMetrics(new Registry()),

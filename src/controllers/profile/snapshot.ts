@@ -30,7 +30,7 @@ export interface Snapshot {
   claimedBy?: string;
   /** The Deployments by name, as the informer has them: the target, `<target>-primary`, a former target. */
   deployments: ReadonlyMap<string, Deployment>;
-  /** The namespace's ReplicaSets: revisions to roll back to and templates to promote. */
+  /** The ReplicaSets of `deployments` (by owner uid): revisions to roll back to and templates to promote. */
   replicaSets: readonly ReplicaSet[];
   /** Every object in the namespace Tollgate manages (by label), whoever's: what an apply compares with. */
   managed: {

@@ -7,6 +7,9 @@ import { FINALIZER, FROZEN_BY_ANNOTATION, FROZEN_LABEL } from "../../kube/labels
 import type { Measurements } from "../../slo/types.ts";
 import { PRIMARY, SOURCE_HASH_ANNOTATION, TRACK_LABEL } from "../../traffic/index.ts";
 import type { Deployment, ReplicaSet } from "../../workload/deployment.ts";
+import type { KubeObject } from "../../kube/types.ts";
+import { byNamespace, byOwnerUid } from "../../runtime/cache-index.ts";
+import type { Informer } from "../../runtime/informer.ts";
 import type { Snapshot } from "./snapshot.ts";
 
 export const NS = "games";
@@ -88,4 +91,17 @@ export function snapshot(p: PerformanceProfile, over: Partial<Snapshot> & { depl
     recordingRules: false,
     ...rest,
   };
+}
+
+/** An informer's cache of `objects`, with the namespace and owner indexes the operator gives informers. */
+export function informer<T extends KubeObject, I extends "namespace" | "owner" = never>(objects: T[]): Informer<T, I> {
+  const byKey = new Map(objects.map((o) => [`${o.metadata?.namespace}/${o.metadata?.name}`, o]));
+  const keys = { namespace: byNamespace, owner: byOwnerUid };
+  const fake: Pick<Informer<T, I>, "get" | "list" | "on" | "byIndex"> = {
+    get: (key) => byKey.get(key),
+    list: () => [...byKey.values()],
+    on: () => undefined,
+    byIndex: (index, value) => [...byKey.values()].filter((o) => keys[index](o).includes(value)),
+  };
+  return fake as Informer<T, I>;
 }
