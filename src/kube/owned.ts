@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { digest } from "../digest.ts";
 import type { KubeClient } from "./client.ts";
 import type { ResourceType } from "./resources.ts";
 import type { KubeObject } from "./types.ts";
@@ -41,10 +41,10 @@ export class DriftApplier {
   /** Returns whether it applied. */
   async ensure<T extends WithSpec>(type: ResourceType, current: T | undefined, desired: T): Promise<boolean> {
     const key = `${type.plural}/${desired.metadata?.namespace}/${desired.metadata?.name}`;
-    const digest = createHash("sha256").update(JSON.stringify(desired)).digest("base64");
-    if (current && this.applied.get(key) === digest && holds(current, desired)) return false;
+    const wanted = digest(JSON.stringify(desired));
+    if (current && this.applied.get(key) === wanted && holds(current, desired)) return false;
     await this.client.apply(type, desired, { force: true });
-    this.applied.set(key, digest);
+    this.applied.set(key, wanted);
     return true;
   }
 

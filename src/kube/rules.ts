@@ -1,3 +1,4 @@
+import { digest } from "../digest.ts";
 import type { KubeClient } from "./client.ts";
 import { ApiError } from "./errors.ts";
 import { Resources } from "./resources.ts";
@@ -20,8 +21,11 @@ export class PrometheusRuleApplier {
   private readonly client: KubeClient;
   private readonly recheckMs: number;
   private served: Promise<boolean> | undefined;
-  /** What was last applied per object, so an unchanged profile costs no API call per cycle. */
-  private readonly applied = new Map<string, { body: string; atMs: number }>();
+  /**
+   * The digest of what was last applied per object, so an unchanged profile costs no API call per
+   * cycle; a digest, not the body: one body is a profile's every rule, tens of KB.
+   */
+  private readonly applied = new Map<string, { digest: string; atMs: number }>();
 
   /** `recheckMs`: re-apply an unchanged object this often anyway, to restore one deleted by hand. */
   constructor(client: KubeClient, opts: { recheckMs?: number } = {}) {
@@ -51,13 +55,13 @@ export class PrometheusRuleApplier {
   async ensure(profile: SloProfile, ownerUid: string | undefined, opts: RuleOptions = {}): Promise<{ changed: boolean; problems: RuleProblem[] }> {
     const { object, problems } = prometheusRule(profile, { ...opts, ownerUid });
     const key = `${profile.namespace}/${object.metadata.name}`;
-    const body = JSON.stringify(object);
+    const body = digest(JSON.stringify(object));
     const last = this.applied.get(key);
-    if (last?.body === body && Date.now() - last.atMs < this.recheckMs) return { changed: false, problems };
+    if (last?.digest === body && Date.now() - last.atMs < this.recheckMs) return { changed: false, problems };
     // force: the object is Tollgate's alone; a hand edit of its rules is undone, not a conflict.
     await this.client.apply(Resources.PrometheusRule, object as unknown as KubeObject, { force: true });
-    this.applied.set(key, { body, atMs: Date.now() });
-    return { changed: last?.body !== body, problems };
+    this.applied.set(key, { digest: body, atMs: Date.now() });
+    return { changed: last?.digest !== body, problems };
   }
 
   /** Forgets a deleted profile; its object goes with it by garbage collection. */

@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Logger } from "pino";
 import { fetch } from "undici";
+import { digest } from "../digest.ts";
 import type { SloProfile } from "../slo/plan.ts";
 import { profileRuleSet } from "../slo/profile-rules.ts";
 import { rulesFileYaml, type Rule, type RuleGroup, type RuleOptions, type RuleProblem } from "../slo/rules.ts";
@@ -74,6 +75,7 @@ interface Unconfirmed {
   name: string;
   url: string;
   content: string;
+  digest: string;
   /** The file's content before the change; undefined: there was no file. */
   previous: string | undefined;
 }
@@ -113,12 +115,15 @@ export class RulesFileWriter {
   private readonly syntax: SyntaxChecker;
   private readonly client: (url: string) => Pick<PrometheusClient, "checkSyntax">;
   private readonly clients = new Map<string, PrometheusClient>();
-  /** What each file was last found or written to hold, and when. */
-  private readonly written = new Map<string, { content: string; atMs: number; url: string }>();
+  /**
+   * The digest of what each file was last found or written to hold, and when: a digest, not the
+   * content, which is tens of KB per profile and kept for every profile.
+   */
+  private readonly written = new Map<string, { digest: string; atMs: number; url: string }>();
   /** Per Prometheus, the files changed since it last loaded its rules: the suspects when it refuses them. */
   private readonly unconfirmed = new Map<string, Map<string, Unconfirmed>>();
-  /** Per file, the content Prometheus refused and why. */
-  private readonly rejections = new Map<string, RulesRejection & { content: string }>();
+  /** Per file, the digest of the content Prometheus refused, and why. */
+  private readonly rejections = new Map<string, RulesRejection & { digest: string }>();
   /** Per file, the options its rules were last made with (how far the tiles cover), to judge a spec's rules by. */
   private readonly options = new Map<string, RuleOptions>();
   private readonly pendingReloads = new Map<string, Promise<void>>();
@@ -145,17 +150,18 @@ export class RulesFileWriter {
   async ensure(profile: SloProfile, prometheusUrl: string, opts: RuleOptions = {}): Promise<{ changed: boolean; problems: RuleProblem[]; rejected?: RulesRejection }> {
     const { groups, problems } = profileRuleSet(profile, opts);
     const content = rulesFileYaml(groups);
+    const hash = digest(content);
     const file = this.fileOf(profile.namespace, profile.name);
     this.options.set(file, opts);
     const refusedAs = () => {
       const r = this.rejections.get(file);
-      return r?.content === content ? { changed: false, problems, rejected: { field: r.field, message: r.message } } : undefined;
+      return r?.digest === hash ? { changed: false, problems, rejected: { field: r.field, message: r.message } } : undefined;
     };
     const refused = refusedAs();
     if (refused) return refused;
     const known = this.written.get(file);
-    if (known?.content === content && Date.now() - known.atMs < this.recheckMs) {
-      this.settled(file, content);
+    if (known?.digest === hash && Date.now() - known.atMs < this.recheckMs) {
+      this.settled(file, hash);
       return { changed: false, problems };
     }
 
@@ -164,7 +170,7 @@ export class RulesFileWriter {
     if ((await readFile(file, "utf8").catch(() => undefined)) !== content) {
       const refusal = await this.parse(profile, groups, prometheusUrl);
       if (refusal) {
-        this.rejections.set(file, { content, ...refusal });
+        this.rejections.set(file, { digest: hash, ...refusal });
         this.logger.warn({ file, namespace: profile.namespace, profile: profile.name, field: refusal.field, reason: refusal.message }, "rules refused by Prometheus's parser; the previous rules file stays");
         return { changed: false, problems, rejected: refusal };
       }
@@ -178,16 +184,16 @@ export class RulesFileWriter {
       if (onDisk === content) {
         // Found in place (a restart, or another replica wrote it): not yet seen loaded, so a suspect
         // should Prometheus refuse its rules before it reloads them once.
-        if (!known) this.suspect({ file, namespace: profile.namespace, name: profile.name, url: prometheusUrl, content, previous: undefined });
-        this.written.set(file, { content, atMs: Date.now(), url: prometheusUrl });
-        this.settled(file, content);
+        if (!known) this.suspect({ file, namespace: profile.namespace, name: profile.name, url: prometheusUrl, content, digest: hash, previous: undefined });
+        this.written.set(file, { digest: hash, atMs: Date.now(), url: prometheusUrl });
+        this.settled(file, hash);
         return { changed: false, problems };
       }
       if (!parsed) return { changed: false, problems }; // moved while this waited; the next pass parses and writes it
       await this.put(file, content);
-      this.written.set(file, { content, atMs: Date.now(), url: prometheusUrl });
+      this.written.set(file, { digest: hash, atMs: Date.now(), url: prometheusUrl });
       const before = this.unconfirmed.get(prometheusUrl)?.get(file);
-      this.suspect({ file, namespace: profile.namespace, name: profile.name, url: prometheusUrl, content, previous: before ? before.previous : onDisk });
+      this.suspect({ file, namespace: profile.namespace, name: profile.name, url: prometheusUrl, content, digest: hash, previous: before ? before.previous : onDisk });
       this.logger.info({ file, namespace: profile.namespace, profile: profile.name }, "rules file written");
       void this.requestReload(prometheusUrl);
       return { changed: true, problems };
@@ -203,7 +209,7 @@ export class RulesFileWriter {
     if (!r) return undefined;
     if (profile) {
       const { groups } = profileRuleSet(profile, this.options.get(this.fileOf(namespace, name)));
-      if (rulesFileYaml(groups) !== r.content) return undefined;
+      if (digest(rulesFileYaml(groups)) !== r.digest) return undefined;
     }
     return { field: r.field, message: r.message };
   }
@@ -307,13 +313,13 @@ export class RulesFileWriter {
       this.written.delete(u.file);
     } else {
       await this.put(u.file, u.previous);
-      this.written.set(u.file, { content: u.previous, atMs: Date.now(), url: u.url });
+      this.written.set(u.file, { digest: digest(u.previous), atMs: Date.now(), url: u.url });
     }
   }
 
   private async reapply(u: Unconfirmed): Promise<void> {
     await this.put(u.file, u.content);
-    this.written.set(u.file, { content: u.content, atMs: Date.now(), url: u.url });
+    this.written.set(u.file, { digest: u.digest, atMs: Date.now(), url: u.url });
   }
 
   /** Prometheus loaded these files as they are: a rejection of another version of them is over. */
@@ -321,7 +327,7 @@ export class RulesFileWriter {
     for (const u of suspects) {
       this.unconfirmed.get(u.url)?.delete(u.file);
       const r = this.rejections.get(u.file);
-      if (r && r.content !== u.content) this.rejections.delete(u.file);
+      if (r && r.digest !== u.digest) this.rejections.delete(u.file);
     }
   }
 
@@ -329,9 +335,9 @@ export class RulesFileWriter {
    * The profile is back at rules Prometheus has loaded (a spec edited back to its last good version):
    * the rejection of another version is over.
    */
-  private settled(file: string, content: string): void {
+  private settled(file: string, hash: string): void {
     const r = this.rejections.get(file);
-    if (!r || r.content === content) return;
+    if (!r || r.digest === hash) return;
     if ([...this.unconfirmed.values()].some((files) => files.has(file))) return;
     this.rejections.delete(file);
   }
@@ -339,7 +345,7 @@ export class RulesFileWriter {
   private reject(u: Unconfirmed, message: string): void {
     this.unconfirmed.get(u.url)?.delete(u.file);
     const rejection = { field: "spec.slos", message: `Prometheus refused to load the profile's rules file: ${message}` };
-    this.rejections.set(u.file, { content: u.content, ...rejection });
+    this.rejections.set(u.file, { digest: u.digest, ...rejection });
     this.logger.warn({ file: u.file, namespace: u.namespace, profile: u.name, reason: message }, "Prometheus refused this rules file; it is withdrawn");
   }
 
