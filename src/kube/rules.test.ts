@@ -1,15 +1,21 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { KubeClient } from "./client.ts";
 import { ApiError } from "./errors.ts";
 import { pino } from "pino";
 import { profileSpecSchema } from "../api/profile.ts";
 import type { SloProfile } from "../slo/plan.ts";
-import type { PrometheusRuleObject } from "../slo/profile-rules.ts";
+import { prometheusRule, type PrometheusRuleObject } from "../slo/profile-rules.ts";
 import { BAD_TILE_RECORD } from "../slo/tiles.ts";
 import type { ActContext } from "./actuators/actuator.ts";
 import { RulesActuator } from "./actuators/rules.ts";
 import { PrometheusRuleApplier } from "./rules.ts";
 import type { KubeObject } from "./types.ts";
+
+// Rendering counted, not changed: one test asks how often a profile's object is rendered.
+vi.mock("../slo/profile-rules.ts", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("../slo/profile-rules.ts")>();
+  return { ...actual, prometheusRule: vi.fn(actual.prometheusRule) };
+});
 
 /** A client whose CRD lookups answer from a script, counting the requests. */
 function scripted(...answers: Array<() => Promise<unknown>>): { client: KubeClient; calls: () => number } {
@@ -84,5 +90,28 @@ describe("PrometheusRuleApplier.ensure through the rules actuator", () => {
     expect(tiled(groups[1])).toEqual(["2h", "6h", "1d", "3d"]);
     expect(groups[1]?.rules.length).toBe(4);
     expect(tiled(groups[2])).toEqual([]);
+  });
+
+  it("renders and applies a profile's object again only when its spec or owner changed, and forgets it with the profile", async () => {
+    const applied: KubeObject[] = [];
+    const client = { apply: async (_: unknown, body: KubeObject) => void applied.push(body) } as unknown as KubeClient;
+    const applier = new PrometheusRuleApplier(client);
+    const renders = vi.mocked(prometheusRule);
+    const slo = (objective: number): SloProfile => ({
+      namespace: "games",
+      name: "game",
+      spec: profileSpecSchema.parse({ targetRef: { name: "game-service" }, slos: [{ name: "availability", objective, window: "30d", indicator: { istio: { kind: "availability" } } }] }),
+    });
+    renders.mockClear();
+    expect((await applier.ensure(slo(99.5), "u1")).changed).toBe(true);
+    expect((await applier.ensure(slo(99.5), "u1")).changed).toBe(false);
+    expect(renders).toHaveBeenCalledTimes(1);
+    expect((await applier.ensure(slo(99.9), "u1")).changed).toBe(true);
+    expect((await applier.ensure(slo(99.9), "u2")).changed).toBe(true);
+    expect(renders).toHaveBeenCalledTimes(3);
+    applier.forget("games", "game");
+    await applier.ensure(slo(99.9), "u2");
+    expect(renders).toHaveBeenCalledTimes(4);
+    expect(applied).toHaveLength(4);
   });
 });

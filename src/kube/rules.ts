@@ -1,10 +1,10 @@
-import { digest } from "../digest.ts";
 import type { KubeClient } from "./client.ts";
 import { ApiError } from "./errors.ts";
 import { Resources } from "./resources.ts";
 import type { KubeObject } from "./types.ts";
 import type { SloProfile } from "../slo/plan.ts";
-import { prometheusRule, prometheusRuleName } from "../slo/profile-rules.ts";
+import { prometheusRule, prometheusRuleName, type PrometheusRuleOptions } from "../slo/profile-rules.ts";
+import { RuleSetMemo } from "../slo/rule-set-memo.ts";
 import type { RuleOptions, RuleProblem } from "../slo/rules.ts";
 
 export const PROMETHEUS_RULE_CRD = "prometheusrules.monitoring.coreos.com";
@@ -26,6 +26,11 @@ export class PrometheusRuleApplier {
    * cycle; a digest, not the body: one body is a profile's every rule, tens of KB.
    */
   private readonly applied = new Map<string, { digest: string; atMs: number }>();
+  /** What each profile's object last rendered to, so a pass whose inputs did not change renders nothing. */
+  private readonly memo = new RuleSetMemo((profile: SloProfile, opts: PrometheusRuleOptions) => {
+    const { object, problems } = prometheusRule(profile, opts);
+    return { object, problems, content: JSON.stringify(object) };
+  });
 
   /** `recheckMs`: re-apply an unchanged object this often anyway, to restore one deleted by hand. */
   constructor(client: KubeClient, opts: { recheckMs?: number } = {}) {
@@ -53,11 +58,14 @@ export class PrometheusRuleApplier {
 
   /** Applies the profile's PrometheusRule when it differs from what was last applied. */
   async ensure(profile: SloProfile, ownerUid: string | undefined, opts: RuleOptions = {}): Promise<{ changed: boolean; problems: RuleProblem[] }> {
-    const { object, problems } = prometheusRule(profile, { ...opts, ownerUid });
-    const key = `${profile.namespace}/${object.metadata.name}`;
-    const body = digest(JSON.stringify(object));
+    const ruleOpts = { ...opts, ownerUid };
+    const key = `${profile.namespace}/${prometheusRuleName(profile.name)}`;
     const last = this.applied.get(key);
-    if (last?.digest === body && Date.now() - last.atMs < this.recheckMs) return { changed: false, problems };
+    const fresh = last !== undefined && Date.now() - last.atMs < this.recheckMs;
+    const known = fresh ? this.memo.unchanged(profile, ruleOpts) : undefined;
+    if (known && known.digest === last?.digest) return { changed: false, problems: known.problems };
+    const { object, problems, digest: body } = this.memo.rendered(profile, ruleOpts);
+    if (last?.digest === body && fresh) return { changed: false, problems };
     // force: the object is Tollgate's alone; a hand edit of its rules is undone, not a conflict.
     await this.client.apply(Resources.PrometheusRule, object as unknown as KubeObject, { force: true });
     this.applied.set(key, { digest: body, atMs: Date.now() });
@@ -67,5 +75,6 @@ export class PrometheusRuleApplier {
   /** Forgets a deleted profile; its object goes with it by garbage collection. */
   forget(namespace: string, name: string): void {
     this.applied.delete(`${namespace}/${prometheusRuleName(name)}`);
+    this.memo.forget(namespace, name);
   }
 }

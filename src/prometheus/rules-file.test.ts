@@ -4,13 +4,20 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { profileSpecSchema } from "../api/profile.ts";
 import type { SloProfile } from "../slo/plan.ts";
 import { ABSENT_ALERT, BURN_ALERT } from "../slo/alerts.ts";
+import { profileRuleSet } from "../slo/profile-rules.ts";
 import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILES_SINCE_RECORD } from "../slo/tiles.ts";
 import { RulesFileWriter } from "./rules-file.ts";
+
+// Rendering counted, not changed: one test asks how often a profile's rules are rendered.
+vi.mock("../slo/profile-rules.ts", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("../slo/profile-rules.ts")>();
+  return { ...actual, profileRuleSet: vi.fn(actual.profileRuleSet) };
+});
 
 // A Prometheus on 127.0.0.1 as the writer meets it: /api/v1/format_query runs a parser (comments run to
 // the end of the line, parentheses must balance, as Prometheus's do), and /-/reload loads every
@@ -142,6 +149,28 @@ describe("RulesFileWriter", () => {
     expect(prom.loaded.get("tollgate_games_game.yaml")).toContain("window: 2m");
     await writer.remove("games", "game");
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("renders a profile's rules only when its spec or the windows its tiles cover change, and forgets them with the profile", async () => {
+    const { prom, writer } = await setup();
+    const renders = vi.mocked(profileRuleSet);
+    const covered = (minutes: number) => ({ tiles: { tile: "5m", coverageMs: { availability: minutes * 60_000 } } });
+    const game = availability("game", "1d");
+    renders.mockClear();
+    expect((await writer.ensure(game, prom.url, covered(0))).changed).toBe(true);
+    // Tiles for 10 and 20 minutes cover no window yet (the shortest summed from tiles is over an hour).
+    expect((await writer.ensure(game, prom.url, covered(10))).changed).toBe(false);
+    expect((await writer.ensure(game, prom.url, covered(20))).changed).toBe(false);
+    expect(writer.rejected("games", "game", game)).toBeUndefined();
+    expect(renders).toHaveBeenCalledTimes(1);
+    // Three hours cover the 2h24m window: other rules.
+    expect((await writer.ensure(game, prom.url, covered(180))).changed).toBe(true);
+    expect(renders).toHaveBeenCalledTimes(2);
+    expect((await writer.ensure(availability("game", "2d"), prom.url, covered(180))).changed).toBe(true);
+    expect(renders).toHaveBeenCalledTimes(3);
+    await writer.remove("games", "game");
+    expect((await writer.ensure(availability("game", "2d"), prom.url, covered(180))).changed).toBe(true);
+    expect(renders).toHaveBeenCalledTimes(4);
   });
 
   it("writes a profile's tiles group beside its windows, and moves a window onto the tiles once they cover it", async () => {

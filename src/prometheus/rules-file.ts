@@ -6,6 +6,7 @@ import { fetch } from "undici";
 import { digest } from "../digest.ts";
 import type { SloProfile } from "../slo/plan.ts";
 import { profileRuleSet } from "../slo/profile-rules.ts";
+import { RuleSetMemo, type RuleSetSummary } from "../slo/rule-set-memo.ts";
 import { rulesFileYaml, type Rule, type RuleGroup, type RuleOptions, type RuleProblem } from "../slo/rules.ts";
 import { PrometheusClient } from "./client.ts";
 import { SyntaxChecker } from "./syntax-check.ts";
@@ -68,6 +69,13 @@ async function postReload(url: string): Promise<ReloadOutcome> {
   throw new Error(`POST ${base}/-/reload answered ${res.status}`);
 }
 
+/** What ensure() did with a profile's rules, and Prometheus's verdict if it refused them. */
+export interface Ensured {
+  changed: boolean;
+  problems: RuleProblem[];
+  rejected?: RulesRejection;
+}
+
 /** A file changed since Prometheus last loaded its rules, and what to put back if Prometheus refuses it. */
 interface Unconfirmed {
   file: string;
@@ -127,6 +135,11 @@ export class RulesFileWriter {
   /** Per file, the options its rules were last made with (how far the tiles cover), to judge a spec's rules by. */
   private readonly options = new Map<string, RuleOptions>();
   private readonly pendingReloads = new Map<string, Promise<void>>();
+  /** What each profile's rules last rendered to, so a pass whose inputs did not change renders nothing. */
+  private readonly memo = new RuleSetMemo((profile: SloProfile, opts: RuleOptions) => {
+    const { groups, problems } = profileRuleSet(profile, opts);
+    return { groups, problems, content: rulesFileYaml(groups) };
+  });
   /** Writes to the directory and reloads one at a time, so a search for a refused file sees only its own moves. */
   private chain: Promise<unknown> = Promise.resolve();
 
@@ -147,23 +160,17 @@ export class RulesFileWriter {
    * reload. Rules Prometheus's parser refuses are not written (`rejected` says why); when Prometheus
    * cannot be asked, this throws and the file stays as it was.
    */
-  async ensure(profile: SloProfile, prometheusUrl: string, opts: RuleOptions = {}): Promise<{ changed: boolean; problems: RuleProblem[]; rejected?: RulesRejection }> {
-    const { groups, problems } = profileRuleSet(profile, opts);
-    const content = rulesFileYaml(groups);
-    const hash = digest(content);
+  async ensure(profile: SloProfile, prometheusUrl: string, opts: RuleOptions = {}): Promise<Ensured> {
     const file = this.fileOf(profile.namespace, profile.name);
     this.options.set(file, opts);
-    const refusedAs = () => {
-      const r = this.rejections.get(file);
-      return r?.digest === hash ? { changed: false, problems, rejected: { field: r.field, message: r.message } } : undefined;
-    };
-    const refused = refusedAs();
-    if (refused) return refused;
+    const last = this.memo.unchanged(profile, opts);
+    const standing = last && this.standing(file, last);
+    if (standing) return standing;
+    const { groups, problems, content, digest: hash } = this.memo.rendered(profile, opts);
+    const rules = { digest: hash, problems };
+    const now = this.standing(file, rules);
+    if (now) return now;
     const known = this.written.get(file);
-    if (known?.digest === hash && Date.now() - known.atMs < this.recheckMs) {
-      this.settled(file, hash);
-      return { changed: false, problems };
-    }
 
     // Prometheus's parser sees every expression before the file can reach the directory.
     let parsed = false;
@@ -178,7 +185,7 @@ export class RulesFileWriter {
     }
 
     return this.exclusive(async () => {
-      const again = refusedAs(); // refused by a reload while this waited
+      const again = this.refusedAs(file, rules); // refused by a reload while this waited
       if (again) return again;
       const onDisk = await readFile(file, "utf8").catch(() => undefined);
       if (onDisk === content) {
@@ -208,8 +215,9 @@ export class RulesFileWriter {
     const r = this.rejections.get(this.fileOf(namespace, name));
     if (!r) return undefined;
     if (profile) {
-      const { groups } = profileRuleSet(profile, this.options.get(this.fileOf(namespace, name)));
-      if (digest(rulesFileYaml(groups)) !== r.digest) return undefined;
+      const opts = this.options.get(this.fileOf(namespace, name)) ?? {};
+      const rules = this.memo.unchanged(profile, opts) ?? this.memo.rendered(profile, opts);
+      if (rules.digest !== r.digest) return undefined;
     }
     return { field: r.field, message: r.message };
   }
@@ -222,6 +230,7 @@ export class RulesFileWriter {
     const file = this.fileOf(namespace, name);
     this.rejections.delete(file);
     this.options.delete(file);
+    this.memo.forget(namespace, name);
     await this.exclusive(async () => {
       for (const files of this.unconfirmed.values()) files.delete(file);
       const known = this.written.get(file);
@@ -247,6 +256,21 @@ export class RulesFileWriter {
       .catch((err: unknown) => this.logger.warn({ url, err: err instanceof Error ? err.message : String(err) }, "Prometheus rules reload failed; it loads them at its next reload"));
     this.pendingReloads.set(url, p);
     return p;
+  }
+
+  /** What these rules already are: refused by Prometheus as they are, or in their file, found there lately. */
+  private standing(file: string, rules: RuleSetSummary): Ensured | undefined {
+    const refused = this.refusedAs(file, rules);
+    if (refused) return refused;
+    const known = this.written.get(file);
+    if (known?.digest !== rules.digest || Date.now() - known.atMs >= this.recheckMs) return undefined;
+    this.settled(file, rules.digest);
+    return { changed: false, problems: rules.problems };
+  }
+
+  private refusedAs(file: string, rules: RuleSetSummary): Ensured | undefined {
+    const r = this.rejections.get(file);
+    return r?.digest === rules.digest ? { changed: false, problems: rules.problems, rejected: { field: r.field, message: r.message } } : undefined;
   }
 
   private fileOf(namespace: string, name: string): string {
