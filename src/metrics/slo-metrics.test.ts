@@ -1,5 +1,6 @@
 import { Registry } from "prom-client";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import type { BurnRole, Measurements } from "../slo/types.ts";
 import { SloMetrics } from "./slo-metrics.ts";
 
 describe("SloMetrics", () => {
@@ -50,5 +51,30 @@ describe("SloMetrics", () => {
     metrics.canary("shop", "game", 10);
     metrics.forget("shop", "game");
     expect(await registry.metrics()).not.toContain('profile="game"');
+  });
+
+  it("sets a profile's series in place pass after pass, removing only those a pass no longer measures", async () => {
+    const registry = new Registry();
+    const metrics = new SloMetrics(registry);
+    const pass = (consumed: number | undefined, windows: BurnRole[]): Measurements => ({
+      at: new Date(),
+      slos: [{ name: "availability", objective: 99.5, window: "30d", verdict: "Ok", consumedPercent: consumed, burnRates: windows.map((w) => ({ role: w, window: w, value: 0.5 })) }],
+    });
+    const removed = [vi.spyOn(metrics.consumed, "remove"), vi.spyOn(metrics.burnRate, "remove"), vi.spyOn(metrics.phase, "remove")];
+    metrics.observe("shop", "game", pass(10, ["5m", "1h"]), "Healthy");
+    metrics.observe("shop", "game", pass(11, ["5m", "1h"]), "Warning");
+    expect(removed.map((r) => r.mock.calls.length)).toEqual([0, 0, 0]);
+    const text = await registry.metrics();
+    expect(text).toContain('tollgate_slo_budget_consumed_ratio{namespace="shop",profile="game",slo="availability"} 0.11');
+    expect(text).toContain('tollgate_profile_phase{namespace="shop",profile="game",phase="Warning"} 1');
+    expect(text).toContain('tollgate_profile_phase{namespace="shop",profile="game",phase="Healthy"} 0');
+
+    // The 1h window is gone and the budget has no verdict: those two series go, the rest stay.
+    metrics.observe("shop", "game", pass(undefined, ["5m"]), "Warning");
+    expect(removed.map((r) => r.mock.calls.length)).toEqual([1, 1, 0]);
+    const after = await registry.metrics();
+    expect(after).not.toContain("tollgate_slo_budget_consumed_ratio{");
+    expect(after).not.toContain('window="1h"');
+    expect(after).toContain('tollgate_slo_burn_rate{namespace="shop",profile="game",slo="availability",window="5m"} 0.5');
   });
 });

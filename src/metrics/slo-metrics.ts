@@ -80,8 +80,14 @@ export class SloMetrics {
     });
   }
 
+  /**
+   * A pass's measurements and phase. Series are set in place; only those the last pass set and this one
+   * does not (an SLO or a window gone, or without a value now) are removed: removing and adding every
+   * series each pass would rebuild each profile's ~20 series every cycle.
+   */
   observe(namespace: string, profile: string, m: Measurements, phase: string): void {
-    this.forgetMeasured(namespace, profile);
+    const key = `${namespace}/${profile}`;
+    const before = this.known.get(key);
     const known = { slos: [] as string[], windows: [] as Array<{ slo: string; window: string }> };
     for (const slo of m.slos) {
       if (slo.consumedPercent !== undefined) {
@@ -94,7 +100,11 @@ export class SloMetrics {
         known.windows.push({ slo: slo.name, window: br.window });
       }
     }
-    this.known.set(`${namespace}/${profile}`, known);
+    for (const slo of before?.slos ?? []) if (!known.slos.includes(slo)) this.consumed.remove({ namespace, profile, slo });
+    for (const w of before?.windows ?? []) {
+      if (!known.windows.some((k) => k.slo === w.slo && k.window === w.window)) this.burnRate.remove({ namespace, profile, slo: w.slo, window: w.window });
+    }
+    this.known.set(key, known);
     for (const p of PHASES) this.phase.set({ namespace, profile, phase: p }, p === phase ? 1 : 0);
   }
 
@@ -113,7 +123,7 @@ export class SloMetrics {
     this.canaryWeight.remove({ namespace, profile });
   }
 
-  /** The series a pass's measurements set; each pass replaces them all, since an SLO or a window may be gone. */
+  /** The series a pass's measurements set. */
   private forgetMeasured(namespace: string, profile: string): void {
     const known = this.known.get(`${namespace}/${profile}`);
     if (!known) return;
