@@ -11,7 +11,7 @@ import type { SloProfile } from "../slo/plan.ts";
 import { ABSENT_ALERT, BURN_ALERT } from "../slo/alerts.ts";
 import { profileRuleSet } from "../slo/profile-rules.ts";
 import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILES_SINCE_RECORD } from "../slo/tiles.ts";
-import { RulesFileWriter } from "./rules-file.ts";
+import { RulesFileWriter, stashFileName, type ReloadOutcome } from "./rules-file.ts";
 
 // Rendering counted, not changed: one test asks how often a profile's rules are rendered.
 vi.mock("../slo/profile-rules.ts", async (importOriginal) => {
@@ -32,6 +32,11 @@ interface FakePrometheus {
   lastReloadOk(): boolean;
   /** format_query answers 503. */
   down: boolean;
+  /**
+   * /-/reload answers this status and loads nothing: 403 as Prometheus without --web.enable-lifecycle,
+   * 503 as a proxy in front of one that is down.
+   */
+  reloadStatus: number | undefined;
   close(): Promise<void>;
 }
 
@@ -48,7 +53,7 @@ function parseError(expr: string): string | undefined {
 }
 
 async function fakePrometheus(dir: string, refuseAtLoad: (expr: string) => boolean = () => false): Promise<FakePrometheus> {
-  const fake = { loaded: new Map<string, string>(), reloads: [] as Array<"ok" | "refused">, formatQueries: 0, down: false } as FakePrometheus;
+  const fake = { loaded: new Map<string, string>(), reloads: [] as Array<"ok" | "refused">, formatQueries: 0, down: false, reloadStatus: undefined } as FakePrometheus;
   const server = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
@@ -63,6 +68,10 @@ async function fakePrometheus(dir: string, refuseAtLoad: (expr: string) => boole
         return json(200, { status: "success", data: query });
       }
       if (req.url === "/-/reload" && req.method === "POST") {
+        if (fake.reloadStatus !== undefined) {
+          res.writeHead(fake.reloadStatus, { "Content-Type": "text/plain" }).end(fake.reloadStatus === 403 ? "Lifecycle API is not enabled.\n" : "upstream unavailable\n");
+          return;
+        }
         const files = new Map<string, string>();
         let refused = false;
         for (const name of readdirSync(dir).filter((n) => n.endsWith(".yaml"))) {
@@ -377,5 +386,103 @@ describe("RulesFileWriter", () => {
     expect(writer.rejected("games", "game")).toBeUndefined();
     expect(prom.loaded.has("tollgate_games_game.yaml")).toBe(true);
     expect(prom.lastReloadOk()).toBe(true);
+  });
+
+  describe("while Prometheus has not confirmed a change", () => {
+    const stashes = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".previous") || n.endsWith(".withdrawn")).sort();
+    const yamls = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".yaml")).sort();
+    const names = Array.from({ length: 40 }, (_, i) => `svc${i}`);
+
+    it("keeps nothing per profile for a Prometheus whose lifecycle API is off (403), however many writes", async () => {
+      const { dir, prom, writer } = await setup();
+      prom.reloadStatus = 403;
+      for (const n of names) await writer.ensure(availability(n, "1m"), prom.url);
+      await writer.requestReload(prom.url);
+      // The 403 drops what the first burst kept; from then on nothing is kept at all.
+      expect(writer.awaitingReload()).toBe(0);
+      for (const window of ["2m", "3m", "4m", "5m"]) {
+        for (const n of names) expect((await writer.ensure(availability(n, window), prom.url)).changed).toBe(true);
+        expect(writer.awaitingReload()).toBe(0);
+        expect(stashes(dir)).toEqual([]);
+        await writer.requestReload(prom.url);
+      }
+      expect(yamls(dir)).toEqual(names.map((n) => `tollgate_games_${n}.yaml`).sort());
+      expect(readdirSync(dir).length).toBe(names.length); // no tmp or stash file either
+      expect(prom.reloads).toEqual([]);
+
+      // Turned on: changes are checked again.
+      prom.reloadStatus = undefined;
+      expect((await writer.ensure(availability("svc0", "6m"), prom.url)).changed).toBe(true);
+      await writer.requestReload(prom.url);
+      expect(prom.reloads).toEqual(["ok"]);
+      expect((await writer.ensure(availability("svc0", "7m"), prom.url)).changed).toBe(true);
+      expect(writer.awaitingReload(prom.url)).toBe(1);
+      await writer.requestReload(prom.url);
+      expect(writer.awaitingReload()).toBe(0);
+      expect(stashes(dir)).toEqual([]);
+    });
+
+    it("keeps one suspect per file while Prometheus cannot be reached, with the content to put back on disk, and finds the refused file when it answers", async () => {
+      const { dir, prom, writer, file } = await setup((expr) => expr.includes("refused_at_load_total"));
+      for (const n of names) await writer.ensure(ratio(n, GOOD), prom.url);
+      await writer.requestReload(prom.url);
+      expect(writer.awaitingReload()).toBe(0);
+      expect(stashes(dir)).toEqual([]);
+      const loaded = new Map(names.map((n) => [n, readFileSync(file(n), "utf8")]));
+
+      // Each file changes four times while no reload answers: still one suspect and one copy per file,
+      // and the copy is what Prometheus last loaded, not an unconfirmed change in between.
+      prom.reloadStatus = 503;
+      const errors = ["sum(rate(a_total[{{window}}]))", "sum(rate(b_total[{{window}}]))", "sum(rate(c_total[{{window}}]))"];
+      for (const errorsExpr of errors) {
+        for (const n of names) expect((await writer.ensure(ratio(n, errorsExpr), prom.url)).changed).toBe(true);
+        await writer.requestReload(prom.url);
+      }
+      for (const n of names) await writer.ensure(ratio(n, n === "svc7" ? LOAD_REFUSED : GOOD.replace("5..", "50.")), prom.url);
+      expect(writer.awaitingReload(prom.url)).toBe(names.length);
+      expect(stashes(dir)).toEqual(names.map((n) => `.tollgate_games_${n}.yaml.previous`).sort());
+      for (const n of names) expect(readFileSync(stashFileName(file(n), "previous"), "utf8")).toBe(loaded.get(n));
+
+      // Back, and refusing svc7's change: it is found, its last loaded content put back from the copy;
+      // every other change loads, and no copy is left.
+      prom.reloadStatus = undefined;
+      await writer.requestReload(prom.url);
+      expect(names.filter((n) => writer.rejected("games", n) !== undefined)).toEqual(["svc7"]);
+      expect(readFileSync(file("svc7"), "utf8")).toBe(loaded.get("svc7"));
+      expect(prom.loaded.get("tollgate_games_svc7.yaml")).toBe(loaded.get("svc7"));
+      expect(prom.loaded.get("tollgate_games_svc8.yaml")).toContain('code=~"50."');
+      expect(prom.lastReloadOk()).toBe(true);
+      expect(writer.awaitingReload()).toBe(0);
+      expect(stashes(dir)).toEqual([]);
+      expect(yamls(dir).length).toBe(names.length);
+    });
+
+    it("puts every unjudged change back when Prometheus stops answering halfway through the search", async () => {
+      const { dir, prom, file } = await setup((expr) => expr.includes("refused_at_load_total"));
+      let reloads = 0;
+      let downAt = 3; // the first reload is refused, the second (everything withdrawn) accepted, the third fails
+      const reload = async (url: string): Promise<ReloadOutcome> => {
+        if (++reloads === downAt) throw new Error("connect ECONNREFUSED");
+        const res = await fetch(`${url}/-/reload`, { method: "POST" });
+        return res.ok ? { ok: true } : { ok: false, message: (await res.text()).trim() };
+      };
+      const writer = new RulesFileWriter({ dir, logger: pino({ level: "silent" }), reloadDelayMs: 50, reload });
+      const four = ["a", "b", "c", "d"];
+      for (const n of four) await writer.ensure(ratio(n, n === "c" ? LOAD_REFUSED : GOOD), prom.url);
+      const written = new Map(four.map((n) => [n, readFileSync(file(n), "utf8")]));
+      await writer.requestReload(prom.url);
+      expect(reloads).toBe(3);
+      for (const n of four) expect(readFileSync(file(n), "utf8")).toBe(written.get(n));
+      expect(stashes(dir)).toEqual([]); // new files: nothing before them to keep, and nothing left withdrawn
+      expect(writer.awaitingReload()).toBe(4);
+      expect(four.filter((n) => writer.rejected("games", n) !== undefined)).toEqual([]);
+
+      downAt = 0;
+      await writer.requestReload(prom.url);
+      expect(four.filter((n) => writer.rejected("games", n) !== undefined)).toEqual(["c"]);
+      expect(four.filter((n) => existsSync(file(n)))).toEqual(["a", "b", "d"]);
+      expect(writer.awaitingReload()).toBe(0);
+      expect(prom.lastReloadOk()).toBe(true);
+    });
   });
 });

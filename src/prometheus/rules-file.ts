@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { copyFile, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { Logger } from "pino";
 import { fetch } from "undici";
 import { digest } from "../digest.ts";
@@ -36,7 +36,8 @@ export interface RulesFileOptions {
   recheckMs?: number;
   /**
    * POSTs <url>/-/reload; the real one unless a test swaps it. Throws when the answer says nothing
-   * about the rules (unreachable, the lifecycle API off): nothing is judged then.
+   * about the rules (unreachable, the lifecycle API off): nothing is judged then. LifecycleApiOff
+   * says no reload will ever answer, so nothing is kept for one.
    */
   reload?: (prometheusUrl: string) => Promise<ReloadOutcome>;
   /** Remembers Prometheus's verdicts on expressions; a fresh one by default. */
@@ -57,6 +58,32 @@ function firstLine(text: string): string {
   return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE)}…` : line;
 }
 
+/**
+ * Prometheus runs without --web.enable-lifecycle (POST /-/reload answers 403): it loads the files at
+ * its own reload or restart, and never says whether it accepted them.
+ */
+export class LifecycleApiOff extends Error {}
+
+/**
+ * Beside a rules file, where a copy waits while Prometheus has not yet loaded a change: `previous`, the
+ * content before the change, to put back if Prometheus refuses it; `withdrawn`, the change itself while
+ * a search for the refused file has taken it out. Named so that Prometheus's `<dir>/*.yaml` never
+ * loads them (a leading dot and no .yaml/.yml ending, like the tmp files).
+ */
+export function stashFileName(file: string, kind: "previous" | "withdrawn"): string {
+  return join(dirname(file), `.${basename(file)}.${kind}`);
+}
+
+function missing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+}
+
+async function unlinkIfThere(path: string): Promise<void> {
+  await unlink(path).catch((err: unknown) => {
+    if (!missing(err)) throw err;
+  });
+}
+
 async function postReload(url: string): Promise<ReloadOutcome> {
   const base = url.replace(/\/+$/, "");
   const res = await fetch(`${base}/-/reload`, { method: "POST", signal: AbortSignal.timeout(30_000) });
@@ -66,6 +93,7 @@ async function postReload(url: string): Promise<ReloadOutcome> {
   // refused the new configuration and kept the one it had. Any other answer (403: the lifecycle API
   // is off; a proxy's page) says nothing about the rules, and its body is not repeated.
   if (res.status === 500 && text.startsWith("failed to reload config")) return { ok: false, message: firstLine(text) };
+  if (res.status === 403) throw new LifecycleApiOff(`POST ${base}/-/reload answered 403: Prometheus runs without --web.enable-lifecycle`);
   throw new Error(`POST ${base}/-/reload answered ${res.status}`);
 }
 
@@ -76,16 +104,21 @@ export interface Ensured {
   rejected?: RulesRejection;
 }
 
-/** A file changed since Prometheus last loaded its rules, and what to put back if Prometheus refuses it. */
+/**
+ * A file changed since Prometheus last loaded its rules. No content: the change is the file itself,
+ * and what to put back if Prometheus refuses it waits on disk beside it (stashFileName), so a
+ * Prometheus that stays unreachable costs these few strings per profile, not two copies of its rules.
+ */
 interface Unconfirmed {
   file: string;
   namespace: string;
   name: string;
   url: string;
-  content: string;
   digest: string;
-  /** The file's content before the change; undefined: there was no file. */
+  /** The digest of the file's content before the change, a copy of which is the `previous` stash; undefined: there was no file. */
   previous: string | undefined;
+  /** The change is in the `withdrawn` stash, not in the file: a search for the refused file took it out. */
+  withdrawn: boolean;
 }
 
 /** A rule as a user reads it in a refusal: which rule, of which SLO, over which window or pair of windows. */
@@ -130,6 +163,11 @@ export class RulesFileWriter {
   private readonly written = new Map<string, { digest: string; atMs: number; url: string }>();
   /** Per Prometheus, the files changed since it last loaded its rules: the suspects when it refuses them. */
   private readonly unconfirmed = new Map<string, Map<string, Unconfirmed>>();
+  /**
+   * The Prometheus servers whose last reload answered 403: none of their reloads will say whether they
+   * accepted a file, so no file is kept as a suspect for them (it would never be cleared).
+   */
+  private readonly lifecycleOff = new Set<string>();
   /** Per file, the digest of the content Prometheus refused, and why. */
   private readonly rejections = new Map<string, RulesRejection & { digest: string }>();
   /** Per file, the options its rules were last made with (how far the tiles cover), to judge a spec's rules by. */
@@ -191,16 +229,16 @@ export class RulesFileWriter {
       if (onDisk === content) {
         // Found in place (a restart, or another replica wrote it): not yet seen loaded, so a suspect
         // should Prometheus refuse its rules before it reloads them once.
-        if (!known) this.suspect({ file, namespace: profile.namespace, name: profile.name, url: prometheusUrl, content, digest: hash, previous: undefined });
+        if (!known) await this.suspect({ file, namespace: profile.namespace, name: profile.name, url: prometheusUrl, digest: hash, previous: undefined, withdrawn: false }, undefined);
         this.written.set(file, { digest: hash, atMs: Date.now(), url: prometheusUrl });
         this.settled(file, hash);
         return { changed: false, problems };
       }
       if (!parsed) return { changed: false, problems }; // moved while this waited; the next pass parses and writes it
+      // The previous content is stashed before the change replaces it.
+      await this.suspect({ file, namespace: profile.namespace, name: profile.name, url: prometheusUrl, digest: hash, previous: undefined, withdrawn: false }, onDisk);
       await this.put(file, content);
       this.written.set(file, { digest: hash, atMs: Date.now(), url: prometheusUrl });
-      const before = this.unconfirmed.get(prometheusUrl)?.get(file);
-      this.suspect({ file, namespace: profile.namespace, name: profile.name, url: prometheusUrl, content, digest: hash, previous: before ? before.previous : onDisk });
       this.logger.info({ file, namespace: profile.namespace, profile: profile.name }, "rules file written");
       void this.requestReload(prometheusUrl);
       return { changed: true, problems };
@@ -233,6 +271,7 @@ export class RulesFileWriter {
     this.memo.forget(namespace, name);
     await this.exclusive(async () => {
       for (const files of this.unconfirmed.values()) files.delete(file);
+      await this.dropStashes(file);
       const known = this.written.get(file);
       if (!known) return;
       this.written.delete(file);
@@ -253,9 +292,24 @@ export class RulesFileWriter {
         this.pendingReloads.delete(url);
         return this.exclusive(() => this.reloadAndJudge(url));
       })
-      .catch((err: unknown) => this.logger.warn({ url, err: err instanceof Error ? err.message : String(err) }, "Prometheus rules reload failed; it loads them at its next reload"));
+      .catch((err: unknown) => {
+        // Said once when it is found off (stopTracking), not at every change after.
+        const level = err instanceof LifecycleApiOff ? "debug" : "warn";
+        this.logger[level]({ url, err: err instanceof Error ? err.message : String(err) }, "Prometheus rules reload failed; it loads them at its next reload");
+      });
     this.pendingReloads.set(url, p);
     return p;
+  }
+
+  /**
+   * How many files wait for a reload to confirm them (all Prometheus servers, or the one at `url`): at
+   * most one per profile, and none for a Prometheus whose lifecycle API is off.
+   */
+  awaitingReload(url?: string): number {
+    if (url !== undefined) return this.unconfirmed.get(url)?.size ?? 0;
+    let n = 0;
+    for (const files of this.unconfirmed.values()) n += files.size;
+    return n;
   }
 
   /** What these rules already are: refused by Prometheus as they are, or in their file, found there lately. */
@@ -319,40 +373,104 @@ export class RulesFileWriter {
 
   private async put(file: string, content: string): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const tmp = join(this.dir, `.${basename(file)}.${randomBytes(4).toString("hex")}.tmp`);
+    const tmp = this.tmpOf(file);
     await writeFile(tmp, content);
     await rename(tmp, file);
   }
 
-  private suspect(u: Unconfirmed): void {
+  private tmpOf(file: string): string {
+    return join(this.dir, `.${basename(file)}.${randomBytes(4).toString("hex")}.tmp`);
+  }
+
+  /**
+   * Under the lock, before the file changes: keeps it as a suspect until a reload confirms it.
+   * `onDisk` is what the file holds now; when the file was already a suspect, the content before its
+   * first unconfirmed change stays the one to put back. Nothing is kept for a Prometheus whose
+   * lifecycle API is off.
+   */
+  private async suspect(u: Unconfirmed, onDisk: string | undefined): Promise<void> {
+    let before: Unconfirmed | undefined;
+    for (const files of this.unconfirmed.values()) {
+      before ??= files.get(u.file);
+      files.delete(u.file);
+    }
+    if (this.lifecycleOff.has(u.url)) {
+      if (before) await this.dropStashes(u.file);
+      return;
+    }
+    if (before) u.previous = before.previous;
+    else if (onDisk === undefined) await unlinkIfThere(stashFileName(u.file, "previous")); // one left by an earlier process
+    else {
+      await mkdir(this.dir, { recursive: true });
+      await writeFile(stashFileName(u.file, "previous"), onDisk);
+      u.previous = digest(onDisk);
+    }
     let files = this.unconfirmed.get(u.url);
     if (!files) this.unconfirmed.set(u.url, (files = new Map()));
     files.set(u.file, u);
   }
 
-  /** Takes a suspect's change back: its previous content, or no file. */
+  private async dropStashes(file: string): Promise<void> {
+    await unlinkIfThere(stashFileName(file, "previous"));
+    await unlinkIfThere(stashFileName(file, "withdrawn"));
+  }
+
+  /** Takes a suspect's change back: its previous content, or no file. The change waits in the `withdrawn` stash. */
   private async withdraw(u: Unconfirmed): Promise<void> {
-    if (u.previous === undefined) {
-      await unlink(u.file).catch(() => undefined);
+    if (u.withdrawn) return;
+    const withdrawn = stashFileName(u.file, "withdrawn");
+    const previous = stashFileName(u.file, "previous");
+    try {
+      if (u.previous === undefined) {
+        await rename(u.file, withdrawn);
+        this.written.delete(u.file);
+      } else {
+        // Copies, then a rename over the file: Prometheus never finds the file missing or half written.
+        await copyFile(u.file, withdrawn);
+        const tmp = this.tmpOf(u.file);
+        await copyFile(previous, tmp);
+        await rename(tmp, u.file);
+        this.written.set(u.file, { digest: u.previous, atMs: Date.now(), url: u.url });
+      }
+      u.withdrawn = true;
+    } catch (err) {
+      // The file or its previous copy went away underneath (someone cleaned the directory): as it
+      // stands, it is not Tollgate's change any more; the profile's next pass writes its rules again.
+      if (!missing(err)) throw err;
       this.written.delete(u.file);
-    } else {
-      await this.put(u.file, u.previous);
-      this.written.set(u.file, { digest: digest(u.previous), atMs: Date.now(), url: u.url });
     }
   }
 
   private async reapply(u: Unconfirmed): Promise<void> {
-    await this.put(u.file, u.content);
-    this.written.set(u.file, { digest: u.digest, atMs: Date.now(), url: u.url });
+    if (!u.withdrawn) return;
+    u.withdrawn = false;
+    try {
+      await rename(stashFileName(u.file, "withdrawn"), u.file);
+      this.written.set(u.file, { digest: u.digest, atMs: Date.now(), url: u.url });
+    } catch (err) {
+      if (!missing(err)) throw err;
+      this.written.delete(u.file);
+    }
   }
 
-  /** Prometheus loaded these files as they are: a rejection of another version of them is over. */
-  private confirm(suspects: readonly Unconfirmed[]): void {
+  /** Prometheus loaded these files as they are: a rejection of another version of them is over, and their previous content is not needed. */
+  private async confirm(suspects: readonly Unconfirmed[]): Promise<void> {
     for (const u of suspects) {
+      if (this.unconfirmed.get(u.url)?.get(u.file) !== u) continue; // changed again since: that change is the suspect now
       this.unconfirmed.get(u.url)?.delete(u.file);
+      await this.dropStashes(u.file);
       const r = this.rejections.get(u.file);
       if (r && r.digest !== u.digest) this.rejections.delete(u.file);
     }
+  }
+
+  /** Prometheus will never say: forget its suspects, and their stashes. */
+  private async stopTracking(url: string): Promise<void> {
+    const files = this.unconfirmed.get(url);
+    this.unconfirmed.delete(url);
+    if (!this.lifecycleOff.has(url)) this.logger.warn({ url, files: files?.size ?? 0 }, "Prometheus's lifecycle API is off (POST /-/reload answers 403): rules files are written and loaded at its own reload; a refused file cannot be found and withdrawn");
+    this.lifecycleOff.add(url);
+    for (const u of files?.values() ?? []) await this.dropStashes(u.file);
   }
 
   /**
@@ -366,8 +484,10 @@ export class RulesFileWriter {
     this.rejections.delete(file);
   }
 
-  private reject(u: Unconfirmed, message: string): void {
+  /** Under the lock, with `u` withdrawn: it stays so, and neither stash is needed any more. */
+  private async reject(u: Unconfirmed, message: string): Promise<void> {
     this.unconfirmed.get(u.url)?.delete(u.file);
+    await this.dropStashes(u.file);
     const rejection = { field: "spec.slos", message: `Prometheus refused to load the profile's rules file: ${message}` };
     this.rejections.set(u.file, { digest: u.digest, ...rejection });
     this.logger.warn({ file: u.file, namespace: u.namespace, profile: u.name, reason: message }, "Prometheus refused this rules file; it is withdrawn");
@@ -384,9 +504,17 @@ export class RulesFileWriter {
   /** Under the lock: reload, and when Prometheus refuses, find the files it refuses and withdraw them. */
   private async reloadAndJudge(url: string): Promise<void> {
     const suspects = [...(this.unconfirmed.get(url)?.values() ?? [])];
-    const first = await this.reload(url); // throws: nothing judged, the suspects wait for the next reload
+    let first: ReloadOutcome;
+    try {
+      first = await this.reload(url);
+    } catch (err) {
+      // Nothing judged: the suspects wait for the next reload, unless no reload will ever judge them.
+      if (err instanceof LifecycleApiOff) await this.stopTracking(url);
+      throw err;
+    }
+    if (this.lifecycleOff.delete(url)) this.logger.info({ url }, "Prometheus's lifecycle API answers again; rules files changed from now on are checked at each reload");
     if (first.ok) {
-      this.confirm(suspects);
+      await this.confirm(suspects);
       this.logger.debug({ url }, "Prometheus reloaded its rules");
       return;
     }
@@ -403,13 +531,13 @@ export class RulesFileWriter {
       const outcome = await this.reloadOrUnknown(url);
       lastOk = outcome.ok;
       if (outcome.ok) {
-        this.confirm(group);
+        await this.confirm(group);
         group.forEach((u) => unjudged.delete(u));
         return;
       }
       for (const u of group) await this.withdraw(u);
       if (group.length === 1) {
-        this.reject(group[0]!, outcome.message);
+        await this.reject(group[0]!, outcome.message);
         unjudged.delete(group[0]!);
         return;
       }
@@ -427,7 +555,7 @@ export class RulesFileWriter {
         return;
       }
       if (suspects.length === 1) {
-        this.reject(suspects[0]!, first.message);
+        await this.reject(suspects[0]!, first.message);
         unjudged.clear();
         return;
       }
