@@ -1,8 +1,13 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { KubeClient } from "./kube/client.ts";
 import { ApiError } from "./kube/errors.ts";
-import { istioServed } from "./operator.ts";
+import { Resources } from "./kube/resources.ts";
+import { istioServed, kubeClients } from "./operator.ts";
+import { RuntimeMetrics } from "./runtime/metrics.ts";
 
 const silent = pino({ level: "silent" });
 
@@ -37,5 +42,54 @@ describe("istioServed", () => {
   it("gives up when the operator is stopping", async () => {
     const { client } = discovery(refused);
     await expect(istioServed(client, silent, () => true)).rejects.toThrow(/ECONNREFUSED/);
+  });
+});
+
+describe("kubeClients", () => {
+  const closers: Array<() => void> = [];
+  afterEach(() => {
+    for (const close of closers.splice(0)) close();
+  });
+
+  async function loopback(): Promise<KubeConfig> {
+    const server = createServer((_req, res) => void res.writeHead(200, { "Content-Type": "application/json" }).end("{}"));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    closers.push(() => {
+      server.closeAllConnections();
+      server.close();
+    });
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "loopback", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: "nobody" }],
+      contexts: [{ name: "loopback", cluster: "loopback", user: "nobody" }],
+      currentContext: "loopback",
+    });
+    return kc;
+  }
+
+  it("gives leader election its own rate limit: a backlog of the controllers' requests never delays the Lease", async () => {
+    const metrics = new RuntimeMetrics();
+    // A clock that stands still: no token comes back while the test runs.
+    const { client, electionClient } = kubeClients(await loopback(), { rateLimit: { qps: 1, burst: 2 }, fence: undefined, metrics, now: () => 0 });
+    await client.get(Resources.PerformanceProfile, "ns", "a");
+    await client.get(Resources.PerformanceProfile, "ns", "b");
+    // The controllers' bucket is empty: their next request would wait a second.
+    const backlog = client.get(Resources.PerformanceProfile, "ns", "c", { signal: AbortSignal.timeout(5_000) });
+    const started = performance.now();
+    await electionClient.get(Resources.Lease, "tollgate-system", "tollgate-leader");
+    await electionClient.get(Resources.Lease, "tollgate-system", "tollgate-leader");
+    expect(performance.now() - started).toBeLessThan(900);
+    await backlog;
+
+    const text = await metrics.registry.metrics();
+    const count = (client: string) => Number(new RegExp(`^tollgate_kube_api_rate_limit_wait_seconds_count\\{client="${client}",verb="GET"\\} (\\S+)$`, "m").exec(text)?.[1]);
+    const waited = (client: string) => Number(new RegExp(`^tollgate_kube_api_rate_limit_wait_seconds_sum\\{client="${client}",verb="GET"\\} (\\S+)$`, "m").exec(text)?.[1]);
+    expect(count("controllers")).toBe(3);
+    expect(waited("controllers")).toBe(1);
+    expect(count("leader-election")).toBe(2);
+    expect(waited("leader-election")).toBe(0);
+    // Requests that did not wait fall in the le="0" bucket.
+    expect(text).toMatch(/^tollgate_kube_api_rate_limit_wait_seconds_bucket\{le="0",client="controllers",verb="GET"\} 2$/m);
   });
 });

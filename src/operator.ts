@@ -2,7 +2,9 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { PerformanceProfile } from "./api/types.ts";
-import { KubeClient, loadKubeConfig } from "./kube/client.ts";
+import { KubeClient, loadKubeConfig, type Fence } from "./kube/client.ts";
+import type { RateLimit } from "./kube/token-bucket.ts";
+import type { KubeConfig } from "@kubernetes/client-node";
 import type { Deployment, ReplicaSet } from "./workload/deployment.ts";
 import { cachedDeployment, cachedProfile, cachedReplicaSet, withoutManagedFields, type CacheTransform } from "./kube/cached.ts";
 import { Resources, type ResourceType } from "./kube/resources.ts";
@@ -48,6 +50,9 @@ import type { ManagedIndex, TenantCheck } from "./controllers/profile/observe.ts
 /** Reconciles at a time unless told otherwise: a pass mostly waits on Prometheus, so more workers than cores pay. */
 export const DEFAULT_WORKERS = 16;
 
+/** Each client's Kubernetes API rate limit unless told otherwise: controller-runtime's defaults. */
+export const DEFAULT_KUBE_API_RATE: RateLimit = { qps: 20, burst: 30 };
+
 export interface OperatorConfig {
   kubeconfig?: string;
   /** Watch one namespace; all when undefined. */
@@ -58,6 +63,11 @@ export interface OperatorConfig {
   /** Default Prometheus for profiles that do not name their own. */
   prometheusUrl?: string;
   prometheusTimeoutMs: number;
+  /**
+   * --kube-api-qps, --kube-api-burst: the rate limit of each of the operator's API clients (the
+   * controllers' and informers', and leader election's own). Default DEFAULT_KUBE_API_RATE.
+   */
+  kubeApiRate?: RateLimit;
   /** Read mode of profiles that do not set spec.prometheus.mode. Default Direct. */
   readMode?: ReadMode;
   /** Write recording rules as files here (preferred over PrometheusRule objects when set). */
@@ -109,14 +119,14 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
   const sloMetrics = new SloMetrics(metrics.registry);
 
   let manager: Manager | undefined;
-  // Controllers write through a client fenced on leadership, which aborts their writes in flight when
-  // the term ends; the elector has its own, unfenced one.
-  const client = new KubeClient(kubeConfig, {
+  const { client, electionClient } = kubeClients(kubeConfig, {
+    rateLimit: config.kubeApiRate ?? DEFAULT_KUBE_API_RATE,
     fence: config.leaderElect ? leadershipFence(() => manager) : undefined,
+    metrics,
   });
   const elector = config.leaderElect
     ? new LeaderElector({
-        client: new KubeClient(kubeConfig),
+        client: electionClient,
         namespace: config.leaderElectionNamespace,
         name: config.leaderElectionId,
         identity,
@@ -265,6 +275,19 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
       await notifier.drain();
       await health?.close();
     },
+  };
+}
+
+/**
+ * The operator's two API clients. Controllers and informers share one, fenced on leadership (it aborts
+ * their writes in flight when the term ends); the elector has its own, unfenced. Each has its own rate
+ * limit, so however many requests the controllers queue (every profile's first pass after a restart),
+ * the Lease's renewals never wait behind them.
+ */
+export function kubeClients(kubeConfig: KubeConfig, opts: { rateLimit: RateLimit; fence: Fence | undefined; metrics: RuntimeMetrics; now?: () => number }): { client: KubeClient; electionClient: KubeClient } {
+  return {
+    client: new KubeClient(kubeConfig, { fence: opts.fence, rateLimit: opts.rateLimit, onRateLimitWait: opts.metrics.kubeApiRateLimitHook("controllers"), now: opts.now }),
+    electionClient: new KubeClient(kubeConfig, { rateLimit: opts.rateLimit, onRateLimitWait: opts.metrics.kubeApiRateLimitHook("leader-election"), now: opts.now }),
   };
 }
 

@@ -23,6 +23,7 @@ interface Schema {
   enum?: Json[];
   items?: Schema;
   minimum?: number;
+  exclusiveMinimum?: number;
   maximum?: number;
   minLength?: number;
   maxLength?: number;
@@ -47,6 +48,7 @@ function validate(schema: Schema, value: unknown, at = ""): string[] {
   if (schema.enum && !schema.enum.includes(value as Json)) problems.push(`${at}: ${JSON.stringify(value)} not in ${JSON.stringify(schema.enum)}`);
   if (typeof value === "number") {
     if (schema.minimum !== undefined && value < schema.minimum) problems.push(`${at}: ${value} < ${schema.minimum}`);
+    if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) problems.push(`${at}: ${value} <= ${schema.exclusiveMinimum}`);
     if (schema.maximum !== undefined && value > schema.maximum) problems.push(`${at}: ${value} > ${schema.maximum}`);
   }
   if (typeof value === "string") {
@@ -145,6 +147,9 @@ describe("values.schema.json", () => {
     ["a read mode that does not exist", { readMode: "Recorded" }, "/readMode"],
     ["a log level that does not exist", { logLevel: "verbose" }, "/logLevel"],
     ["zero workers", { workers: 0 }, "/workers: 0 < 1"],
+    ["a Kubernetes API rate of zero", { kubeApi: { qps: 0 } }, "/kubeApi/qps: 0 <= 0"],
+    ["a fractional burst", { kubeApi: { burst: 1.5 } }, "/kubeApi/burst: number, want integer"],
+    ["an unknown key of the API rate", { kubeApi: { QPS: 50 } }, "/kubeApi: unknown key QPS"],
     ["a port out of range", { metrics: { port: 70000 } }, "/metrics/port"],
     ["a Prometheus URL without a scheme", { prometheus: { url: "prometheus:9090" } }, "/prometheus/url"],
     ["a relative rules directory", { rulesDir: "rules" }, "/rulesDir"],

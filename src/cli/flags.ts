@@ -1,4 +1,5 @@
 import { formatDuration, parseDuration } from "../api/duration.ts";
+import type { RateLimit } from "../kube/token-bucket.ts";
 
 /** A flag or command line that cannot be used: exit code 2, with the usage. */
 export class UsageError extends Error {}
@@ -16,4 +17,16 @@ export function tileFlag(raw: string): string | null {
     // the message below says what is wanted
   }
   throw new UsageError(`--tile must be a duration of whole seconds such as 5m, or off, not ${JSON.stringify(raw)}`);
+}
+
+/**
+ * --kube-api-qps (a positive number, fractions allowed as in client-go) and --kube-api-burst (a
+ * positive integer).
+ */
+export function kubeApiRateFlags(qps: string, burst: string): RateLimit {
+  const q = Number(qps);
+  if (qps.trim() === "" || !Number.isFinite(q) || q <= 0) throw new UsageError(`--kube-api-qps must be a positive number, not ${JSON.stringify(qps)}`);
+  const b = Number(burst);
+  if (burst.trim() === "" || !Number.isInteger(b) || b <= 0) throw new UsageError(`--kube-api-burst must be a positive integer, not ${JSON.stringify(burst)}`);
+  return { qps: q, burst: b };
 }

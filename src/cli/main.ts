@@ -6,7 +6,7 @@ import { crdYaml } from "../api/crd.ts";
 import { dashboardJson } from "../dashboard/grafana.ts";
 import { freezePolicyYaml } from "../kube/freeze-policy.ts";
 import { createLogger } from "../log.ts";
-import { createOperator, DEFAULT_WORKERS } from "../operator.ts";
+import { createOperator, DEFAULT_KUBE_API_RATE, DEFAULT_WORKERS } from "../operator.ts";
 import type { ReadMode } from "../prometheus/slo-reader.ts";
 import { parseCanaryScope, type CanaryScope } from "../traffic/scope.ts";
 import { readFile } from "node:fs/promises";
@@ -15,7 +15,7 @@ import { parseConnections } from "../prometheus/connections-file.ts";
 import { parseEndpointPattern, type EndpointPattern } from "../tenancy/endpoints.ts";
 import { VERSION as TOLLGATE_VERSION } from "../version.ts";
 import { DEFAULT_TILE } from "../slo/tiles.ts";
-import { InputError, tileFlag, UsageError } from "./flags.ts";
+import { InputError, kubeApiRateFlags, tileFlag, UsageError } from "./flags.ts";
 import { rulesCommand, RULES_USAGE } from "./rules.ts";
 import { importCommand, IMPORT_USAGE, type ConvertIo } from "./import.ts";
 import { exportCommand, EXPORT_USAGE } from "./export.ts";
@@ -48,6 +48,11 @@ Flags (each falls back to the environment variable named):
                          taking R seconds, at least P x R / I keep every profile
                          on its interval
   --resync SECONDS       re-deliver every cached object this often               (TOLLGATE_RESYNC_SECONDS, 300)
+  --kube-api-qps QPS     Kubernetes API requests per second, on average, of each     (TOLLGATE_KUBE_API_QPS, ${DEFAULT_KUBE_API_RATE.qps})
+                         of the operator's clients (controllers and informers; leader
+                         election has its own, so it never waits behind them); a watch
+                         counts once, when it opens. Requests over it wait their turn
+  --kube-api-burst N     requests a client may send at once above --kube-api-qps     (TOLLGATE_KUBE_API_BURST, ${DEFAULT_KUBE_API_RATE.burst})
   --prometheus-url URL   Prometheus for profiles that do not set spec.prometheus   (TOLLGATE_PROMETHEUS_URL)
   --prometheus-timeout SECONDS
                          how long one Prometheus query may take                    (TOLLGATE_PROMETHEUS_TIMEOUT_SECONDS, 10)
@@ -179,6 +184,8 @@ async function controller(argv: string[]): Promise<void> {
       namespace: { type: "string" },
       workers: { type: "string" },
       resync: { type: "string" },
+      "kube-api-qps": { type: "string" },
+      "kube-api-burst": { type: "string" },
       "metrics-addr": { type: "string" },
       "prometheus-url": { type: "string" },
       "prometheus-timeout": { type: "string" },
@@ -212,6 +219,10 @@ async function controller(argv: string[]): Promise<void> {
       namespace,
       workers: positiveInt("--workers", values.workers ?? env("TOLLGATE_WORKERS") ?? String(DEFAULT_WORKERS)),
       resyncMs: positiveInt("--resync", values.resync ?? env("TOLLGATE_RESYNC_SECONDS") ?? "300") * 1000,
+      kubeApiRate: kubeApiRateFlags(
+        values["kube-api-qps"] ?? env("TOLLGATE_KUBE_API_QPS") ?? String(DEFAULT_KUBE_API_RATE.qps),
+        values["kube-api-burst"] ?? env("TOLLGATE_KUBE_API_BURST") ?? String(DEFAULT_KUBE_API_RATE.burst),
+      ),
       prometheusUrl: values["prometheus-url"] ?? env("TOLLGATE_PROMETHEUS_URL"),
       prometheusTimeoutMs: positiveInt("--prometheus-timeout", values["prometheus-timeout"] ?? env("TOLLGATE_PROMETHEUS_TIMEOUT_SECONDS") ?? "10") * 1000,
       prometheusConnections: await connectionsFrom(values["prometheus-connections"] ?? env("TOLLGATE_PROMETHEUS_CONNECTIONS")),

@@ -1,11 +1,13 @@
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
+import { setTimeout as delay } from "node:timers/promises";
 import { HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
 import { fetch } from "undici";
 import type { Dispatcher } from "undici";
 import { ApiError } from "./errors.ts";
 import { FIELD_MANAGER } from "./labels.ts";
 import { objectPath, type ResourceType } from "./resources.ts";
+import { TokenBucket, type RateLimit } from "./token-bucket.ts";
 import type { KubeObject, KubeList, WatchEvent } from "./types.ts";
 
 export interface RequestOptions {
@@ -31,6 +33,29 @@ export interface WatchOptions {
 export type FenceState = { open: false; reason: string } | { open: true; signal?: AbortSignal };
 export type Fence = () => FenceState;
 
+/** What a request is to the rate limit: its HTTP method, or WATCH for a watch. */
+export type Verb = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "WATCH";
+
+export interface KubeClientOptions {
+  timeoutMs?: number;
+  /**
+   * Asked before every write (see FenceState). The operator fences its controllers' client on
+   * leadership, so a replica whose renew deadline passed cannot start a write, and its writes in flight
+   * are aborted.
+   */
+  fence?: Fence;
+  /**
+   * Every request takes a token from a bucket of this rate first, a watch once when it opens; none: no
+   * limit. Each client has its own bucket, so leader election's client is never starved by the
+   * controllers'.
+   */
+  rateLimit?: RateLimit;
+  /** Told how long each request waited for its token, in seconds (0 for most), with its verb. */
+  onRateLimitWait?: (seconds: number, verb: Verb) => void;
+  /** The rate limit's clock, in milliseconds; for tests. */
+  now?: () => number;
+}
+
 /** Per-call options of the calls leader election makes: its own, shorter deadline. */
 export interface CallOptions {
   signal?: AbortSignal;
@@ -54,19 +79,18 @@ export class KubeClient {
   private readonly server: string;
   private readonly defaultTimeoutMs: number;
   private readonly fence: Fence | undefined;
+  private readonly bucket: TokenBucket | undefined;
+  private readonly onRateLimitWait: ((seconds: number, verb: Verb) => void) | undefined;
 
-  /**
-   * `fence`, when given, is asked before every write (see FenceState). The operator fences its
-   * controllers' client on leadership, so a replica whose renew deadline passed cannot start a write,
-   * and its writes in flight are aborted.
-   */
-  constructor(config: KubeConfig, opts: { timeoutMs?: number; fence?: Fence } = {}) {
+  constructor(config: KubeConfig, opts: KubeClientOptions = {}) {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error("kubeconfig has no current cluster");
     this.config = config;
     this.server = cluster.server.replace(/\/+$/, "");
     this.defaultTimeoutMs = opts.timeoutMs ?? 30_000;
     this.fence = opts.fence;
+    this.bucket = opts.rateLimit ? new TokenBucket(opts.rateLimit, opts.now) : undefined;
+    this.onRateLimitWait = opts.onRateLimitWait;
   }
 
   async request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
@@ -183,8 +207,9 @@ export class KubeClient {
       timeoutSeconds: opts.timeoutSeconds ?? 300,
     };
     const path = objectPath(type, namespace);
-    // No overall timeout: a watch lives for timeoutSeconds; the server ends it.
-    const res = await this.send("GET", path, { query, signal: opts.signal, timeoutMs: 0 });
+    // No overall timeout: a watch lives for timeoutSeconds; the server ends it. One token to open it;
+    // the events it streams take none.
+    const res = await this.send("GET", path, { query, signal: opts.signal, timeoutMs: 0 }, "WATCH");
     if (res.status >= 400 || !res.body) {
       throw ApiError.fromResponse("WATCH", path, res.status, await res.text());
     }
@@ -204,12 +229,13 @@ export class KubeClient {
     }
   }
 
-  private async send(method: string, path: string, opts: RequestOptions) {
+  private async send(method: string, path: string, opts: RequestOptions, verb: Verb = method as Verb) {
     // Reads are never fenced: a standby keeps warm caches.
     const fence = method !== "GET" ? this.fence?.() : undefined;
     if (fence && !fence.open) throw new ApiError(method, path, 0, "Fenced", fence.reason);
     const term = fence?.open ? fence.signal : undefined;
     if (term?.aborted) throw new ApiError(method, path, 0, "Fenced", abortReason(term));
+    await this.throttle(method, path, verb, opts.signal, term);
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const { headers, dispatcher } = await this.auth(url);
@@ -236,6 +262,25 @@ export class KubeClient {
       });
     } catch (err) {
       if (term?.aborted) throw new ApiError(method, path, 0, "Fenced", `aborted in flight: ${abortReason(term)}`);
+      throw ApiError.transport(method, path, err);
+    }
+  }
+
+  /**
+   * Waits for the request's token. The wait ends early when the caller gives up or the leadership term
+   * ends (then as Fenced); the request's own timeout starts after it, so queueing behind others does
+   * not eat into it.
+   */
+  private async throttle(method: string, path: string, verb: Verb, signal: AbortSignal | undefined, term: AbortSignal | undefined): Promise<void> {
+    if (!this.bucket) return;
+    const waitMs = this.bucket.reserve();
+    this.onRateLimitWait?.(waitMs / 1000, verb);
+    if (waitMs <= 0) return;
+    const signals = [signal, term].filter((s): s is AbortSignal => s !== undefined);
+    try {
+      await delay(waitMs, undefined, { signal: signals.length ? AbortSignal.any(signals) : undefined });
+    } catch (err) {
+      if (term?.aborted) throw new ApiError(method, path, 0, "Fenced", `aborted waiting for the rate limit: ${abortReason(term)}`);
       throw ApiError.transport(method, path, err);
     }
   }

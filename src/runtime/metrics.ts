@@ -1,7 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Verb } from "../kube/client.ts";
 import type { ControllerHooks } from "./controller.ts";
 
-/** The operator's own metrics: work queues, reconciles, informers and leadership. */
+/** The operator's own metrics: work queues, reconciles, informers, API rate limits and leadership. */
 export class RuntimeMetrics {
   readonly registry: Registry;
   readonly queueDepth: Gauge<"controller">;
@@ -11,6 +12,7 @@ export class RuntimeMetrics {
   readonly reconcileErrors: Counter<"controller">;
   readonly informerErrors: Counter<"resource">;
   readonly leader: Gauge;
+  readonly kubeApiRateLimitWait: Histogram<"client" | "verb">;
 
   constructor(registry = new Registry()) {
     this.registry = registry;
@@ -29,6 +31,19 @@ export class RuntimeMetrics {
     this.reconcileErrors = new Counter({ name: "tollgate_reconcile_errors_total", help: "Reconciles that failed.", labelNames: ["controller"], registers });
     this.informerErrors = new Counter({ name: "tollgate_informer_errors_total", help: "Failed lists or watches, each followed by a relist.", labelNames: ["resource"], registers });
     this.leader = new Gauge({ name: "tollgate_leader", help: "1 while this replica holds the leader lease, else 0.", registers });
+    this.kubeApiRateLimitWait = new Histogram({
+      name: "tollgate_kube_api_rate_limit_wait_seconds",
+      help: "Time each Kubernetes API request waited for a token of its client's rate limit (--kube-api-qps, --kube-api-burst), by client and verb (WATCH: a watch opened); the count is every request sent.",
+      labelNames: ["client", "verb"],
+      // le="0": requests that did not wait, most of them while the limit holds no backlog.
+      buckets: [0, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+  }
+
+  /** The KubeClient hook of one client ("controllers", "leader-election"): its waits for a token. */
+  kubeApiRateLimitHook(client: string): (seconds: number, verb: Verb) => void {
+    return (seconds, verb) => this.kubeApiRateLimitWait.observe({ client, verb }, seconds);
   }
 
   controllerHooks(controller: string): ControllerHooks {
