@@ -6,6 +6,29 @@ import { track } from "./processes.ts";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
+/** The V8 flags of the image's ENTRYPOINT (Dockerfile), so memory behaves as in production. */
+export const IMAGE_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4", "--max-old-space-size=256"];
+
+/** How the operator's process is started: the TypeScript sources as they are, unless told otherwise. */
+export interface OperatorLaunch {
+  /** The CLI's entry point; src/cli/main.ts by default. */
+  entry?: string;
+  /** Node and V8 flags before it. */
+  nodeArgs?: readonly string[];
+  /** Environment the launch itself sets (NODE_ENV=production, as the image does); the caller's env wins. */
+  env?: Record<string, string>;
+}
+
+/**
+ * The operator as the image runs it: the compiled dist/cli/main.js (`npm run build`) under the image's
+ * V8 flags and NODE_ENV, for measurements that must hold for what ships.
+ */
+export const IMAGE_LAUNCH: OperatorLaunch = {
+  entry: fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url)),
+  nodeArgs: IMAGE_NODE_FLAGS,
+  env: { NODE_ENV: "production" },
+};
+
 export interface OperatorProcess {
   readonly pid: number;
   /** The port of /metrics, /healthz, /readyz, once the operator logged it. */
@@ -31,15 +54,18 @@ const FORBIDDEN = /"(status|statusCode|code)":403\b|\bforbidden\b/i;
 /**
  * Runs `tollgate controller --namespace NS` as its own process against the test cluster, as it runs in
  * production: under the Helm chart's ServiceAccount, installed in NS by createOperatorNamespace.
+ * `launch` picks what runs (IMAGE_LAUNCH: the compiled build under the image's flags).
  */
-export function startOperator(args: string[], env: Record<string, string> = {}): OperatorProcess {
+export function startOperator(args: string[], env: Record<string, string> = {}, launch: OperatorLaunch = {}): OperatorProcess {
   const ns = args[args.indexOf("--namespace") + 1];
   if (!args.includes("--namespace") || ns === undefined) throw new Error("startOperator needs --namespace NS: the operator's identity is installed per namespace");
   const kubeconfig = kubeconfigFor(ns);
   if (!existsSync(kubeconfig)) throw new Error(`no operator identity for namespace ${ns}: create the namespace with createOperatorNamespace`);
   const withDefaults = args.includes("--metrics-addr") ? args : [...args, "--metrics-addr", "127.0.0.1:0"];
-  const child: ChildProcess = track(spawn(process.execPath, [CLI, "controller", ...withDefaults], {
-    env: { ...process.env, KUBECONFIG: kubeconfig, TOLLGATE_LOG_LEVEL: "debug", ...env },
+  const entry = launch.entry ?? CLI;
+  if (!existsSync(entry)) throw new Error(`${entry} not found: build it first (npm run build)`);
+  const child: ChildProcess = track(spawn(process.execPath, [...(launch.nodeArgs ?? []), entry, "controller", ...withDefaults], {
+    env: { ...process.env, KUBECONFIG: kubeconfig, TOLLGATE_LOG_LEVEL: "debug", ...launch.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   }));
   const lines: Array<Record<string, unknown>> = [];

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../../e2e/support/env.ts";
+import { IMAGE_NODE_FLAGS } from "../../e2e/support/operator.ts";
 import { freeLoopbackPort } from "../../e2e/support/ports.ts";
 import { track } from "../../e2e/support/processes.ts";
 import type { KubeClient } from "../../src/kube/client.ts";
@@ -14,8 +15,6 @@ import { Resources } from "../../src/kube/resources.ts";
 import type { KubeObject } from "../../src/kube/types.ts";
 
 const CLI = join(ROOT, "src/cli/main.ts");
-/** The image's V8 flags (Dockerfile), so memory behaves as in production. */
-const NODE_FLAGS = ["--max-semi-space-size=4", "--max-old-space-size=256"];
 
 export interface Replica {
   /** Where the process serves /metrics (loopback). */
@@ -79,7 +78,7 @@ export class Replicas {
     const out = openSync(join(dir, `${identity}.log`), "a");
     const metricsPort = await freeLoopbackPort();
     const child: ChildProcess = track(
-      spawn(process.execPath, [...NODE_FLAGS, CLI, "controller", "--namespace", this.#opts.namespace, "--leader-elect", "true", ...this.#opts.args, "--metrics-addr", `127.0.0.1:${metricsPort}`], {
+      spawn(process.execPath, [...IMAGE_NODE_FLAGS, CLI, "controller", "--namespace", this.#opts.namespace, "--leader-elect", "true", ...this.#opts.args, "--metrics-addr", `127.0.0.1:${metricsPort}`], {
         env: { ...process.env, ...this.#opts.env, KUBECONFIG: kubeconfig, POD_NAME: identity, TOLLGATE_LOG_LEVEL: "info" },
         stdio: ["ignore", out, out],
       }),
@@ -126,8 +125,17 @@ export class Replicas {
 
 /** Resident memory of a process in KiB, from /proc; undefined once it is gone. */
 export function rssKiB(pid: number): number | undefined {
+  return statusKiB(pid, "VmRSS");
+}
+
+/** The most resident memory a process has had since it started (its high-water mark), in KiB. */
+export function peakRssKiB(pid: number): number | undefined {
+  return statusKiB(pid, "VmHWM");
+}
+
+function statusKiB(pid: number, field: "VmRSS" | "VmHWM"): number | undefined {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
