@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 // HTTP client or the controller runtime.
 
 const SRC = dirname(fileURLToPath(import.meta.url));
-const PURE_FOLDERS = ["traffic", "canary", "policy", "slo", "autoscaling", "tenancy"];
+const PURE_FOLDERS = ["traffic", "canary", "policy", "slo", "autoscaling", "tenancy", "sharding"];
 /** The plan of a profile's pass, and the actions it speaks in: pure files beside the shell that runs them. */
 const PURE_FILES = [
   "controllers/profile/plan.ts",
