@@ -35,7 +35,7 @@ import { startHealthServer, type HealthServer } from "./runtime/health.ts";
 import { byNamespace, byOwnerUid, type IndexKeys } from "./runtime/cache-index.ts";
 import { Informer } from "./runtime/informer.ts";
 import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionConfig } from "./runtime/leader-election.ts";
-import { leadershipFence, Manager } from "./runtime/manager.ts";
+import { leaderLeases, leadershipFence, Manager } from "./runtime/manager.ts";
 import { backoffDelay } from "./runtime/queue.ts";
 import { MANAGED_BY_TOLLGATE, primaryName, type DestinationRule, type HorizontalPodAutoscaler, type VirtualService } from "./traffic/index.ts";
 import { ApiError } from "./kube/errors.ts";
@@ -242,7 +242,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
         },
       ],
       extraInformers: [replicaSets as unknown as Informer<KubeObject>],
-      elector,
+      leases: elector ? leaderLeases(elector) : undefined,
       metrics,
       logger: log,
     });

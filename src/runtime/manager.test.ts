@@ -9,7 +9,7 @@ import { Resources } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
 import type { Informer } from "./informer.ts";
 import type { LeaderCallbacks } from "./leader-election.ts";
-import { DRAIN_MS, leadershipFence, Manager, type Elector, type TermReconcile } from "./manager.ts";
+import { DRAIN_MS, leaderLeases, leadershipFence, Manager, type Elector, type TermReconcile } from "./manager.ts";
 import { RuntimeMetrics } from "./metrics.ts";
 
 /** Leadership by hand: the test says when this replica leads and when it loses the lease. */
@@ -52,7 +52,7 @@ async function leadingManager(reconcile: TermReconcile) {
   const elector = new HandElector();
   const manager = new Manager({
     specs: [{ name: "profile", reconcile, workers: 1, sources: [{ informer: oneObjectInformer() }] }],
-    elector,
+    leases: leaderLeases(elector),
     metrics: new RuntimeMetrics(),
     logger: silentLogger(),
   });
@@ -71,12 +71,12 @@ describe("Manager leadership terms", () => {
     expect(held.signals).toHaveLength(1);
     const [signal] = held.signals;
     expect(signal?.aborted).toBe(false);
-    expect(manager.termSignal).toBe(signal);
+    expect(manager.fence()).toEqual({ open: true, signal });
 
     elector.lose();
     // Synchronously, while the reconcile is still running: nothing waits for it.
     expect(signal?.aborted).toBe(true);
-    expect(manager.termSignal).toBeUndefined();
+    expect(manager.fence()).toEqual({ open: false, reason: "this replica does not hold the leader lease" });
     held.finish();
     await manager.stop();
   });
@@ -121,7 +121,7 @@ describe("Manager leadership terms", () => {
       expect(signal?.aborted).toBe(false);
       await vi.advanceTimersByTimeAsync(1);
       expect(signal?.aborted).toBe(true);
-      expect(manager.termSignal).toBeUndefined();
+      expect(manager.fence()).toMatchObject({ open: false });
       held.finish();
       await stopped;
     } finally {

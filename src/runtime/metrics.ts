@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { Verb } from "../kube/client.ts";
 import type { ControllerHooks } from "./controller.ts";
 
-/** The operator's own metrics: work queues, reconciles, informers, API rate limits and leadership. */
+/** The operator's own metrics: work queues, reconciles, informers, API rate limits, leadership and shards. */
 export class RuntimeMetrics {
   readonly registry: Registry;
   readonly queueDepth: Gauge<"controller">;
@@ -12,6 +12,8 @@ export class RuntimeMetrics {
   readonly reconcileErrors: Counter<"controller">;
   readonly informerErrors: Counter<"resource">;
   readonly leader: Gauge;
+  readonly shardsHeld: Gauge;
+  readonly shardLeader: Gauge<"shard">;
   readonly kubeApiRateLimitWait: Histogram<"client" | "verb">;
 
   constructor(registry = new Registry()) {
@@ -30,7 +32,18 @@ export class RuntimeMetrics {
     });
     this.reconcileErrors = new Counter({ name: "tollgate_reconcile_errors_total", help: "Reconciles that failed.", labelNames: ["controller"], registers });
     this.informerErrors = new Counter({ name: "tollgate_informer_errors_total", help: "Failed lists or watches, each followed by a relist.", labelNames: ["resource"], registers });
-    this.leader = new Gauge({ name: "tollgate_leader", help: "1 while this replica holds the leader lease, else 0.", registers });
+    this.leader = new Gauge({
+      name: "tollgate_leader",
+      help: "1 while this replica reconciles: it holds the leader lease, or with --shards at least one shard lease; else 0.",
+      registers,
+    });
+    this.shardsHeld = new Gauge({ name: "tollgate_shards_held", help: "Shard leases this replica holds (with one shard, the leader lease).", registers });
+    this.shardLeader = new Gauge({
+      name: "tollgate_shard_leader",
+      help: "1 while this replica holds the lease of the shard, else 0; one series per shard of --shards.",
+      labelNames: ["shard"],
+      registers,
+    });
     this.kubeApiRateLimitWait = new Histogram({
       name: "tollgate_kube_api_rate_limit_wait_seconds",
       help: "Time each Kubernetes API request waited for a token of its client's rate limit (--kube-api-qps, --kube-api-burst), by client and verb (WATCH: a watch opened); the count is every request sent.",
