@@ -118,8 +118,9 @@ export class KubeClient {
     type: ResourceType,
     namespace?: string,
     query: { labelSelector?: string; limit?: number; continue?: string; resourceVersion?: string } = {},
+    opts: CallOptions = {},
   ): Promise<KubeList<T>> {
-    return this.request<KubeList<T>>("GET", objectPath(type, namespace), { query });
+    return this.request<KubeList<T>>("GET", objectPath(type, namespace), { query, signal: opts.signal });
   }
 
   /**

@@ -18,6 +18,7 @@ function view(over: Partial<ShardView> & { holders?: Array<string | undefined> }
     nowMs: T0,
     leases,
     members: [],
+    counted: true,
     handingOver: new Set(),
     otherMapHeld: false,
     leaderLeaseHeld: false,
@@ -34,6 +35,11 @@ describe("planShards: the fair share", () => {
     const plan = planShards(view());
     expect(plan.share).toBe(6);
     expect(plan.acquire.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it("takes nothing before its own member Lease is there for the others to count, but keeps what it holds", () => {
+    expect(planShards(view({ counted: false }))).toMatchObject({ acquire: [], handOver: [] });
+    expect(planShards(view({ counted: false, nowMs: T0 + 60_000, holders: ["a"] }))).toMatchObject({ acquire: [], handOver: [] });
   });
 
   it("counts itself whether or not its own member Lease was seen", () => {
@@ -165,6 +171,7 @@ function simulate(opts: { shards: number; replicas: string[]; rounds: number; jo
         nowMs: now,
         leases,
         members: live.map((m) => ({ identity: m, renewedAtMs: now })),
+        counted: true,
         handingOver: new Set(),
         otherMapHeld: false,
         leaderLeaseHeld: false,

@@ -56,6 +56,12 @@ export interface ShardView {
   leases: readonly ShardSeen[];
   /** The live members of the map, this replica among them or not (it always counts itself). */
   members: readonly MemberSeen[];
+  /**
+   * This replica's own member Lease was in the poll, so the others count it too. Until then it takes no
+   * shard: replicas started together would otherwise each see none of the others, each take every
+   * free shard it can, and then hand most of them on again.
+   */
+  counted: boolean;
   /** Shards this replica is handing over: draining, to be released once drained. */
   handingOver: ReadonlySet<number>;
   /** A Lease of another shard map is held by someone: another shard count, or the leader Lease of --shards 1. */
@@ -95,9 +101,9 @@ export function planShards(v: ShardView): ShardPlan {
   const byPreference = (a: number, b: number) => preference(v.identity, b) - preference(v.identity, a) || a - b;
   const free = v.leases.filter((l) => l.holder === undefined);
   // Shards being handed over still count as held: their reconciles run until drained.
-  const room = Math.max(0, share - mine.length);
+  const room = v.counted ? Math.max(0, share - mine.length) : 0;
   const wanted = free.map((l) => l.shard).sort(byPreference).slice(0, room);
-  const orphans = free.filter((l) => !wanted.includes(l.shard) && l.freeSinceMs !== undefined && v.nowMs - l.freeSinceMs >= v.retryPeriodMs).map((l) => l.shard);
+  const orphans = free.filter((l) => v.counted && !wanted.includes(l.shard) && l.freeSinceMs !== undefined && v.nowMs - l.freeSinceMs >= v.retryPeriodMs).map((l) => l.shard);
   plan.acquire = [...wanted, ...orphans.sort(byPreference)];
 
   const kept = mine.filter((s) => !v.handingOver.has(s));
