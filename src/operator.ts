@@ -9,7 +9,7 @@ import type { Deployment, ReplicaSet } from "./workload/deployment.ts";
 import { cachedDeployment, cachedProfile, cachedReplicaSet, withoutManagedFields, type CacheTransform } from "./kube/cached.ts";
 import { Resources, type ResourceType } from "./kube/resources.ts";
 import { secretReader } from "./kube/secrets.ts";
-import { keyOf, type KubeObject } from "./kube/types.ts";
+import { keyOf, type KubeObject, type OwnerReference } from "./kube/types.ts";
 import { SloMetrics } from "./metrics/slo-metrics.ts";
 import { Notifier } from "./notify/notifier.ts";
 import { PrometheusConnections } from "./prometheus/connections.ts";
@@ -35,7 +35,8 @@ import { startHealthServer, type HealthServer } from "./runtime/health.ts";
 import { byNamespace, byOwnerUid, type IndexKeys } from "./runtime/cache-index.ts";
 import { Informer } from "./runtime/informer.ts";
 import { DEFAULT_LEADER_ELECTION, LeaderElector, type LeaderElectionConfig } from "./runtime/leader-election.ts";
-import { leaderLeases, leadershipFence, Manager } from "./runtime/manager.ts";
+import { leaderLeases, leadershipFence, Manager, type ShardLeases } from "./runtime/manager.ts";
+import { ShardElector } from "./runtime/shard-election.ts";
 import { backoffDelay } from "./runtime/queue.ts";
 import { MANAGED_BY_TOLLGATE, primaryName, type DestinationRule, type HorizontalPodAutoscaler, type VirtualService } from "./traffic/index.ts";
 import { ApiError } from "./kube/errors.ts";
@@ -95,6 +96,13 @@ export interface OperatorConfig {
   leaderElectionNamespace: string;
   leaderElectionId: string;
   leaderElection?: LeaderElectionConfig;
+  /**
+   * --shards: profiles spread over this many shards, each a Lease that replicas compete for (README,
+   * Sharding). 1, the default: the one leader Lease, as without sharding. More needs leaderElect.
+   */
+  shards?: number;
+  /** The Pod this replica runs in (POD_NAME, POD_UID): with shards, its member Lease goes with the Pod. */
+  pod?: OwnerReference;
   identity?: string;
 }
 
@@ -124,16 +132,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
     fence: config.leaderElect ? leadershipFence(() => manager) : undefined,
     metrics,
   });
-  const elector = config.leaderElect
-    ? new LeaderElector({
-        client: electionClient,
-        namespace: config.leaderElectionNamespace,
-        name: config.leaderElectionId,
-        identity,
-        config: config.leaderElection ?? DEFAULT_LEADER_ELECTION,
-        logger: log,
-      })
-    : undefined;
+  const leases = config.leaderElect ? shardLeases(config, electionClient, identity, log) : undefined;
 
   const informer = <T extends KubeObject, I extends string = never>(type: ResourceType, transform: CacheTransform<T>, indexes?: Record<I, IndexKeys<KubeObject>>) =>
     new Informer<T, I>(client, type, {
@@ -193,46 +192,48 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
       .map((i) => ({ informer: i as unknown as Informer<KubeObject>, map: ownerToProfiles }));
     const applier = new DriftApplier(client);
     const prometheusRules = new PrometheusRuleApplier(client);
+    const reconcile = profileReconciler({
+      profiles,
+      targets,
+      deployments,
+      replicaSets,
+      virtualServices,
+      destinationRules,
+      hpas,
+      prometheus: new PrometheusConnections(readSecret, {
+        url: config.prometheusUrl,
+        timeoutMs: config.prometheusTimeoutMs,
+        connections: config.prometheusConnections,
+        allowedAddresses: config.prometheusAllowedAddresses,
+        profileHeaders: config.prometheusProfileHeaders,
+      }),
+      tenantChecks: [receiverCheck, canaryScopeCheck({ allowedGateways: config.allowedGateways ?? [], allowedHosts: config.allowedHosts ?? [] }), ...(rulesFile ? [rulesRejectedCheck(rulesFile, config.readMode)] : [])],
+      syntax: new SyntaxChecker(),
+      metrics: sloMetrics,
+      logger: log,
+      readMode: config.readMode,
+      recorded,
+      rulesDir: rulesFile !== undefined,
+      tile,
+      prometheusRules,
+      recorder: new StatusRecorder(client),
+      actuators: {
+        finalizer: new FinalizerActuator(client),
+        deployment: new DeploymentActuator(client),
+        istio: new IstioActuator(applier),
+        hpa: new HpaActuator(applier),
+        rules: new RulesActuator({ rulesFile, prometheusRules }),
+      },
+      events,
+      notifier,
+      delivered: new DeliveredMemory(),
+    });
     return new Manager({
       specs: [
         {
           name: "profile",
-          reconcile: profileReconciler({
-            profiles,
-            targets,
-            deployments,
-            replicaSets,
-            virtualServices,
-            destinationRules,
-            hpas,
-            prometheus: new PrometheusConnections(readSecret, {
-              url: config.prometheusUrl,
-              timeoutMs: config.prometheusTimeoutMs,
-              connections: config.prometheusConnections,
-              allowedAddresses: config.prometheusAllowedAddresses,
-              profileHeaders: config.prometheusProfileHeaders,
-            }),
-            tenantChecks: [receiverCheck, canaryScopeCheck({ allowedGateways: config.allowedGateways ?? [], allowedHosts: config.allowedHosts ?? [] }), ...(rulesFile ? [rulesRejectedCheck(rulesFile, config.readMode)] : [])],
-            syntax: new SyntaxChecker(),
-            metrics: sloMetrics,
-            logger: log,
-            readMode: config.readMode,
-            recorded,
-            rulesDir: rulesFile !== undefined,
-            tile,
-            prometheusRules,
-            recorder: new StatusRecorder(client),
-            actuators: {
-              finalizer: new FinalizerActuator(client),
-              deployment: new DeploymentActuator(client),
-              istio: new IstioActuator(applier),
-              hpa: new HpaActuator(applier),
-              rules: new RulesActuator({ rulesFile, prometheusRules }),
-            },
-            events,
-            notifier,
-            delivered: new DeliveredMemory(),
-          }),
+          reconcile,
+          forget: reconcile.forget,
           workers: config.workers,
           sources: [
             { informer: profiles as unknown as Informer<KubeObject> },
@@ -242,7 +243,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
         },
       ],
       extraInformers: [replicaSets as unknown as Informer<KubeObject>],
-      leases: elector ? leaderLeases(elector) : undefined,
+      leases,
       metrics,
       logger: log,
     });
@@ -261,7 +262,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
         ready: () => manager?.ready() ?? { ok: false, reason: "starting" },
       });
       log.info(
-        { metricsPort: health.port, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect, readMode: config.readMode ?? "Direct", rulesDir: config.rulesDir },
+        { metricsPort: health.port, namespace: config.namespace ?? "(all)", leaderElect: config.leaderElect, shards: config.shards ?? 1, readMode: config.readMode ?? "Direct", rulesDir: config.rulesDir },
         "serving /metrics, /healthz, /readyz",
       );
       const istio = await istioServed(client, log, () => stopped);
@@ -276,6 +277,30 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
       await health?.close();
     },
   };
+}
+
+/**
+ * Leader election: the one leader Lease, or with --shards N > 1 a Lease per shard. Both use the
+ * election's own client, and the same timings.
+ */
+function shardLeases(config: OperatorConfig, client: KubeClient, identity: string, log: Logger): ShardLeases {
+  const timings = config.leaderElection ?? DEFAULT_LEADER_ELECTION;
+  const shards = config.shards ?? 1;
+  if (shards > 1) {
+    return new ShardElector({
+      client,
+      namespace: config.leaderElectionNamespace,
+      id: config.leaderElectionId,
+      shards,
+      identity,
+      config: timings,
+      ...(config.pod ? { owner: config.pod } : {}),
+      logger: log,
+    });
+  }
+  return leaderLeases(
+    new LeaderElector({ client, namespace: config.leaderElectionNamespace, name: config.leaderElectionId, identity, config: timings, logger: log }),
+  );
 }
 
 /**

@@ -15,7 +15,8 @@ import { parseConnections } from "../prometheus/connections-file.ts";
 import { parseEndpointPattern, type EndpointPattern } from "../tenancy/endpoints.ts";
 import { VERSION as TOLLGATE_VERSION } from "../version.ts";
 import { DEFAULT_TILE } from "../slo/tiles.ts";
-import { InputError, kubeApiRateFlags, tileFlag, UsageError } from "./flags.ts";
+import { InputError, kubeApiRateFlags, shardsFlag, tileFlag, UsageError } from "./flags.ts";
+import { MAX_SHARDS } from "../sharding/lease-names.ts";
 import { rulesCommand, RULES_USAGE } from "./rules.ts";
 import { importCommand, IMPORT_USAGE, type ConvertIo } from "./import.ts";
 import { exportCommand, EXPORT_USAGE } from "./export.ts";
@@ -108,10 +109,19 @@ Flags (each falls back to the environment variable named):
                          namespace of the Lease                                    (POD_NAMESPACE; else --namespace; else default)
   --leader-election-id NAME
                          name of the Lease                                         (TOLLGATE_LEADER_ELECTION_ID, tollgate-leader)
+  --shards N             spread profiles over N shards, each a Lease               (TOLLGATE_SHARDS, 1)
+                         <id>-shard-<i>-of-<N>, so several replicas reconcile at
+                         once, each the profiles of the shards it holds; replicas
+                         share them fairly by member Leases <id>-member-<identity>.
+                         1: the one Lease <id>, as without sharding. At most ${MAX_SHARDS};
+                         more than 1 needs --leader-elect and an id of at most 63
+                         characters (it labels the Leases)
   --log-level LEVEL      trace, debug, info, warn, error                           (TOLLGATE_LOG_LEVEL, info)
 
 Leader election uses a 15 s lease, renewed every 2 s; a leader that cannot renew for 10 s stops
 reconciling at once. SIGTERM stops taking work, lets in-flight reconciles finish and releases the lease.
+With --shards, each shard's Lease is held the same way, and a dead replica's shards are taken by the
+others within 17 s of its last renewal (README, Sharding).
 `;
 
 function env(name: string): string | undefined {
@@ -202,6 +212,7 @@ async function controller(argv: string[]): Promise<void> {
       "leader-elect": { type: "string" },
       "leader-election-namespace": { type: "string" },
       "leader-election-id": { type: "string" },
+      shards: { type: "string" },
       "log-level": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -213,6 +224,9 @@ async function controller(argv: string[]): Promise<void> {
   }
   const logger = createLogger(values["log-level"] ?? env("TOLLGATE_LOG_LEVEL"));
   const namespace = values.namespace ?? env("TOLLGATE_NAMESPACE");
+  const leaderElect = bool("--leader-elect", values["leader-elect"] ?? env("TOLLGATE_LEADER_ELECT") ?? "true");
+  const leaderElectionId = values["leader-election-id"] ?? env("TOLLGATE_LEADER_ELECTION_ID") ?? "tollgate-leader";
+  const sharding = shardsFlag(values.shards ?? env("TOLLGATE_SHARDS") ?? "1", leaderElect, leaderElectionId, env("POD_NAME"), env("POD_UID"));
   const operator = createOperator(
     {
       kubeconfig: values.kubeconfig ?? env("KUBECONFIG"),
@@ -235,9 +249,10 @@ async function controller(argv: string[]): Promise<void> {
       rulesDir: values["rules-dir"] ?? env("TOLLGATE_RULES_DIR"),
       tile: tileFlag(values.tile ?? env("TOLLGATE_TILE") ?? DEFAULT_TILE),
       metricsAddr: values["metrics-addr"] ?? env("TOLLGATE_METRICS_ADDR") ?? ":8080",
-      leaderElect: bool("--leader-elect", values["leader-elect"] ?? env("TOLLGATE_LEADER_ELECT") ?? "true"),
+      leaderElect,
       leaderElectionNamespace: values["leader-election-namespace"] ?? env("POD_NAMESPACE") ?? namespace ?? "default",
-      leaderElectionId: values["leader-election-id"] ?? env("TOLLGATE_LEADER_ELECTION_ID") ?? "tollgate-leader",
+      leaderElectionId,
+      ...sharding,
     },
     logger,
   );

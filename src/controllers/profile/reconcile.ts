@@ -28,6 +28,13 @@ export interface ProfileReconcilerDeps extends ObserveDeps {
   now?: () => Date;
 }
 
+/**
+ * A profile's pass, and `forget`: drops what the reconciler keeps of a profile (its metrics series, its
+ * last written status, deliveries not yet recorded, the recorded-rule reads) when this replica stops
+ * reconciling it, as when the profile is deleted: its shard went to another replica.
+ */
+export type ProfileReconcile = ((key: string, signal: AbortSignal) => Promise<Result>) & { forget: (key: string) => void };
+
 /** How soon a pass whose actions failed, or whose notifications wait on a receiver, comes back. */
 export const RETRY_MS = 5_000;
 
@@ -38,12 +45,12 @@ export const RETRY_MS = 5_000;
  * actions and carries out what the outbox still holds. The pass is abandoned as soon as `signal`
  * aborts, when this replica's leadership ends.
  */
-export function profileReconciler(deps: ProfileReconcilerDeps): (key: string, signal: AbortSignal) => Promise<Result> {
+export function profileReconciler(deps: ProfileReconcilerDeps): ProfileReconcile {
   const now = deps.now ?? (() => new Date());
   const heartbeatMs = deps.heartbeatMs ?? 5 * 60_000;
   // Profiles already warned that they cannot have recording rules, so the warning is not per cycle.
   const warned = new Set<string>();
-  return async (key, signal) => {
+  const reconcile = async (key: string, signal: AbortSignal): Promise<Result> => {
     const profile = deps.recorder.freshest(key, deps.profiles.get(key));
     if (!profile) {
       forget(deps, key, warned);
@@ -85,6 +92,7 @@ export function profileReconciler(deps: ProfileReconcilerDeps): (key: string, si
     const requeueAfterMs = Math.min(next.requeueAfterMs ?? Infinity, nextDelivery(done.outbox, now()));
     return Number.isFinite(requeueAfterMs) ? { requeueAfterMs } : {};
   };
+  return Object.assign(reconcile, { forget: (key: string) => forget(deps, key, warned) });
 }
 
 /** How soon a notification the outbox still holds may be tried again: at its notBefore, at least 1 s on. */
