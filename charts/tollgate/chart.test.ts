@@ -142,7 +142,10 @@ describe("values.schema.json", () => {
   it.each([
     ["an unknown top-level key", { replicas: 2 }, "unknown key replicas"],
     ["an unknown nested key", { image: { tagg: "1" } }, "unknown key tagg"],
-    ["a string for an integer", { replicaCount: "2" }, "/replicaCount: string, want integer"],
+    ["a string for an integer", { replicaCount: "2" }, "/replicaCount: string, want integer|null"],
+    ["no shard", { shards: 0 }, "/shards: 0 < 1"],
+    ["more shards than leader election's client renews in time", { shards: 33 }, "/shards: 33 > 32"],
+    ["a fractional shard count", { shards: 1.5 }, "/shards: number, want integer"],
     ["a boolean as a string", { leaderElection: { enabled: "true" } }, "/leaderElection/enabled: string, want boolean"],
     ["a read mode that does not exist", { readMode: "Recorded" }, "/readMode"],
     ["a log level that does not exist", { logLevel: "verbose" }, "/logLevel"],
@@ -196,7 +199,7 @@ describe("the operator's flags", () => {
       expect(doc.hasIn(path.split(".")), `.Values.${path} is used by the Deployment but not in values.yaml`).toBe(true);
     }
     const top = doc.contents as unknown as { items: Array<{ key: { value: string; commentBefore?: string } }> };
-    for (const key of ["watchNamespace", "readMode", "rulesDir", "workers", "resyncSeconds", "pagerDutyUrl", "logLevel"]) {
+    for (const key of ["watchNamespace", "readMode", "rulesDir", "workers", "resyncSeconds", "pagerDutyUrl", "logLevel", "shards"]) {
       const item = top.items.find((i) => i.key.value === key);
       expect(item?.key.commentBefore, `values.yaml documents ${key} with its flag`).toMatch(/--[a-z-]+/);
     }
@@ -265,5 +268,66 @@ describe("the operator's RBAC", () => {
     }
     expect(verbsOf("monitoring.coreos.com", "prometheusrules").sort()).toEqual(["create", "patch"]);
     expect(verbsOf("", "events").sort()).toEqual(["create", "patch"]);
+  });
+});
+
+describe("sharding", () => {
+  const helpers = chartFile("templates/_helpers.tpl");
+  const deployment = chartFile("templates/deployment.yaml");
+  const pdb = chartFile("templates/pdb.yaml");
+  const leaseRole = chartFile("templates/rbac-leader-election.yaml");
+  /** The YAML of the template between two markers of its own, with the Helm lines dropped. */
+  const between = (text: string, from: string, to: string) => {
+    const start = text.indexOf(from);
+    const body = text.slice(start + from.length, text.indexOf(to, start + from.length));
+    return body.split("\n").filter((l) => !/^\s*\{\{/.test(l)).join("\n");
+  };
+  interface Rule {
+    apiGroups: string[];
+    resources: string[];
+    verbs: string[];
+    resourceNames?: string[];
+  }
+
+  it("is off by default: one shard, and replicas unset so the chart picks them", () => {
+    expect(values.shards).toBe(1);
+    expect(values.replicaCount).toBeNull();
+    expect(schema.properties?.shards).toMatchObject({ type: "integer", minimum: 1, maximum: 32 });
+  });
+
+  it("scales replicas with the shards unless replicaCount is set: min(shards, 3), else 2 as before", () => {
+    expect(helpers).toContain('{{- if include "tollgate.sharded" . }}{{ min (int .Values.shards) 3 }}{{ else }}2{{ end }}');
+    expect(helpers).toContain('{{- if kindIs "invalid" .Values.replicaCount }}');
+    expect(deployment).toContain('replicas: {{ include "tollgate.replicas" . }}');
+    expect(pdb).toContain('(gt (int (include "tollgate.replicas" .)) 1)');
+  });
+
+  it("passes --shards and the Pod's UID only when sharded, so one shard renders as before", () => {
+    const sharded = between(deployment, '{{- if include "tollgate.sharded" . }}', "{{- end }}");
+    expect(sharded).toContain('- {{ printf "--shards=%d" (int .Values.shards) | quote }}');
+    const env = deployment.slice(deployment.indexOf("- name: POD_NAMESPACE"));
+    expect(between(env, '{{- if include "tollgate.sharded" . }}', "{{- end }}")).toContain("fieldPath: metadata.uid");
+  });
+
+  it("lets one replica at a time go when sharded, and keeps one running otherwise", () => {
+    expect(pdb).toMatch(/\{\{- if include "tollgate\.sharded" \. \}\}\n  maxUnavailable: 1\n  \{\{- else \}\}\n  minAvailable: 1/);
+  });
+
+  it("grants the Lease calls sharded election makes (create, list, get, update) in the release namespace, and one Lease by name otherwise", () => {
+    const always = parse(between(leaseRole, "rules:\n", '{{- if include "tollgate.sharded" . }}')) as Rule[];
+    const sharded = parse(between(leaseRole, '{{- if include "tollgate.sharded" . }}', "{{- else }}")) as Rule[];
+    const singleText = between(leaseRole, "{{- else }}", "{{- end }}");
+    const single = parse(singleText.replace("[{{ .Values.leaderElection.id | quote }}]", "[tollgate-leader]")) as Rule[];
+    const verbs = (rules: Rule[]) => rules.flatMap((r) => r.verbs).sort();
+    expect(verbs([...always, ...sharded])).toEqual(["create", "get", "list", "update"]);
+    expect([...always, ...sharded].every((r) => r.apiGroups.join() === "coordination.k8s.io" && r.resources.join() === "leases" && !r.resourceNames)).toBe(true);
+    expect(verbs([...always, ...single])).toEqual(["create", "get", "update"]);
+    expect(singleText).toContain("resourceNames: [{{ .Values.leaderElection.id | quote }}]");
+    expect(single[0]?.resourceNames).toEqual(["tollgate-leader"]);
+  });
+
+  it("refuses shards without leader election, and an election id too long to label the Leases", () => {
+    expect(helpers).toContain('{{- fail "shards > 1 needs leaderElection.enabled');
+    expect(helpers).toContain("(gt (len .Values.leaderElection.id) 63)");
   });
 });

@@ -62,10 +62,33 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if .Values.watchNamespace }}true{{ end }}
 {{- end }}
 
+{{/* Whether profiles are spread over more than one shard (--shards). */}}
+{{- define "tollgate.sharded" -}}
+{{- if gt (int .Values.shards) 1 }}true{{ end }}
+{{- end }}
+
+{{/*
+The operator's replicas: replicaCount when set; unset, one per shard up to three with shards (each holds
+some), else two (a leader and a warm standby).
+*/}}
+{{- define "tollgate.replicas" -}}
+{{- if kindIs "invalid" .Values.replicaCount }}
+{{- if include "tollgate.sharded" . }}{{ min (int .Values.shards) 3 }}{{ else }}2{{ end }}
+{{- else }}
+{{- int .Values.replicaCount }}
+{{- end }}
+{{- end }}
+
 {{/* Refuses combinations that install but cannot work. */}}
 {{- define "tollgate.validate" -}}
-{{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) }}
+{{- if and (gt (int (include "tollgate.replicas" .)) 1) (not .Values.leaderElection.enabled) }}
 {{- fail "replicaCount > 1 needs leaderElection.enabled: without a Lease every replica would reconcile and write" }}
+{{- end }}
+{{- if and (include "tollgate.sharded" .) (not .Values.leaderElection.enabled) }}
+{{- fail "shards > 1 needs leaderElection.enabled: each shard is a Lease the replicas compete for" }}
+{{- end }}
+{{- if and (include "tollgate.sharded" .) (gt (len .Values.leaderElection.id) 63) }}
+{{- fail "shards > 1 needs a leaderElection.id of at most 63 characters: it labels the shard Leases" }}
 {{- end }}
 {{- if and .Values.metrics.serviceMonitor.enabled (not .Values.metrics.service.enabled) }}
 {{- fail "metrics.serviceMonitor.enabled needs metrics.service.enabled: the ServiceMonitor selects that Service" }}
