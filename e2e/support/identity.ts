@@ -35,13 +35,15 @@ export function helmOk(args: string[]): string {
 /**
  * Installs the chart into `ns` with no operator Pods (the suite runs the operator as a process) and the
  * freeze admission policy left to installCrds, then writes a kubeconfig holding a token of the chart's
- * ServiceAccount (`kubectl create token`). Returns the kubeconfig's path.
+ * ServiceAccount (`kubectl create token`). Returns the kubeconfig's path. `values` are more `--set`s, for
+ * rights that follow a value (shards=6: the Lease Role of sharded election).
  */
-export async function installOperatorIdentity(ns: string): Promise<string> {
+export async function installOperatorIdentity(ns: string, values: readonly string[] = []): Promise<string> {
   const release = releaseName(ns);
   helmOk([
     "upgrade", "--install", release, join(ROOT, "charts/tollgate"), "--namespace", ns, "--skip-crds",
     "--set", `fullnameOverride=${release}`, "--set", "replicaCount=0", "--set", "freezePolicy.enabled=false",
+    ...values.flatMap((v) => ["--set", v]),
   ]);
   const token = (await kubectlOk(["-n", ns, "create", "token", release, "--duration=24h"])).trim();
   const admin = readFileSync(loadClusterEnv().KUBECONFIG, "utf8");
@@ -60,10 +62,10 @@ export async function uninstallOperatorIdentity(ns: string): Promise<void> {
   rmSync(kubeconfigFor(ns), { force: true });
 }
 
-/** A fresh namespace for a suite that runs the operator, with the chart's identity for it. */
-export async function createOperatorNamespace(prefix: string): Promise<string> {
+/** A fresh namespace for a suite that runs the operator, with the chart's identity for it (and `values` set). */
+export async function createOperatorNamespace(prefix: string, values: readonly string[] = []): Promise<string> {
   const ns = await createNamespace(prefix);
-  await installOperatorIdentity(ns);
+  await installOperatorIdentity(ns, values);
   return ns;
 }
 
