@@ -77,6 +77,7 @@ export class ShardElector implements ShardLeases {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private lastShare = "";
+  private conflictedLastPoll = false;
 
   constructor(opts: {
     client: ShardLeaseClient;
@@ -181,7 +182,10 @@ export class ShardElector implements ShardLeases {
       ...this.locks.map((lock, shard) => this.step(lock, shard, plan, at, signal).catch((err: unknown) => this.failed(err, lock.name))),
     ]);
     for (const shard of plan.handOver) this.handOver(shard);
-    return this.nextPoll(outcomes.includes("conflict"));
+    // Soon after a lost race, but not twice running: a conflict that persists is no race.
+    const conflicted = outcomes.includes("conflict") && !this.conflictedLastPoll;
+    this.conflictedLastPoll = outcomes.includes("conflict");
+    return this.nextPoll(conflicted);
   }
 
   /** Takes the poll in and plans: what the policy makes of it. */
