@@ -26,10 +26,7 @@
 // slowest (scripts/bench-scale/metrics.ts, waitedOnPrometheus); the p99 of all reconciles, an upper
 // bound, is printed beside it.
 import { spawnSync } from "node:child_process";
-import type { PerformanceProfile } from "../src/api/types.ts";
 import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
-import { Resources } from "../src/kube/resources.ts";
-import type { KubeObject } from "../src/kube/types.ts";
 import { DEFAULT_KUBE_API_RATE } from "../src/operator.ts";
 import { loadClusterEnv, ROOT, type ClusterEnv } from "../e2e/support/env.ts";
 import { installCrds } from "../e2e/support/kubectl.ts";
@@ -41,6 +38,7 @@ import { quantile } from "./bench-prometheus/stats.ts";
 import { peakRssKiB, rssKiB } from "./soak/replicas.ts";
 import { apiRequests, bucketDeltas, delta, histogramQuantile, memoryFigures, total, waitedOnPrometheus } from "./bench-scale/metrics.ts";
 import { parseSizes, sizeLines, slopeLines, summaryJson, type SizeFigures } from "./bench-scale/report.ts";
+import { createProfiles, profiles, removeProfiles } from "./bench-scale/workload.ts";
 
 const SIZES = parseSizes(process.env.BENCH_SIZES ?? process.env.BENCH_PROFILES);
 const INTERVAL = process.env.BENCH_INTERVAL ?? "30s";
@@ -51,49 +49,8 @@ const QPS = Number(process.env.TOLLGATE_KUBE_API_QPS ?? DEFAULT_KUBE_API_RATE.qp
 /** Writes a new profile's first pass may make (finalizer, status, events), to size the wait for them. */
 const WRITES_PER_NEW_PROFILE = 6;
 
-async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
-}
-
-const nameOf = (i: number) => `svc-${String(i).padStart(5, "0")}`;
 const seconds = (fromMs: number) => (Date.now() - fromMs) / 1000;
 const MiB = (kib: number | undefined) => (kib === undefined ? NaN : kib / 1024);
-
-/** Every profile of the namespace, a page at a time (10,000 profiles with status are tens of MB). */
-async function profiles(kube: KubeClient, ns: string): Promise<PerformanceProfile[]> {
-  const out: PerformanceProfile[] = [];
-  let next: string | undefined;
-  do {
-    const page = await kube.list<PerformanceProfile>(Resources.PerformanceProfile, ns, { limit: 500, continue: next });
-    out.push(...page.items);
-    next = page.metadata.continue || undefined;
-  } while (next);
-  return out;
-}
-
-async function createProfiles(kube: KubeClient, ns: string, from: number, to: number): Promise<void> {
-  const names = Array.from({ length: to - from }, (_, i) => nameOf(from + i));
-  // Deployments without replicas: the operator's caches hold them, kwok runs no pods for them.
-  await inBatches(names, 50, (name) =>
-    kube.apply(Resources.Deployment, {
-      metadata: { name, namespace: ns, labels: { app: name } },
-      spec: { replicas: 0, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "registry.example/app:1" }] } } },
-    } as KubeObject, { fieldManager: "bench" }),
-  );
-  await inBatches(names, 50, (name) =>
-    kube.apply(Resources.PerformanceProfile, {
-      metadata: { name, namespace: ns },
-      spec: {
-        targetRef: { name },
-        slos: [
-          { name: "availability", objective: 99.5, indicator: { istio: { kind: "availability" } } },
-          { name: "latency", objective: 95, indicator: { istio: { kind: "latency", threshold: "500ms" } } },
-        ],
-        policy: { evaluationInterval: INTERVAL },
-      },
-    } as KubeObject, { fieldManager: "bench" }),
-  );
-}
 
 /** Resolves with `work`, or fails as soon as the operator exits (out of memory, say) instead of at a timeout. */
 async function whileAlive<T>(op: OperatorProcess, work: Promise<T>): Promise<T> {
@@ -211,15 +168,6 @@ class Bench {
       await op.stop();
     }
   }
-
-  /** The profiles without their finalizers, then gone: no operator runs to hand them back. */
-  async removeProfiles(count: number): Promise<void> {
-    const names = Array.from({ length: count }, (_, i) => nameOf(i));
-    await inBatches(names, 50, async (name) => {
-      await this.kube.patch(Resources.PerformanceProfile, this.ns, name, { metadata: { finalizers: null } }).catch(() => undefined);
-      await this.kube.delete(Resources.PerformanceProfile, this.ns, name).catch(() => undefined);
-    });
-  }
 }
 
 async function main(): Promise<void> {
@@ -238,7 +186,7 @@ async function main(): Promise<void> {
     for (const size of SIZES) {
       const t0 = Date.now();
       if (size > created) {
-        await createProfiles(kube, ns, created, size);
+        await createProfiles(kube, ns, created, size, INTERVAL);
         process.stdout.write(`${size - created} Deployments and profiles (2 SLOs each) created in ${seconds(t0).toFixed(0)} s\n`);
       }
       const added = size - created;
@@ -251,7 +199,7 @@ async function main(): Promise<void> {
     if (results.length > 1) process.stdout.write(`slopes between sizes:\n${slopeLines(results).join("\n")}\n`);
     process.stdout.write(`${summaryJson(results)}\n`);
   } finally {
-    await bench.removeProfiles(created);
+    await removeProfiles(kube, ns, created);
     await deleteOperatorNamespace(ns);
     spawnSync("bash", ["-c", `rm -f ${env.PROMETHEUS_RULES_DIR}/tollgate_${ns}_*.yaml ${env.PROMETHEUS_RULES_DIR}/.tollgate_${ns}_* && curl -s -X POST ${env.PROMETHEUS_URL}/-/reload`]);
   }
