@@ -283,6 +283,27 @@ describe("Manager with shard terms", () => {
     await manager.stop();
   });
 
+  it("drains a handed-over shard without starting what waits for a slot, and without waiting for other shards", async () => {
+    const held = heldReconciles();
+    const a = KEYS[0]![0]!;
+    const b = KEYS[1]![0]!;
+    const { leases, manager } = await shardedManager({ reconcile: held.reconcile, workers: 1, keys: [a, b] });
+    leases.take(0);
+    await tick();
+    leases.take(1);
+    await tick();
+    // Shard 0's reconcile holds the only slot; shard 1's waits for it.
+    expect(held.started).toEqual([a]);
+    // The handover does not wait for shard 0's reconcile, and shard 1's never starts.
+    await leases.handOver(1);
+    held.running.get(a)!.finish();
+    await tick();
+    expect(held.started).toEqual([a]);
+    leases.lose(0);
+    for (const r of [...held.running.values()]) r.finish();
+    await manager.stop();
+  });
+
   it("forgets the keys of a shard it no longer holds, and only those", async () => {
     const forgotten: string[] = [];
     const { leases, manager } = await shardedManager({ reconcile: async () => {}, forget: (k) => forgotten.push(k) });

@@ -90,6 +90,11 @@ interface Term {
   shard: number;
   controllers: Map<string, Controller>;
   abort: AbortController;
+  /**
+   * Aborts when the term starts to stop, before its signal does on a drain: no reconcile starts any more
+   * (one waiting for a slot gives up), while those running run out.
+   */
+  stopping: AbortController;
 }
 
 type StopCause = "leadership lost" | "shutting down" | "handing over";
@@ -218,7 +223,7 @@ export class Manager {
 
   private startTerm(shard: number): void {
     if (this.shuttingDown || this.terms.has(shard)) return;
-    const term: Term = { shard, controllers: new Map(), abort: new AbortController() };
+    const term: Term = { shard, controllers: new Map(), abort: new AbortController(), stopping: new AbortController() };
     this.terms.set(shard, term);
     this.unaborted.add(term);
     this.noteShards();
@@ -246,8 +251,9 @@ export class Manager {
     const { signal } = term.abort;
     const slots = this.slots.get(spec.name);
     // A free slot is taken without awaiting: with one shard, a reconcile starts exactly as it always did.
-    const give = slots?.tryTake() ?? (await slots?.take(signal));
-    // The term ended while it waited: nothing ran, and the next holder reconciles the key.
+    // The term started to stop while it waited for a slot: nothing ran, and the shard's next term
+    // reconciles the key. A drain waits for what runs, not for what has yet to start.
+    const give = slots?.tryTake() ?? (await slots?.take(term.stopping.signal));
     if (!give) return;
     // Checked first: at thousands of reconciles a cycle, not even the lines' objects are built at info.
     const audit = this.logger.isLevelEnabled("debug");
@@ -273,6 +279,7 @@ export class Manager {
     let ran: Promise<void> = Promise.resolve();
     if (term) {
       this.terms.delete(shard);
+      term.stopping.abort();
       this.noteShards();
       let deadline: NodeJS.Timeout | undefined;
       const drained = Promise.all([...term.controllers.values()].map((c) => c.stop()));
