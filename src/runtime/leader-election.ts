@@ -8,6 +8,7 @@ import {
   type LeaseClient,
   type LeaderElectionConfig,
 } from "./lease-lock.ts";
+import { PollLoop } from "./poll-loop.ts";
 
 // The Lease itself (its record, the decision, the write, the deadline, the release) is lease-lock.ts's,
 // shared with sharded election; these are re-exported for the callers that know them from here.
@@ -50,16 +51,11 @@ export class LeaderElector {
   private readonly name: string;
   readonly identity: string;
   private readonly config: LeaderElectionConfig;
-  private readonly requestTimeoutMs: number;
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly lock: LeaseLock;
+  private readonly polls: PollLoop;
   private callbacks: LeaderCallbacks | undefined;
-  /** The attempt in flight, aborted at its timeout, at the deadline or on stop. */
-  private attempt: AbortController | undefined;
-  private stopped = false;
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
   private lastLeader = "";
 
   constructor(opts: {
@@ -76,7 +72,6 @@ export class LeaderElector {
     this.name = opts.name;
     this.identity = opts.identity;
     this.config = opts.config ?? DEFAULT_LEADER_ELECTION;
-    this.requestTimeoutMs = this.config.requestTimeoutMs ?? defaultRequestTimeoutMs(this.config);
     this.logger = opts.logger.child({ component: "leader-election", lease: `${opts.namespace}/${opts.name}` });
     this.now = opts.now ?? Date.now;
     this.lock = new LeaseLock({
@@ -90,8 +85,14 @@ export class LeaderElector {
       onLost: () => this.callbacks?.onStoppedLeading(),
       onDeadline: (passed) => {
         this.logger.error({ identity: this.identity, ...passed }, "renew deadline passed; leadership lost");
-        this.attempt?.abort(new Error("aborted at the renew deadline"));
+        this.polls.abortAttempt(new Error("aborted at the renew deadline"));
       },
+    });
+    this.polls = new PollLoop({
+      poll: (signal) => this.tryAcquireOrRenew(signal),
+      retryPeriodMs: this.config.retryPeriodMs,
+      requestTimeoutMs: this.config.requestTimeoutMs ?? defaultRequestTimeoutMs(this.config),
+      logger: this.logger,
     });
   }
 
@@ -105,43 +106,19 @@ export class LeaderElector {
 
   start(callbacks: LeaderCallbacks): void {
     this.callbacks ??= callbacks;
-    this.loop ??= this.run(callbacks);
+    this.polls.start();
   }
 
   /** Stops campaigning; a leader gives the lease up so another replica takes over at once. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.attempt?.abort(new Error("leader election stopping"));
-    this.wake?.();
-    await this.loop;
-  }
-
-  private async run(cb: LeaderCallbacks): Promise<void> {
-    while (!this.stopped) {
-      let delay = this.config.retryPeriodMs;
-      const attempt = new AbortController();
-      this.attempt = attempt;
-      const timeout = setTimeout(
-        () => attempt.abort(new Error(`lease request timed out after ${this.requestTimeoutMs} ms`)),
-        this.requestTimeoutMs,
-      );
-      try {
-        delay = await this.tryAcquireOrRenew(cb, attempt.signal);
-      } catch (err) {
-        const reason: unknown = attempt.signal.reason;
-        const message = attempt.signal.aborted && reason instanceof Error ? reason.message : err instanceof Error ? err.message : String(err);
-        if (!this.stopped) this.logger.warn({ err: message }, "lease read or write failed");
-      } finally {
-        clearTimeout(timeout);
-        this.attempt = undefined;
-      }
-      if (!this.stopped) await this.sleep(delay);
-    }
+    await this.polls.stop();
     if (this.lock.lose()) await this.lock.release();
   }
 
   /** Returns how long to wait before the next attempt. */
-  private async tryAcquireOrRenew(cb: LeaderCallbacks, signal: AbortSignal): Promise<number> {
+  private async tryAcquireOrRenew(signal: AbortSignal): Promise<number> {
+    const cb = this.callbacks;
+    if (!cb) return this.config.retryPeriodMs;
     const lease = await this.client.find<Lease>(Resources.Lease, this.namespace, this.name, { signal });
     signal.throwIfAborted();
     // One instant for the decision: it is the renewTime written, and the deadline counts from it.
@@ -168,15 +145,5 @@ export class LeaderElector {
     this.lastLeader = identity;
     if (identity !== this.identity) this.logger.info({ leader: identity }, "another replica leads");
     cb.onNewLeader?.(identity);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }

@@ -250,9 +250,9 @@ export class Manager {
   private async reconcile(term: Term, spec: ControllerSpec, key: string): Promise<Result | void> {
     const { signal } = term.abort;
     const slots = this.slots.get(spec.name);
-    // A free slot is taken without awaiting: with one shard, a reconcile starts exactly as it always did.
-    // The term started to stop while it waited for a slot: nothing ran, and the shard's next term
-    // reconciles the key. A drain waits for what runs, not for what has yet to start.
+    // A free slot is taken without awaiting, so with one shard a reconcile starts as it always did. One
+    // that waits gives up when its term starts to stop: nothing ran, the shard's next term reconciles
+    // the key, and a drain waits for what runs, not for what has yet to start.
     const give = slots?.tryTake() ?? (await slots?.take(term.stopping.signal));
     if (!give) return;
     // Checked first: at thousands of reconciles a cycle, not even the lines' objects are built at info.

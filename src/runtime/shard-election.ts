@@ -24,6 +24,7 @@ import {
   type Observation,
 } from "./lease-lock.ts";
 import type { ShardCallbacks, ShardLeases } from "./manager.ts";
+import { PollLoop } from "./poll-loop.ts";
 
 /** The calls sharded election makes: one list of the election's Leases per poll, and LeaseLock's. */
 export type ShardLeaseClient = Pick<KubeClient, "find" | "create" | "replace" | "list">;
@@ -60,7 +61,6 @@ export class ShardElector implements ShardLeases {
   private readonly namespace: string;
   private readonly id: string;
   private readonly config: LeaderElectionConfig;
-  private readonly requestTimeoutMs: number;
   private readonly logger: Logger;
   private readonly now: () => number;
   private readonly locks: LeaseLock[];
@@ -71,11 +71,8 @@ export class ShardElector implements ShardLeases {
   private readonly firstSeenFree = new Map<number, number>();
   /** Shards being handed over: draining, or drained and to be released at the next poll. */
   private readonly handingOver = new Map<number, "draining" | "drained">();
+  private readonly polls: PollLoop;
   private callbacks: ShardCallbacks | undefined;
-  private attempt: AbortController | undefined;
-  private stopped = false;
-  private wake: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
   private lastShare = "";
   private conflictedLastPoll = false;
 
@@ -98,7 +95,6 @@ export class ShardElector implements ShardLeases {
     this.shards = opts.shards;
     this.identity = opts.identity;
     this.config = opts.config ?? DEFAULT_LEADER_ELECTION;
-    this.requestTimeoutMs = this.config.requestTimeoutMs ?? defaultRequestTimeoutMs(this.config);
     this.logger = opts.logger.child({ component: "leader-election", election: `${opts.namespace}/${opts.id}`, shards: opts.shards });
     this.now = opts.now ?? Date.now;
     const lock = (name: string, labels: Record<string, string>, onLost: () => void, onDeadline?: (passed: DeadlinePassed) => void) =>
@@ -122,11 +118,17 @@ export class ShardElector implements ShardLeases {
         () => this.callbacks?.onStopped(shard),
         (passed) => {
           this.logger.error({ identity: this.identity, shard, ...passed }, "renew deadline passed; shard lost");
-          this.attempt?.abort(new Error("aborted at a renew deadline"));
+          this.polls.abortAttempt(new Error("aborted at a renew deadline"));
         },
       ),
     );
     this.member = lock(memberLeaseName(this.id, this.identity), leaseLabels(this.id, this.shards, "member"), () => {});
+    this.polls = new PollLoop({
+      poll: (signal) => this.poll(signal),
+      retryPeriodMs: this.config.retryPeriodMs,
+      requestTimeoutMs: this.config.requestTimeoutMs ?? defaultRequestTimeoutMs(this.config),
+      logger: this.logger,
+    });
   }
 
   holds(shard: number): boolean {
@@ -135,36 +137,13 @@ export class ShardElector implements ShardLeases {
 
   start(callbacks: ShardCallbacks): void {
     this.callbacks ??= callbacks;
-    this.loop ??= this.run();
+    this.polls.start();
   }
 
   /** Stops campaigning, then releases every shard held and the member Lease, so the others take over at once. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.attempt?.abort(new Error("leader election stopping"));
-    this.wake?.();
-    await this.loop;
+    await this.polls.stop();
     await Promise.all([...this.locks, this.member].map(async (l) => (l.lose() ? l.release() : undefined)));
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopped) {
-      let delay = this.config.retryPeriodMs;
-      const attempt = new AbortController();
-      this.attempt = attempt;
-      const timeout = setTimeout(() => attempt.abort(new Error(`lease request timed out after ${this.requestTimeoutMs} ms`)), this.requestTimeoutMs);
-      try {
-        delay = await this.poll(attempt.signal);
-      } catch (err) {
-        const reason: unknown = attempt.signal.reason;
-        const message = attempt.signal.aborted && reason instanceof Error ? reason.message : err instanceof Error ? err.message : String(err);
-        if (!this.stopped) this.logger.warn({ err: message }, "lease read or write failed");
-      } finally {
-        clearTimeout(timeout);
-        this.attempt = undefined;
-      }
-      if (!this.stopped) await this.sleep(delay);
-    }
   }
 
   /** One poll: read every Lease of the election, plan, write. Returns how long to wait before the next. */
@@ -281,7 +260,7 @@ export class ShardElector implements ShardLeases {
   }
 
   private failed(err: unknown, lease: string): undefined {
-    if (!this.stopped) this.logger.warn({ lease, err: err instanceof Error ? err.message : String(err) }, "lease write failed");
+    if (!this.polls.stopped) this.logger.warn({ lease, err: err instanceof Error ? err.message : String(err) }, "lease write failed");
     return undefined;
   }
 
@@ -293,7 +272,7 @@ export class ShardElector implements ShardLeases {
     void (this.callbacks?.onHandingOver(shard) ?? Promise.resolve()).then(() => {
       if (this.handingOver.get(shard) !== "draining") return;
       this.handingOver.set(shard, "drained");
-      this.wake?.();
+      this.polls.wake();
     });
   }
 
@@ -317,15 +296,5 @@ export class ShardElector implements ShardLeases {
       if (untilExpiry >= 0) delay = Math.min(delay, untilExpiry + 10);
     }
     return Math.max(50, delay);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
   }
 }
