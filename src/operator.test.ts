@@ -1,11 +1,10 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KubeClient } from "./kube/client.ts";
 import { ApiError } from "./kube/errors.ts";
 import { Resources } from "./kube/resources.ts";
+import { loopbackApi } from "./kube/test-builders.ts";
 import { istioServed, kubeClients } from "./operator.ts";
 import { RuntimeMetrics } from "./runtime/metrics.ts";
 
@@ -52,20 +51,9 @@ describe("kubeClients", () => {
   });
 
   async function loopback(): Promise<KubeConfig> {
-    const server = createServer((_req, res) => void res.writeHead(200, { "Content-Type": "application/json" }).end("{}"));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    closers.push(() => {
-      server.closeAllConnections();
-      server.close();
-    });
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: "loopback", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-      users: [{ name: "nobody" }],
-      contexts: [{ name: "loopback", cluster: "loopback", user: "nobody" }],
-      currentContext: "loopback",
-    });
-    return kc;
+    const api = await loopbackApi();
+    closers.push(api.close);
+    return api.kc;
   }
 
   it("gives leader election its own rate limit: a backlog of the controllers' requests never delays the Lease", async () => {

@@ -1,36 +1,19 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { KubeClient, type Verb } from "./client.ts";
 import { ApiError } from "./errors.ts";
 import { Resources } from "./resources.ts";
+import { loopbackApi, type Handle } from "./test-builders.ts";
 
 const servers: Array<() => void> = [];
 afterEach(() => {
   for (const close of servers.splice(0)) close();
 });
 
-/** A loopback API server: `handle` answers each request; every request line is kept in `seen`. */
-async function apiServer(handle: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => void res.writeHead(200, { "Content-Type": "application/json" }).end("{}")) {
-  const seen: string[] = [];
-  const server = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    handle(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  servers.push(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "loopback", server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
-    users: [{ name: "nobody" }],
-    contexts: [{ name: "loopback", cluster: "loopback", user: "nobody" }],
-    currentContext: "loopback",
-  });
-  return { kc, seen };
+/** A loopback API server closed after the test: `handle` answers each request; every request line is kept in `seen`. */
+async function apiServer(handle?: Handle) {
+  const api = await loopbackApi(handle);
+  servers.push(api.close);
+  return { kc: api.kc, seen: api.seen };
 }
 
 /** Waits the hook reported, rounded to whole milliseconds, with their verbs. */
