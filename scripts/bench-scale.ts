@@ -25,12 +25,10 @@
 // the cycle's recorded read, so the batches' share of the window, of the reconciles, is left out as the
 // slowest (scripts/bench-scale/metrics.ts, waitedOnPrometheus); the p99 of all reconciles, an upper
 // bound, is printed beside it.
-import { spawnSync } from "node:child_process";
-import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
+import type { KubeClient } from "../src/kube/client.ts";
 import { DEFAULT_KUBE_API_RATE } from "../src/operator.ts";
-import { loadClusterEnv, ROOT, type ClusterEnv } from "../e2e/support/env.ts";
-import { installCrds } from "../e2e/support/kubectl.ts";
-import { createOperatorNamespace, deleteOperatorNamespace } from "../e2e/support/identity.ts";
+import type { ClusterEnv } from "../e2e/support/env.ts";
+import { createOperatorNamespace } from "../e2e/support/identity.ts";
 import { IMAGE_LAUNCH, startOperator, type OperatorProcess } from "../e2e/support/operator.ts";
 import { exitOnSignals } from "../e2e/support/processes.ts";
 import { sleep, waitFor } from "../e2e/support/wait.ts";
@@ -38,7 +36,7 @@ import { quantile } from "./bench-prometheus/stats.ts";
 import { peakRssKiB, rssKiB } from "./soak/replicas.ts";
 import { apiRequests, bucketDeltas, delta, histogramQuantile, memoryFigures, total, waitedOnPrometheus } from "./bench-scale/metrics.ts";
 import { parseSizes, sizeLines, slopeLines, summaryJson, type SizeFigures } from "./bench-scale/report.ts";
-import { createProfiles, profiles, removeProfiles } from "./bench-scale/workload.ts";
+import { cleanUpBench, createProfiles, prepareBench, profiles } from "./bench-scale/workload.ts";
 
 const SIZES = parseSizes(process.env.BENCH_SIZES ?? process.env.BENCH_PROFILES);
 const INTERVAL = process.env.BENCH_INTERVAL ?? "30s";
@@ -171,12 +169,7 @@ class Bench {
 }
 
 async function main(): Promise<void> {
-  if (spawnSync("bash", [`${ROOT}/e2e/cluster/cluster.sh`, "up"], { stdio: "inherit" }).status !== 0) throw new Error("cluster up failed");
-  // The operator as the image runs it: dist/ compiled from this checkout.
-  if (spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" }).status !== 0) throw new Error("npm run build failed");
-  const env = loadClusterEnv();
-  await installCrds();
-  const kube = new KubeClient(loadKubeConfig(env.KUBECONFIG));
+  const { env, kube } = await prepareBench();
   const ns = await createOperatorNamespace("bench-scale");
   const bench = new Bench(kube, env, ns);
   const results: SizeFigures[] = [];
@@ -199,9 +192,7 @@ async function main(): Promise<void> {
     if (results.length > 1) process.stdout.write(`slopes between sizes:\n${slopeLines(results).join("\n")}\n`);
     process.stdout.write(`${summaryJson(results)}\n`);
   } finally {
-    await removeProfiles(kube, ns, created);
-    await deleteOperatorNamespace(ns);
-    spawnSync("bash", ["-c", `rm -f ${env.PROMETHEUS_RULES_DIR}/tollgate_${ns}_*.yaml ${env.PROMETHEUS_RULES_DIR}/.tollgate_${ns}_* && curl -s -X POST ${env.PROMETHEUS_URL}/-/reload`]);
+    await cleanUpBench(kube, env, ns, created);
   }
 }
 

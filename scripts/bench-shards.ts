@@ -12,20 +12,18 @@
 //      it holds, resident memory every 5 s (median) and its high-water mark, reconcile p99 (excluding
 //      Prometheus, estimated as bench:scale does, and all), Prometheus queries per cycle, API requests/s.
 // Each replica is held to the memory target of the profiles it holds; a JSON line closes the run.
-import { spawnSync } from "node:child_process";
-import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
+import type { KubeClient } from "../src/kube/client.ts";
 import { Resources } from "../src/kube/resources.ts";
 import type { KubeObject } from "../src/kube/types.ts";
 import { shardOf } from "../src/sharding/shard-of.ts";
-import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
-import { createOperatorNamespace, deleteOperatorNamespace } from "../e2e/support/identity.ts";
-import { installCrds } from "../e2e/support/kubectl.ts";
+import { loadClusterEnv } from "../e2e/support/env.ts";
+import { createOperatorNamespace } from "../e2e/support/identity.ts";
 import { IMAGE_LAUNCH, startOperator, type OperatorProcess } from "../e2e/support/operator.ts";
 import { exitOnSignals } from "../e2e/support/processes.ts";
 import { sleep, waitFor } from "../e2e/support/wait.ts";
 import { quantile } from "./bench-prometheus/stats.ts";
 import { apiRequests, bucketDeltas, delta, histogramQuantile, memoryFigures, total, waitedOnPrometheus } from "./bench-scale/metrics.ts";
-import { createProfiles, nameOf, profiles, removeProfiles } from "./bench-scale/workload.ts";
+import { cleanUpBench, createProfiles, nameOf, prepareBench, profiles } from "./bench-scale/workload.ts";
 import { runJson, runLines, type ReplicaFigures, type ShardedRun } from "./bench-shards/report.ts";
 import { peakRssKiB, rssKiB } from "./soak/replicas.ts";
 
@@ -178,12 +176,7 @@ async function measure(kube: KubeClient, ns: string, env: ReturnType<typeof load
 }
 
 async function main(): Promise<void> {
-  if (spawnSync("bash", [`${ROOT}/e2e/cluster/cluster.sh`, "up"], { stdio: "inherit" }).status !== 0) throw new Error("cluster up failed");
-  // The operator as the image runs it: dist/ compiled from this checkout.
-  if (spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" }).status !== 0) throw new Error("npm run build failed");
-  const env = loadClusterEnv();
-  await installCrds();
-  const kube = new KubeClient(loadKubeConfig(env.KUBECONFIG));
+  const { env, kube } = await prepareBench();
   // The chart's Lease Role for shards: list, get and update on the namespace's Leases.
   const ns = await createOperatorNamespace("bench-shards", [`shards=${SHARDS}`]);
   process.stdout.write(`sharded scale bench: ${PROFILES} profiles over ${REPLICAS} replicas and ${SHARDS} shards; ${CYCLES} steady cycles of ${INTERVAL}\n`);
@@ -196,9 +189,7 @@ async function main(): Promise<void> {
     const run: ShardedRun = { requested: PROFILES, ...made, ...(await measure(kube, ns, env, created)) };
     process.stdout.write(`${runLines(run).join("\n")}\n${runJson(run)}\n`);
   } finally {
-    await removeProfiles(kube, ns, tried.names);
-    await deleteOperatorNamespace(ns);
-    spawnSync("bash", ["-c", `rm -f ${env.PROMETHEUS_RULES_DIR}/tollgate_${ns}_*.yaml ${env.PROMETHEUS_RULES_DIR}/.tollgate_${ns}_* && curl -s -X POST ${env.PROMETHEUS_URL}/-/reload`]);
+    await cleanUpBench(kube, env, ns, tried.names);
   }
 }
 

@@ -1,10 +1,14 @@
 // The scale benches' workload: numbered Deployments without replicas and a profile of 2 SLOs on each,
 // created in batches through the admin client, and read back a page at a time.
 
+import { spawnSync } from "node:child_process";
 import type { PerformanceProfile } from "../../src/api/types.ts";
-import type { KubeClient } from "../../src/kube/client.ts";
+import { KubeClient, loadKubeConfig } from "../../src/kube/client.ts";
 import { Resources } from "../../src/kube/resources.ts";
 import type { KubeObject } from "../../src/kube/types.ts";
+import { loadClusterEnv, ROOT, type ClusterEnv } from "../../e2e/support/env.ts";
+import { deleteOperatorNamespace } from "../../e2e/support/identity.ts";
+import { installCrds } from "../../e2e/support/kubectl.ts";
 
 export async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
@@ -56,4 +60,23 @@ export async function removeProfiles(kube: KubeClient, ns: string, count: number
     await kube.patch(Resources.PerformanceProfile, ns, name, { metadata: { finalizers: null } }).catch(() => undefined);
     await kube.delete(Resources.PerformanceProfile, ns, name).catch(() => undefined);
   });
+}
+
+/**
+ * The test cluster up with Tollgate's CRDs, and dist/ compiled from this checkout, as the image runs
+ * the operator; the cluster's environment and an admin client.
+ */
+export async function prepareBench(): Promise<{ env: ClusterEnv; kube: KubeClient }> {
+  if (spawnSync("bash", [`${ROOT}/e2e/cluster/cluster.sh`, "up"], { stdio: "inherit" }).status !== 0) throw new Error("cluster up failed");
+  if (spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" }).status !== 0) throw new Error("npm run build failed");
+  const env = loadClusterEnv();
+  await installCrds();
+  return { env, kube: new KubeClient(loadKubeConfig(env.KUBECONFIG)) };
+}
+
+/** What a bench leaves behind: its `count` profiles, the operator's namespace, and the rules files Prometheus loaded for it. */
+export async function cleanUpBench(kube: KubeClient, env: ClusterEnv, ns: string, count: number): Promise<void> {
+  await removeProfiles(kube, ns, count);
+  await deleteOperatorNamespace(ns);
+  spawnSync("bash", ["-c", `rm -f ${env.PROMETHEUS_RULES_DIR}/tollgate_${ns}_*.yaml ${env.PROMETHEUS_RULES_DIR}/.tollgate_${ns}_* && curl -s -X POST ${env.PROMETHEUS_URL}/-/reload`]);
 }
