@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,7 +7,7 @@ import { startSimulator, type Simulator } from "./simulator/client.ts";
 import { CanaryScenario, canaryProfileYaml, type CanaryStatus } from "./support/canary.ts";
 import { loadClusterEnv, ROOT, type ClusterEnv } from "./support/env.ts";
 import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
-import { applyYaml, installCrds, kubectlJson, kubectlOk, type KubectlResult } from "./support/kubectl.ts";
+import { applyYaml, installCrds, kubectl as runKubectl, kubectlJson, kubectlOk, type KubectlResult } from "./support/kubectl.ts";
 import { startOperator, type OperatorProcess } from "./support/operator.ts";
 import { deleteProfiles } from "./support/profiles.ts";
 import { sleep, waitFor } from "./support/wait.ts";
@@ -31,20 +30,7 @@ let env: ClusterEnv;
 let pluginDir: string;
 
 /** `kubectl ARGS` with the plugin's directory first on the PATH, as a user who installed it. */
-function kubectl(args: string[]): Promise<KubectlResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(env.KUBECTL, args, {
-      env: { ...process.env, KUBECONFIG: env.KUBECONFIG, PATH: `${pluginDir}:${process.env.PATH ?? ""}` },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const kubectl = (args: string[]): Promise<KubectlResult> => runKubectl(args, { env, pathFirst: pluginDir });
 const tollgate = (...args: string[]) => kubectl(["tollgate", ...args]);
 
 beforeAll(() => {

@@ -8,12 +8,15 @@ export interface KubectlResult {
   stderr: string;
 }
 
-/** Runs the cluster's own kubectl, as a user would; tests assert on what it prints and refuses. */
-export function kubectl(args: string[], opts: { input?: string; env?: ClusterEnv } = {}): Promise<KubectlResult> {
+/**
+ * Runs the cluster's own kubectl, as a user would; tests assert on what it prints and refuses.
+ * `pathFirst` goes first on its PATH, where kubectl looks for plugins.
+ */
+export function kubectl(args: string[], opts: { input?: string; env?: ClusterEnv; pathFirst?: string } = {}): Promise<KubectlResult> {
   const env = opts.env ?? loadClusterEnv();
   return new Promise((resolve, reject) => {
     const child = spawn(env.KUBECTL, args, {
-      env: { ...process.env, KUBECONFIG: env.KUBECONFIG },
+      env: { ...process.env, KUBECONFIG: env.KUBECONFIG, ...(opts.pathFirst ? { PATH: `${opts.pathFirst}:${process.env.PATH ?? ""}` } : {}) },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
