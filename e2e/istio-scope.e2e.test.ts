@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "./simulator/client.ts";
+import { canaryProfileYaml } from "./support/canary.ts";
 import type { Condition } from "./support/conditions.ts";
 import { loadClusterEnv } from "./support/env.ts";
 import { createOperatorNamespace, deleteOperatorNamespace } from "./support/identity.ts";
@@ -25,20 +26,7 @@ interface VirtualService {
 }
 
 /** The game service's canary profile with `service` as canary.service (YAML flow mapping). */
-function profileYaml(service: string): string {
-  return `apiVersion: tollgate.dev/v1alpha1
-kind: PerformanceProfile
-metadata: {name: game-service}
-spec:
-  targetRef: {name: game-service}
-  slos:
-    - {name: availability, objective: 99.5, window: 1h, indicator: {istio: {kind: availability}}}
-  policy: {evaluationInterval: 2s, minEvents: 20, rollback: {enabled: false}}
-  canary:
-    service: ${service}
-    interval: 10s
-`;
-}
+const profileYaml = (service: string): string => canaryProfileYaml({ service, interval: "10s" });
 
 const FOREIGN_GATEWAY = profileYaml(`{name: game-service, port: 8080, gateways: [mesh, ${SHARED_GATEWAY}]}`);
 const FOREIGN_HOST = profileYaml(`{name: game-service, port: 8080, hosts: [game-service, ${SHOP_HOST}], gateways: [mesh]}`);

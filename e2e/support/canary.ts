@@ -50,7 +50,8 @@ export interface KubeEvent {
 export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
 
 /**
- * The game service's profile with `canary` settings. By default a 1h SLO window and no budget
+ * The game service's profile with `canary` settings (canary.service is the game service's port 8080
+ * unless `canary` names one, as a YAML flow mapping). By default a 1h SLO window and no budget
  * rollback, so only the canary acts; `budget` swaps both for a suite about the budget policy.
  */
 export function canaryProfileYaml(
@@ -70,8 +71,7 @@ spec:
     - {name: availability, objective: 99.5, window: ${budget.window}, indicator: {istio: {kind: availability}}}
   policy: ${budget.policy}
   canary:
-    service: {name: game-service, port: 8080}
-${fields}
+${"service" in canary ? "" : "    service: {name: game-service, port: 8080}\n"}${fields}
 ${extra}`;
 }
 
