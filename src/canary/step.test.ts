@@ -431,6 +431,18 @@ describe("stepCanary details", () => {
     expect(n && "summary" in n ? n.summary : "").toContain("availability burns 5.0x over 500 requests");
   });
 
+  it("does not judge a step its VirtualService does not route: the weight is applied again and the step's interval starts over", () => {
+    const d = stepCanary(input({ status: running(2), routedWeight: 10, now: at(1) }));
+    expect(d.status).toEqual(running(2, { lastCheck: at(1).toISOString() }));
+    expect(brief(d.actions)).toEqual(["scaleCanary 3", "weights 80/20"]);
+    expect(d.requeueAfterMs).toBe(5_000);
+    expect(d.summary).toEqual({
+      active: true,
+      reason: "Routing",
+      message: `Step 2 of revision 2 (${NEW}) waits for the VirtualService to route 20 % to the canary (it routes 10 %); the step's interval starts once it does.`,
+    });
+  });
+
   it("the requeue counts down to the next check", () => {
     const d = stepCanary(input({ status: running(2), now: new Date(T0.getTime() + 45_000) }));
     expect(d.requeueAfterMs).toBe(15_000);

@@ -282,6 +282,23 @@ function progressing(ctx: Ctx, prev: CanaryStatus): Step {
   if (!Number.isFinite(last) || last > ctx.nowMs) {
     return { status: { ...prev, lastCheck: ctx.now }, cluster: level, requeueAfterMs: ctx.intervalMs, summary: running(ctx, prev, "Progressing") };
   }
+  // A step is judged on traffic at its own weight: until the VirtualService routes it (the write failed
+  // with the API server down, or a hand edit undid it), the weight is applied again and the step's
+  // interval starts over, so no check judges the previous weight's traffic and no step is skipped.
+  const routed = ctx.input.routedWeight;
+  if (prev.step >= 1 && routed !== prev.weight) {
+    const status: CanaryStatus = { ...prev, lastCheck: ctx.now };
+    return {
+      status,
+      cluster: level,
+      requeueAfterMs: Math.min(POLL_MS, ctx.intervalMs),
+      summary: {
+        active: true,
+        reason: "Routing",
+        message: `Step ${prev.step} of ${rev(prev)} waits for the VirtualService to route ${prev.weight} % to the canary (it routes ${routed} %); the step's interval starts once it does.`,
+      },
+    };
+  }
   const dueIn = last + ctx.intervalMs - ctx.nowMs;
 
   if (prev.step === 0) {

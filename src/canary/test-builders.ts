@@ -73,6 +73,8 @@ export function input(over: Partial<CanaryInput> = {}): CanaryInput {
     frozen: undefined,
     now: T0,
     ...over,
+    // What the mesh routes is what the status recorded, unless a test says otherwise.
+    routedWeight: over.routedWeight ?? over.status?.weight ?? 0,
   };
 }
 
@@ -114,6 +116,8 @@ export class CanarySim {
   weights = { primary: 100, canary: 0 };
   frozen: CanaryFreeze | undefined;
   lag = false;
+  /** While set, the VirtualService's writes fail (the API server is down): weights stay as they are. */
+  routingFails = false;
   log: string[] = [];
 
   constructor(init: { spec?: ProfileSpec; status?: CanaryStatus; target?: CanaryInput["target"]; primary?: WorkloadFacts | undefined } = {}) {
@@ -131,6 +135,7 @@ export class CanarySim {
       target: this.target,
       primary: this.primary,
       canaryMeasurement: m,
+      routedWeight: this.weights.canary,
       frozen: this.frozen,
       now,
     });
@@ -158,7 +163,7 @@ export class CanarySim {
         this.primary ??= { templateHash: this.target.templateHash, desiredReplicas: a.replicas, readyReplicas: 0, rolloutComplete: false };
         break;
       case "setWeights":
-        this.weights = { primary: a.primary, canary: a.canary };
+        if (!this.routingFails) this.weights = { primary: a.primary, canary: a.canary };
         break;
       case "scaleCanary":
         if (this.target.desiredReplicas !== a.replicas) this.target = { ...this.target, desiredReplicas: a.replicas, readyReplicas: Math.min(this.target.readyReplicas, a.replicas), rolloutComplete: a.replicas === 0 };

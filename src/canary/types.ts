@@ -60,6 +60,11 @@ export interface CanaryInput {
   primary: WorkloadFacts | undefined;
   /** The canary workload's burn rates over the last interval; undefined when none were read. */
   canaryMeasurement: CanaryMeasurement | undefined;
+  /**
+   * The share of traffic the VirtualService routes to the canary now (0 without one): a step's interval
+   * counts only once its weight is what the mesh routes.
+   */
+  routedWeight: number;
   frozen: CanaryFreeze | undefined;
   /**
    * A person's promote, abort or retry (the tollgate.dev/canary-command annotation), when valid. It acts

@@ -48,6 +48,26 @@ describe("a canary end to end", () => {
     ]);
   });
 
+  it("a step whose weights could not be written is routed and held a whole interval before the next: no step is skipped", () => {
+    const sim = new CanarySim();
+    sim.step(at(0));
+    sim.release(NEW);
+    run(sim, 0.25, 1.25);
+    expect(sim.status).toMatchObject({ step: 1, weight: 10 });
+    expect(sim.weights.canary).toBe(10);
+    // The API server goes away as the step to 20 % is recorded: its VirtualService write fails.
+    sim.routingFails = true;
+    const during = run(sim, 1.5, 2.5);
+    expect(sim.status).toMatchObject({ step: 2, weight: 20 });
+    expect(during.every((w) => w === 10)).toBe(true);
+    // Back: 20 % is routed at once, and held a whole interval from then before 30 %.
+    sim.routingFails = false;
+    const after = run(sim, 2.75, 5);
+    expect(distinct([10, ...after])).toEqual([10, 20, 30, 40]);
+    expect(after.filter((w) => w === 20)).toHaveLength(4);
+    expect(sim.log.filter((l) => l === "event CanaryAdvanced")).toHaveLength(4);
+  });
+
   it("one interval per step: weights move no faster than the interval", () => {
     const sim = new CanarySim();
     sim.step(at(0));

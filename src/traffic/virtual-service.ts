@@ -60,3 +60,9 @@ export function virtualService(namespace: string, profileName: string, canary: C
     },
   };
 }
+
+/** The share Tollgate's route in `vs` gives the canary subset: 0 without the VirtualService or its route. */
+export function routedCanaryWeight(vs: VirtualService | undefined): number {
+  const route = vs?.spec?.http?.find((h) => h.name === ROUTE_NAME);
+  return route?.route?.find((d) => d.destination?.subset === CANARY)?.weight ?? 0;
+}

@@ -15,7 +15,7 @@ import {
 } from "../../canary/index.ts";
 import { checkDue, hasCanaryTrack, primaryFacts, targetFacts } from "../../canary/facts.ts";
 import { withCanary } from "../../policy/index.ts";
-import { destinationRule, primaryName, scaledDeployment, serviceHost, virtualService } from "../../traffic/index.ts";
+import { destinationRule, primaryName, routedCanaryWeight, scaledDeployment, serviceHost, virtualService } from "../../traffic/index.ts";
 import type { Measurements } from "../../slo/types.ts";
 import type { Deployment } from "../../workload/deployment.ts";
 import type { Action } from "../../kube/actuators/actions.ts";
@@ -143,6 +143,7 @@ function planCanary(s: Snapshot, spec: ProfileSpec, policyStatus: ProfileStatus,
     target: ready.facts,
     primary: primary ? primaryFacts(primary) : undefined,
     canaryMeasurement: s.canaryMeasurement,
+    routedWeight: routedCanaryWeight(s.owned.virtualServices.find((vs) => vs.metadata.name === spec.canary!.service.name)),
     frozen: canaryFreeze(policyStatus, now),
     ...(command?.ok ? { command: command.command } : {}),
     now,

@@ -5,7 +5,7 @@ import { at, gameSpec, measure } from "../../policy/test-builders.ts";
 import { canarySpec } from "../../canary/test-builders.ts";
 import { destinationRule, virtualService } from "../../traffic/index.ts";
 import { plan } from "./plan.ts";
-import { deployment, primary, profile, replicaSet, snapshot } from "./test-builders.ts";
+import { deployment, primary, profile, replicaSet, routing, snapshot } from "./test-builders.ts";
 
 const spec = gameSpec({ evaluationInterval: "30s" });
 const exhausted = measure(at(0), { consumed: 104, b5m: 2, b1h: 2 });
@@ -230,7 +230,7 @@ describe("plan: canary progress is recorded with the pass", () => {
 
   it("a pass that fails after its weights were applied is replanned from the recorded step: same weights, no second CanaryAdvanced", () => {
     const { d, rs } = canaryTarget();
-    const world = { spec: cspec, deploymentList: [d, primary("game-service", "game", "old", 2)], replicaSets: [rs], measurements: measure(at(1), { consumed: 10 }) };
+    const world = { spec: cspec, deploymentList: [d, primary("game-service", "game", "old", 2)], replicaSets: [rs], measurements: measure(at(1), { consumed: 10 }), owned: routing(cspec, 10) };
     const first = plan(snapshot(profile("game", cspec, { status: step1 }), { ...world, canaryMeasurement: passing }), at(1));
     expect(first.status.canary).toMatchObject({ step: 2, weight: 20 });
     expect(first.status.outbox?.filter((e) => e.reason === "CanaryAdvanced")).toHaveLength(1);
@@ -238,7 +238,7 @@ describe("plan: canary progress is recorded with the pass", () => {
     expect(weights).toBeDefined();
 
     // The HPA write after the weights failed; the next pass plans from what was recorded.
-    const again = plan(snapshot(profile("game", cspec, { status: first.status }), world), at(1.1));
+    const again = plan(snapshot(profile("game", cspec, { status: first.status }), { ...world, owned: routing(cspec, 20) }), at(1.1));
     expect(again.status.canary).toMatchObject({ step: 2, weight: 20 });
     expect(again.actions).toContainEqual(weights);
     expect(again.status.outbox).toEqual(first.status.outbox);
@@ -270,7 +270,7 @@ describe("plan: a person's canary command on the profile", () => {
     d.spec!.template!.metadata!.labels!["tollgate.dev/track"] = "canary";
     const rs = replicaSet(d, 2, "new");
     rs.spec!.template!.metadata!.labels!["tollgate.dev/track"] = "canary";
-    return { spec: cspec, deploymentList: [d, primary("game-service", "game", "old", 2)], replicaSets: [rs], measurements: measure(at(0.1), { consumed: 10 }) };
+    return { spec: cspec, deploymentList: [d, primary("game-service", "game", "old", 2)], replicaSets: [rs], measurements: measure(at(0.1), { consumed: 10 }), owned: routing(cspec, 10) };
   };
   const withCommand = (value: string, status: ProfileStatus = step1) => {
     const p0 = profile("game", cspec, { status });

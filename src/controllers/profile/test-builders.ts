@@ -5,7 +5,7 @@ import type { ProfileStatus } from "../../api/status.ts";
 import type { PerformanceProfile } from "../../api/types.ts";
 import { FINALIZER, FROZEN_BY_ANNOTATION, FROZEN_LABEL } from "../../kube/labels.ts";
 import type { Measurements } from "../../slo/types.ts";
-import { PRIMARY, SOURCE_HASH_ANNOTATION, TRACK_LABEL } from "../../traffic/index.ts";
+import { PRIMARY, SOURCE_HASH_ANNOTATION, TRACK_LABEL, virtualService } from "../../traffic/index.ts";
 import type { Deployment, ReplicaSet } from "../../workload/deployment.ts";
 import type { KubeObject } from "../../kube/types.ts";
 import { byNamespace, byOwnerUid } from "../../runtime/cache-index.ts";
@@ -73,6 +73,11 @@ export function replicaSet(owner: Deployment, revision: number, hash: string): R
     },
     spec: { template: { metadata: { labels: { app: owner.metadata?.name ?? "", [TRACK_LABEL]: PRIMARY, "pod-template-hash": hash } } } },
   };
+}
+
+/** What the profile owns when its canary's VirtualService routes `canary` % to the canary (the snapshot's `owned`). */
+export function routing(spec: ProfileSpec, canary: number, profileName = "game"): Snapshot["owned"] {
+  return { virtualServices: [virtualService(NS, profileName, spec.canary!, { primary: 100 - canary, canary }, `uid-${profileName}`)], destinationRules: [], hpas: [] };
 }
 
 export function snapshot(p: PerformanceProfile, over: Partial<Snapshot> & { deploymentList?: Deployment[]; measurements?: Measurements } = {}): Snapshot {
