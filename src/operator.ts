@@ -6,6 +6,7 @@ import { KubeClient, loadKubeConfig, type Fence } from "./kube/client.ts";
 import type { RateLimit } from "./kube/token-bucket.ts";
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Deployment, ReplicaSet } from "./workload/deployment.ts";
+import { changedBeyondStatus } from "./runtime/predicates.ts";
 import { cachedDeployment, cachedProfile, cachedReplicaSet, withoutManagedFields, type CacheTransform } from "./kube/cached.ts";
 import { Resources, type ResourceType } from "./kube/resources.ts";
 import { secretReader } from "./kube/secrets.ts";
@@ -189,7 +190,8 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
     const destinationRules = istio ? owned<DestinationRule>(Resources.DestinationRule) : undefined;
     const ownedSources = [hpas, virtualServices, destinationRules]
       .filter((i) => i !== undefined)
-      .map((i) => ({ informer: i as unknown as Informer<KubeObject>, map: ownerToProfiles }));
+      // Their status (the HPA's every sync, Istio's validation messages) is nothing a profile reads.
+      .map((i) => ({ informer: i as unknown as Informer<KubeObject>, map: ownerToProfiles, changed: changedBeyondStatus }));
     const applier = new DriftApplier(client);
     const prometheusRules = new PrometheusRuleApplier(client);
     const reconcile = profileReconciler({
@@ -236,7 +238,8 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
           forget: reconcile.forget,
           workers: config.workers,
           sources: [
-            { informer: profiles as unknown as Informer<KubeObject> },
+            // Not its own status writes: see changedBeyondStatus.
+            { informer: profiles as unknown as Informer<KubeObject>, changed: changedBeyondStatus },
             { informer: deployments as unknown as Informer<KubeObject>, map: deploymentToProfiles(targets) },
             ...ownedSources,
           ],

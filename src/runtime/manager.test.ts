@@ -143,6 +143,31 @@ describe("Manager leadership terms", () => {
   });
 });
 
+describe("Manager sources", () => {
+  it("enqueues an update only when the source's changed says it is more than a status write", async () => {
+    type Handlers = { update: (old: KubeObject, obj: KubeObject) => void };
+    let handlers: Handlers | undefined;
+    const informer = { ...oneObjectInformer(), list: () => [], on: (h: Handlers) => (handlers = h) } as unknown as Informer<KubeObject>;
+    const seen: string[] = [];
+    const elector = new HandElector();
+    const manager = new Manager({
+      specs: [{ name: "profile", reconcile: async (key) => void seen.push(key), workers: 1, sources: [{ informer, changed: (old, obj) => old.metadata?.generation !== obj.metadata?.generation }] }],
+      leases: leaderLeases(elector),
+      metrics: new RuntimeMetrics(),
+      logger: silentLogger(),
+    });
+    await manager.start();
+    elector.lead();
+    await tick();
+    const at = (name: string, generation: number): KubeObject => ({ metadata: { name, namespace: "ns", generation } });
+    handlers!.update(at("status-only", 1), at("status-only", 1));
+    handlers!.update(at("edited", 1), at("edited", 2));
+    await tick();
+    expect(seen).toEqual(["ns/edited"]);
+    await manager.stop();
+  });
+});
+
 describe("the fenced client", () => {
   const servers: Array<{ close: () => void }> = [];
   afterEach(() => {

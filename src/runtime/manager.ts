@@ -13,6 +13,8 @@ import { Slots } from "./slots.ts";
 export interface Source {
   informer: Informer<KubeObject>;
   map?: (obj: KubeObject) => string[];
+  /** When set, an update enqueues only if this says the object changed in a way the controller acts on. */
+  changed?: (old: KubeObject, obj: KubeObject) => boolean;
 }
 
 /** A reconcile that may watch `signal`: it aborts when the term it runs in ends. */
@@ -154,7 +156,8 @@ export class Manager {
         const route = (obj: KubeObject) => {
           for (const key of keysOf(src, obj)) this.terms.get(this.shardOf(key))?.controllers.get(spec.name)?.enqueue(key);
         };
-        src.informer.on({ add: route, update: (_old, obj) => route(obj), delete: route });
+        const changed = src.changed;
+        src.informer.on({ add: route, update: (old, obj) => (changed === undefined || changed(old, obj) ? route(obj) : undefined), delete: route });
       }
     }
     this.noteShards();
