@@ -2,7 +2,8 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { profileSpecSchema } from "../src/api/profile.ts";
-import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
+import { KubeClient } from "../src/kube/client.ts";
+import { loadClusterAccess } from "../src/kube/cluster-access.ts";
 import { Resources } from "../src/kube/resources.ts";
 import { PrometheusClient } from "../src/prometheus/client.ts";
 import { budgetExpr, measureReaction } from "./support/reaction.ts";
@@ -312,7 +313,7 @@ describe("a corpus of malformed and hostile profiles", () => {
 
   it("freezes the healthy profile's Deployment on time beside the corpus", { timeout: 150_000 }, async () => {
     await phase("healthy freeze", async () => {
-      const kube = new KubeClient(loadKubeConfig(env.KUBECONFIG));
+      const kube = new KubeClient(loadClusterAccess(env.KUBECONFIG));
       const prom = new PrometheusClient({ url: env.PROMETHEUS_URL, retries: 0, timeoutMs: 2_000 });
       const spec = profileSpecSchema.parse(healthySpec);
       // The very expression Tollgate evaluates for the SLO window's budget.

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
+import { KubeClient } from "../src/kube/client.ts";
+import { loadClusterAccess } from "../src/kube/cluster-access.ts";
 import { freezeDeployment, readDeploymentState, rollBackDeployment, unfreezeDeployment } from "../src/kube/deployments.ts";
 import { loadClusterEnv } from "./support/env.ts";
 import { applyYaml, createNamespace, deleteNamespace, installCrds, kubectl, kubectlJson, kubectlOk } from "./support/kubectl.ts";
@@ -18,7 +19,7 @@ describe("freezing, rolling back and unfreezing a Deployment", () => {
   let client: KubeClient;
   beforeAll(async () => {
     await installCrds();
-    client = new KubeClient(loadKubeConfig(loadClusterEnv().KUBECONFIG));
+    client = new KubeClient(loadClusterAccess(loadClusterEnv().KUBECONFIG));
     ns = await createNamespace("e2e-freeze");
     await applyYaml(deploymentYaml("game-service", "registry.example/game-service:1.0.0"), ns);
     await kubectlOk(["-n", ns, "rollout", "status", "deployment/game-service", "--timeout=60s"]);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { autoscalingSchema } from "../src/api/autoscaling.ts";
-import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
+import { KubeClient } from "../src/kube/client.ts";
+import { loadClusterAccess } from "../src/kube/cluster-access.ts";
 import { applyHpa } from "../src/kube/hpa.ts";
 import { horizontalPodAutoscaler, type HorizontalPodAutoscaler } from "../src/traffic/autoscaler.ts";
 import { loadClusterEnv } from "./support/env.ts";
@@ -23,7 +24,7 @@ describe("Tollgate's HorizontalPodAutoscaler (autoscaling/v2)", () => {
 
   beforeAll(async () => {
     await installCrds();
-    client = new KubeClient(loadKubeConfig(loadClusterEnv().KUBECONFIG));
+    client = new KubeClient(loadClusterAccess(loadClusterEnv().KUBECONFIG));
     ns = await createNamespace("e2e-hpa");
     await applyYaml(PROFILE, ns);
     await applyYaml(deploymentYaml("game-primary", "registry.example/game-service:1.0.0"), ns);

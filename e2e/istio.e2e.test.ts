@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canarySchema } from "../src/api/canary.ts";
 import { trafficPolicySchema } from "../src/api/traffic-policy.ts";
-import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
+import { KubeClient } from "../src/kube/client.ts";
+import { loadClusterAccess } from "../src/kube/cluster-access.ts";
 import { isConflict } from "../src/kube/errors.ts";
 import { applyDestinationRule, applyVirtualService } from "../src/kube/istio.ts";
 import { Resources } from "../src/kube/resources.ts";
@@ -45,7 +46,7 @@ describe("Tollgate's DestinationRule and VirtualService on Istio's real CRDs", (
 
   beforeAll(async () => {
     await installCrds();
-    client = new KubeClient(loadKubeConfig(loadClusterEnv().KUBECONFIG));
+    client = new KubeClient(loadClusterAccess(loadClusterEnv().KUBECONFIG));
     ns = await createNamespace("e2e-istio");
     await applyYaml(PROFILE, ns);
     uid = (await kubectlJson<{ metadata: { uid: string } }>(["-n", ns, "get", "performanceprofile", "game"])).metadata.uid;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PerformanceProfile } from "../src/api/types.ts";
 import { StaleProfile, StatusRecorder } from "../src/controllers/profile/record.ts";
-import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
+import { KubeClient } from "../src/kube/client.ts";
+import { loadClusterAccess } from "../src/kube/cluster-access.ts";
 import { Resources } from "../src/kube/resources.ts";
 import { loadClusterEnv } from "./support/env.ts";
 import { applyYaml, createNamespace, deleteNamespace, installCrds } from "./support/kubectl.ts";
@@ -13,7 +14,7 @@ describe("status writes over a stale copy", () => {
   let client: KubeClient;
   beforeAll(async () => {
     await installCrds();
-    client = new KubeClient(loadKubeConfig(loadClusterEnv().KUBECONFIG));
+    client = new KubeClient(loadClusterAccess(loadClusterEnv().KUBECONFIG));
     ns = await createNamespace("e2e-status");
     await applyYaml(
       `

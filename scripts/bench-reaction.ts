@@ -5,7 +5,8 @@
 import { spawnSync } from "node:child_process";
 import { parseDuration } from "../src/api/duration.ts";
 import { profileSpecSchema } from "../src/api/profile.ts";
-import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
+import { KubeClient } from "../src/kube/client.ts";
+import { loadClusterAccess } from "../src/kube/cluster-access.ts";
 import { PrometheusClient } from "../src/prometheus/client.ts";
 import { budgetExpr, measureReaction } from "../e2e/support/reaction.ts";
 import { startSimulator } from "../e2e/simulator/client.ts";
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
   if (spawnSync("bash", [`${ROOT}/e2e/cluster/cluster.sh`, "up"], { stdio: "inherit" }).status !== 0) throw new Error("cluster up failed");
   const env = loadClusterEnv();
   await installCrds();
-  const kube = new KubeClient(loadKubeConfig(env.KUBECONFIG));
+  const kube = new KubeClient(loadClusterAccess(env.KUBECONFIG));
   const prom = new PrometheusClient({ url: env.PROMETHEUS_URL, retries: 0, timeoutMs: 2_000 });
   const sim = await startSimulator({ targetsDir: env.PROMETHEUS_TARGETS_DIR });
   const namespaces: string[] = [];

@@ -24,7 +24,8 @@ import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
 import { recreateOperatorNamespace, releaseName, uninstallOperatorIdentity } from "../e2e/support/identity.ts";
 import { dropProfileFinalizers, installCrds, kubectl } from "../e2e/support/kubectl.ts";
 import { track } from "../e2e/support/processes.ts";
-import { KubeClient, loadKubeConfig } from "../src/kube/client.ts";
+import { KubeClient } from "../src/kube/client.ts";
+import { loadClusterAccess } from "../src/kube/cluster-access.ts";
 import { Resources } from "../src/kube/resources.ts";
 import type { KubeObject } from "../src/kube/types.ts";
 import { GitOps } from "./soak/gitops.ts";
@@ -238,7 +239,7 @@ async function main(): Promise<number> {
   if ((await run("bash", [CLUSTER, "up"], join(runDir, "cluster.log"))) !== 0) throw new Error(`cluster up failed (see ${join(runDir, "cluster.log")})`);
   const env = loadClusterEnv();
   const auditLog = await ensureAudit(runDir, env.KUBECONFIG);
-  const admin = new KubeClient(loadKubeConfig(env.KUBECONFIG), { timeoutMs: 10_000 });
+  const admin = new KubeClient(loadClusterAccess(env.KUBECONFIG), { timeoutMs: 10_000 });
   await installCrds();
   await recreateOperatorNamespace(NS, 120);
   const release = releaseName(NS);

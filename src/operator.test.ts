@@ -1,7 +1,7 @@
-import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import type { KubeClient } from "./kube/client.ts";
+import type { ClusterAccess } from "./kube/cluster-access.ts";
 import { ApiError } from "./kube/errors.ts";
 import { Resources } from "./kube/resources.ts";
 import { loopbackApi } from "./kube/test-builders.ts";
@@ -50,10 +50,10 @@ describe("kubeClients", () => {
     for (const close of closers.splice(0)) close();
   });
 
-  async function loopback(): Promise<KubeConfig> {
+  async function loopback(): Promise<ClusterAccess> {
     const api = await loopbackApi();
     closers.push(api.close);
-    return api.kc;
+    return api.access;
   }
 
   it("gives leader election its own rate limit: a backlog of the controllers' requests never delays the Lease", async () => {

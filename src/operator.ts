@@ -2,9 +2,9 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { PerformanceProfile } from "./api/types.ts";
-import { KubeClient, loadKubeConfig, type Fence } from "./kube/client.ts";
+import { KubeClient, type Fence } from "./kube/client.ts";
+import { loadClusterAccess, type ClusterAccess } from "./kube/cluster-access.ts";
 import type { RateLimit } from "./kube/token-bucket.ts";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Deployment, ReplicaSet } from "./workload/deployment.ts";
 import { changedBeyondStatus } from "./runtime/predicates.ts";
 import { cachedDeployment, cachedProfile, cachedReplicaSet, withoutManagedFields, type CacheTransform } from "./kube/cached.ts";
@@ -123,12 +123,12 @@ export function defaultIdentity(): string {
 export function createOperator(config: OperatorConfig, logger: Logger): Operator {
   const identity = config.identity ?? defaultIdentity();
   const log = logger.child({ identity });
-  const kubeConfig = loadKubeConfig(config.kubeconfig);
+  const access = loadClusterAccess(config.kubeconfig);
   const metrics = new RuntimeMetrics();
   const sloMetrics = new SloMetrics(metrics.registry);
 
   let manager: Manager | undefined;
-  const { client, electionClient } = kubeClients(kubeConfig, {
+  const { client, electionClient } = kubeClients(access, {
     rateLimit: config.kubeApiRate ?? DEFAULT_KUBE_API_RATE,
     fence: config.leaderElect ? leadershipFence(() => manager) : undefined,
     metrics,
@@ -312,10 +312,10 @@ function shardLeases(config: OperatorConfig, client: KubeClient, identity: strin
  * limit, so however many requests the controllers queue (every profile's first pass after a restart),
  * the Lease's renewals never wait behind them.
  */
-export function kubeClients(kubeConfig: KubeConfig, opts: { rateLimit: RateLimit; fence: Fence | undefined; metrics: RuntimeMetrics; now?: () => number }): { client: KubeClient; electionClient: KubeClient } {
+export function kubeClients(access: ClusterAccess, opts: { rateLimit: RateLimit; fence: Fence | undefined; metrics: RuntimeMetrics; now?: () => number }): { client: KubeClient; electionClient: KubeClient } {
   return {
-    client: new KubeClient(kubeConfig, { fence: opts.fence, rateLimit: opts.rateLimit, onRateLimitWait: opts.metrics.kubeApiRateLimitHook("controllers"), now: opts.now }),
-    electionClient: new KubeClient(kubeConfig, { rateLimit: opts.rateLimit, onRateLimitWait: opts.metrics.kubeApiRateLimitHook("leader-election"), now: opts.now }),
+    client: new KubeClient(access, { fence: opts.fence, rateLimit: opts.rateLimit, onRateLimitWait: opts.metrics.kubeApiRateLimitHook("controllers"), now: opts.now }),
+    electionClient: new KubeClient(access, { rateLimit: opts.rateLimit, onRateLimitWait: opts.metrics.kubeApiRateLimitHook("leader-election"), now: opts.now }),
   };
 }
 

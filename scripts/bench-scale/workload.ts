@@ -3,7 +3,8 @@
 
 import { spawnSync } from "node:child_process";
 import type { PerformanceProfile } from "../../src/api/types.ts";
-import { KubeClient, loadKubeConfig } from "../../src/kube/client.ts";
+import { KubeClient } from "../../src/kube/client.ts";
+import { loadClusterAccess } from "../../src/kube/cluster-access.ts";
 import { Resources } from "../../src/kube/resources.ts";
 import type { KubeObject } from "../../src/kube/types.ts";
 import { loadClusterEnv, ROOT, type ClusterEnv } from "../../e2e/support/env.ts";
@@ -71,7 +72,7 @@ export async function prepareBench(): Promise<{ env: ClusterEnv; kube: KubeClien
   if (spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" }).status !== 0) throw new Error("npm run build failed");
   const env = loadClusterEnv();
   await installCrds();
-  return { env, kube: new KubeClient(loadKubeConfig(env.KUBECONFIG)) };
+  return { env, kube: new KubeClient(loadClusterAccess(env.KUBECONFIG)) };
 }
 
 /** What a bench leaves behind: its `count` profiles, the operator's namespace, and the rules files Prometheus loaded for it. */

@@ -13,7 +13,7 @@ afterEach(() => {
 async function apiServer(handle?: Handle) {
   const api = await loopbackApi(handle);
   servers.push(api.close);
-  return { kc: api.kc, seen: api.seen };
+  return { access: api.access, seen: api.seen };
 }
 
 /** Waits the hook reported, rounded to whole milliseconds, with their verbs. */
@@ -27,9 +27,9 @@ const frozen = () => 0;
 
 describe("KubeClient's rate limit", () => {
   it("sends a burst at once and holds the rest to qps, in order", async () => {
-    const { kc, seen } = await apiServer();
+    const { access, seen } = await apiServer();
     const w = waits();
-    const client = new KubeClient(kc, { rateLimit: { qps: 50, burst: 2 }, onRateLimitWait: w.hook, now: frozen });
+    const client = new KubeClient(access, { rateLimit: { qps: 50, burst: 2 }, onRateLimitWait: w.hook, now: frozen });
     const started = performance.now();
     await Promise.all(["a", "b", "c", "d", "e"].map((n) => client.get(Resources.PerformanceProfile, "ns", n)));
     expect(w.seen).toEqual([[0, "GET"], [0, "GET"], [20, "GET"], [40, "GET"], [60, "GET"]]);
@@ -41,9 +41,9 @@ describe("KubeClient's rate limit", () => {
   });
 
   it("counts writes by their verb", async () => {
-    const { kc } = await apiServer();
+    const { access } = await apiServer();
     const w = waits();
-    const client = new KubeClient(kc, { rateLimit: { qps: 1000, burst: 10 }, onRateLimitWait: w.hook, now: frozen });
+    const client = new KubeClient(access, { rateLimit: { qps: 1000, burst: 10 }, onRateLimitWait: w.hook, now: frozen });
     const obj = { metadata: { name: "p", namespace: "ns" } };
     await client.apply(Resources.PerformanceProfile, obj, { subresource: "status" });
     await client.create(Resources.Event, obj);
@@ -54,9 +54,9 @@ describe("KubeClient's rate limit", () => {
 
   it("takes one token to open a watch and none for the events it streams", async () => {
     const events = Array.from({ length: 50 }, (_, i) => JSON.stringify({ type: "ADDED", object: { metadata: { name: `p${i}`, resourceVersion: String(i) } } })).join("\n");
-    const { kc } = await apiServer((_req, res) => void res.writeHead(200, { "Content-Type": "application/json" }).end(`${events}\n`));
+    const { access } = await apiServer((_req, res) => void res.writeHead(200, { "Content-Type": "application/json" }).end(`${events}\n`));
     const w = waits();
-    const client = new KubeClient(kc, { rateLimit: { qps: 0.1, burst: 1 }, onRateLimitWait: w.hook, now: frozen });
+    const client = new KubeClient(access, { rateLimit: { qps: 0.1, burst: 1 }, onRateLimitWait: w.hook, now: frozen });
     let received = 0;
     await client.watch(Resources.PerformanceProfile, "ns", {}, () => received++);
     expect(received).toBe(50);
@@ -64,8 +64,8 @@ describe("KubeClient's rate limit", () => {
   });
 
   it("lets a caller that gives up while waiting go at once, without sending its request", async () => {
-    const { kc, seen } = await apiServer();
-    const client = new KubeClient(kc, { rateLimit: { qps: 0.1, burst: 1 }, now: frozen });
+    const { access, seen } = await apiServer();
+    const client = new KubeClient(access, { rateLimit: { qps: 0.1, burst: 1 }, now: frozen });
     await client.get(Resources.PerformanceProfile, "ns", "first");
     const started = performance.now();
     const err = await client.get(Resources.PerformanceProfile, "ns", "second", { signal: AbortSignal.timeout(50) }).catch((e: unknown) => e);
@@ -76,9 +76,9 @@ describe("KubeClient's rate limit", () => {
   });
 
   it("refuses a write as fenced when the leadership term ends while it waits for its token", async () => {
-    const { kc, seen } = await apiServer();
+    const { access, seen } = await apiServer();
     const term = new AbortController();
-    const client = new KubeClient(kc, { rateLimit: { qps: 0.1, burst: 1 }, now: frozen, fence: () => ({ open: true, signal: term.signal }) });
+    const client = new KubeClient(access, { rateLimit: { qps: 0.1, burst: 1 }, now: frozen, fence: () => ({ open: true, signal: term.signal }) });
     const obj = { metadata: { name: "p", namespace: "ns" } };
     await client.apply(Resources.PerformanceProfile, obj);
     const waiting = client.apply(Resources.PerformanceProfile, obj).catch((e: unknown) => e);
@@ -91,8 +91,8 @@ describe("KubeClient's rate limit", () => {
   });
 
   it("sends everything at once without a rate limit", async () => {
-    const { kc, seen } = await apiServer();
-    const client = new KubeClient(kc);
+    const { access, seen } = await apiServer();
+    const client = new KubeClient(access);
     await Promise.all(Array.from({ length: 40 }, (_, i) => client.get(Resources.PerformanceProfile, "ns", `p${i}`)));
     expect(seen).toHaveLength(40);
   });

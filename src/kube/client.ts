@@ -1,9 +1,8 @@
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
-import { HttpMethod, KubeConfig, RequestContext } from "@kubernetes/client-node";
 import { fetch } from "undici";
-import type { Dispatcher } from "undici";
+import type { ClusterAccess, Connection } from "./cluster-access.ts";
 import { ApiError } from "./errors.ts";
 import { FIELD_MANAGER } from "./labels.ts";
 import { objectPath, type ResourceType } from "./resources.ts";
@@ -61,32 +60,21 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-/** Loads the operator's credentials: in-cluster service account, else KUBECONFIG or ~/.kube/config. */
-export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-  else kc.loadFromDefault();
-  return kc;
-}
-
 /**
- * A thin REST client over the Kubernetes API. The generated clients of @kubernetes/client-node cover
- * each type separately; a controller runtime needs one generic path for list, watch, server-side apply
- * and status writes, with errors that carry the API's reason.
+ * A thin REST client over the Kubernetes API: a controller runtime needs one generic path for list,
+ * watch, server-side apply and status writes, with errors that carry the API's reason.
  */
 export class KubeClient {
-  readonly config: KubeConfig;
+  readonly access: ClusterAccess;
   private readonly server: string;
   private readonly defaultTimeoutMs: number;
   private readonly fence: Fence | undefined;
   private readonly bucket: TokenBucket | undefined;
   private readonly onRateLimitWait: ((seconds: number, verb: Verb) => void) | undefined;
 
-  constructor(config: KubeConfig, opts: KubeClientOptions = {}) {
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error("kubeconfig has no current cluster");
-    this.config = config;
-    this.server = cluster.server.replace(/\/+$/, "");
+  constructor(access: ClusterAccess, opts: KubeClientOptions = {}) {
+    this.access = access;
+    this.server = access.server;
     this.defaultTimeoutMs = opts.timeoutMs ?? 30_000;
     this.fence = opts.fence;
     this.bucket = opts.rateLimit ? new TokenBucket(opts.rateLimit, opts.now) : undefined;
@@ -239,7 +227,14 @@ export class KubeClient {
     await this.throttle(method, path, verb, opts.signal, term);
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const { headers, dispatcher } = await this.auth(url);
+    let connection: Connection;
+    try {
+      connection = await this.access.connection();
+    } catch (err) {
+      // An exec plugin that failed, a token file gone: no request made, tried again like a transport error.
+      throw new ApiError(method, path, 0, "CredentialsUnavailable", err instanceof Error ? err.message : String(err));
+    }
+    const { headers, dispatcher } = connection;
     headers["Accept"] = "application/json";
     let body: string | undefined;
     if (opts.body !== undefined) {
@@ -254,13 +249,15 @@ export class KubeClient {
       (s): s is AbortSignal => s !== undefined,
     );
     try {
-      return await fetch(url, {
+      const res = await fetch(url, {
         method,
         headers,
         body,
         dispatcher,
         signal: signals.length ? AbortSignal.any(signals) : undefined,
       });
+      if (res.status === 401) this.access.invalidate();
+      return res;
     } catch (err) {
       if (term?.aborted) throw new ApiError(method, path, 0, "Fenced", `aborted in flight: ${abortReason(term)}`);
       throw ApiError.transport(method, path, err);
@@ -284,14 +281,6 @@ export class KubeClient {
       if (term?.aborted) throw new ApiError(method, path, 0, "Fenced", `aborted waiting for the rate limit: ${abortReason(term)}`);
       throw ApiError.transport(method, path, err);
     }
-  }
-
-  private async auth(url: URL): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher | undefined }> {
-    // client-node's RequestContext carries the kubeconfig's credentials and its TLS dispatcher.
-    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-    await this.config.applySecurityAuthentication(ctx);
-    const headers = { ...ctx.getHeaders() };
-    return { headers, dispatcher: ctx.getDispatcher() as Dispatcher | undefined };
   }
 }
 

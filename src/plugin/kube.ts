@@ -1,5 +1,6 @@
 import { InputError } from "../cli/flags.ts";
-import { KubeClient, loadKubeConfig } from "../kube/client.ts";
+import { KubeClient } from "../kube/client.ts";
+import { loadClusterAccess } from "../kube/cluster-access.ts";
 import { ApiError } from "../kube/errors.ts";
 import { Resources } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
@@ -15,21 +16,17 @@ export interface Connection {
 }
 
 /**
- * The caller's credentials, loaded as `tollgate controller` loads them (--kubeconfig, else KUBECONFIG
- * or ~/.kube/config), so the plugin acts as the person running it. kubectl does not pass its own
+ * The caller's credentials, found as kubectl finds them (--kubeconfig, else KUBECONFIG, else
+ * ~/.kube/config, else the pod's service account), so the plugin acts as the person running it. kubectl does not pass its own
  * --kubeconfig or --context to a plugin, hence the plugin's flags of the same names.
  */
 export function connect(flags: { kubeconfig?: string | undefined; context?: string | undefined; namespace?: string | undefined }): Connection {
   let client: KubeClient;
   let contextNamespace: string | undefined;
   try {
-    const config = loadKubeConfig(flags.kubeconfig);
-    if (flags.context !== undefined) {
-      if (!config.getContextObject(flags.context)) throw new Error(`context ${JSON.stringify(flags.context)} is not in the kubeconfig`);
-      config.setCurrentContext(flags.context);
-    }
-    contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
-    client = new KubeClient(config);
+    const access = loadClusterAccess(flags.kubeconfig, { context: flags.context, order: "kubectl" });
+    contextNamespace = access.namespace;
+    client = new KubeClient(access);
   } catch (err) {
     throw new InputError(`cannot load the kubeconfig: ${err instanceof Error ? err.message : String(err)}`);
   }

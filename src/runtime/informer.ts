@@ -36,9 +36,9 @@ const LIST_PAGE = 500;
 const DEFAULT_INFORMER_BACKOFF: Backoff = { baseMs: 500, maxMs: 30_000 };
 
 /**
- * A list-watch cache that keeps itself alive. client-node's informer stops on errors other than 410;
- * a controller needs one that survives API-server restarts and network cuts: after any error it backs
- * off and lists again, diffing the new list against its cache so no add, update or delete is lost.
+ * A list-watch cache that keeps itself alive: a controller needs one that survives API-server restarts
+ * and network cuts, not one that stops on errors other than 410. After any error it backs off and lists
+ * again, diffing the new list against its cache so no add, update or delete is lost.
  */
 export class Informer<T extends KubeObject, I extends string = never> {
   private readonly store = new Map<string, T>();

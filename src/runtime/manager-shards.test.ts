@@ -1,7 +1,7 @@
-import { KubeConfig } from "@kubernetes/client-node";
 import { describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../log.ts";
 import { KubeClient } from "../kube/client.ts";
+import { loopbackAccess } from "../kube/test-builders.ts";
 import { Resources } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
 import { shardOf } from "../sharding/shard-of.ts";
@@ -113,14 +113,7 @@ async function shardedManager(opts: { reconcile: TermReconcile; workers?: number
 
 /** A client that never reaches a server: a closed fence refuses before anything is sent. */
 function fencedClient(manager: Manager): KubeClient {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "nowhere", server: "http://127.0.0.1:9", skipTLSVerify: true }],
-    users: [{ name: "nobody" }],
-    contexts: [{ name: "nowhere", cluster: "nowhere", user: "nobody" }],
-    currentContext: "nowhere",
-  });
-  return new KubeClient(kc, { fence: leadershipFence(() => manager) });
+  return new KubeClient(loopbackAccess("http://127.0.0.1:9"), { fence: leadershipFence(() => manager) });
 }
 
 describe("Manager with shard terms", () => {

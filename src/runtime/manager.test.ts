@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../log.ts";
 import { KubeClient } from "../kube/client.ts";
+import { loopbackAccess } from "../kube/test-builders.ts";
 import { ApiError } from "../kube/errors.ts";
 import { Resources } from "../kube/resources.ts";
 import type { KubeObject } from "../kube/types.ts";
@@ -185,21 +185,14 @@ describe("the fenced client", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     servers.push({ close: () => server.close() });
     server.on("close", () => server.closeAllConnections());
-    const kc = new KubeConfig();
-    const { port } = server.address() as AddressInfo;
-    kc.loadFromOptions({
-      clusters: [{ name: "loopback", server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-      users: [{ name: "nobody" }],
-      contexts: [{ name: "loopback", cluster: "loopback", user: "nobody" }],
-      currentContext: "loopback",
-    });
-    return { held, kc };
+        const { port } = server.address() as AddressInfo;
+    return { held, access: loopbackAccess(`http://127.0.0.1:${port}`) };
   }
 
   it("aborts a write in flight when leadership is lost, and refuses the next one before it is sent", async () => {
-    const { held, kc } = await hangingApiServer();
+    const { held, access } = await hangingApiServer();
     const { elector, manager } = await leadingManager(async () => {});
-    const client = new KubeClient(kc, { fence: leadershipFence(() => manager) });
+    const client = new KubeClient(access, { fence: leadershipFence(() => manager) });
     const profile = { metadata: { name: "p", namespace: "ns", resourceVersion: "1" } };
 
     const inFlight = client.replace(Resources.PerformanceProfile, profile).then(

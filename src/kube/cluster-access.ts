@@ -1,0 +1,159 @@
+// How each request reaches the API server: one keep-alive connection pool for the process's life
+// (TLS is negotiated once per connection, not per request), and the credentials' current header.
+import { readFileSync } from "node:fs";
+import { Agent, type Dispatcher } from "undici";
+import { execInfo, runExecPlugin, type ExecCredential } from "./exec-credential.ts";
+import { findAccess, KubeconfigError, type AccessSpec, type ExecSpec, type FindOptions, type Material } from "./kubeconfig.ts";
+
+/** A rotating token file (a projected service-account token) is read again at most this often, as client-go does. */
+export const TOKEN_FILE_REREAD_MS = 60_000;
+/** An exec credential is renewed this long before it expires, so no request goes out with one about to lapse. */
+export const EXEC_RENEW_BEFORE_MS = 10_000;
+
+export interface ClusterAccessOptions {
+  now?: () => number;
+  /** Runs an exec credential plugin; for tests. */
+  runExec?: (info: string) => Promise<ExecCredential>;
+}
+
+export interface Connection {
+  headers: Record<string, string>;
+  dispatcher: Dispatcher;
+}
+
+function readMaterial(m: Material | undefined, field: string, source: string): Buffer | undefined {
+  if (!m) return undefined;
+  if ("data" in m) return m.data;
+  try {
+    return readFileSync(m.file);
+  } catch (err) {
+    throw new KubeconfigError(source, `${field} ${m.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export class ClusterAccess {
+  readonly server: string;
+  readonly source: string;
+  readonly namespace: string | undefined;
+  private readonly spec: AccessSpec;
+  private readonly now: () => number;
+  private readonly execSpec: ExecSpec | undefined;
+  private readonly runExec: (info: string) => Promise<ExecCredential>;
+  private readonly ca: Buffer | undefined;
+  private readonly clientCertificate: Buffer | undefined;
+  private readonly clientKey: Buffer | undefined;
+  private agent: Agent;
+  /** The client certificate the agent presents, when it came from an exec plugin. */
+  private agentCertificate: string | undefined;
+  private token: { value: string; readAtMs: number } | undefined;
+  private exec: { credential: ExecCredential } | undefined;
+  private execInFlight: Promise<ExecCredential> | undefined;
+
+  constructor(spec: AccessSpec, opts: ClusterAccessOptions = {}) {
+    this.spec = spec;
+    this.server = spec.cluster.server;
+    this.source = spec.source;
+    this.namespace = spec.namespace;
+    this.now = opts.now ?? Date.now;
+    this.ca = readMaterial(spec.cluster.ca, "certificate-authority", spec.source);
+    this.clientCertificate = readMaterial(spec.clientCertificate, "client-certificate", spec.source);
+    this.clientKey = readMaterial(spec.clientKey, "client-key", spec.source);
+    this.execSpec = spec.credentials.kind === "exec" ? spec.credentials.exec : undefined;
+    const execSpec = this.execSpec;
+    this.runExec = opts.runExec ?? ((info) => runExecPlugin(execSpec!, info));
+    this.agent = this.newAgent(this.clientCertificate, this.clientKey);
+  }
+
+  /** The headers and connection pool of the next request. */
+  async connection(): Promise<Connection> {
+    const headers: Record<string, string> = {};
+    const creds = this.spec.credentials;
+    switch (creds.kind) {
+      case "none":
+        break;
+      case "token":
+        headers.Authorization = `Bearer ${creds.token}`;
+        break;
+      case "tokenFile":
+        headers.Authorization = `Bearer ${this.tokenFromFile(creds.file)}`;
+        break;
+      case "basic":
+        headers.Authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString("base64")}`;
+        break;
+      case "exec": {
+        const credential = await this.execCredential();
+        if (credential.token) headers.Authorization = `Bearer ${credential.token}`;
+        if (credential.clientCertificateData && credential.clientCertificateData !== this.agentCertificate) {
+          const old = this.agent;
+          this.agent = this.newAgent(Buffer.from(credential.clientCertificateData), Buffer.from(credential.clientKeyData!));
+          this.agentCertificate = credential.clientCertificateData;
+          void old.close().catch(() => undefined);
+        }
+        break;
+      }
+    }
+    return { headers, dispatcher: this.agent };
+  }
+
+  /** The API server refused the credentials (401): the next request reads or asks for fresh ones. */
+  invalidate(): void {
+    this.token = undefined;
+    this.exec = undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private newAgent(cert: Buffer | undefined, key: Buffer | undefined): Agent {
+    return new Agent({
+      connect: {
+        ca: this.ca,
+        cert,
+        key,
+        rejectUnauthorized: !this.spec.cluster.insecureSkipTlsVerify,
+        servername: this.spec.cluster.tlsServerName,
+        // Below a cloud load balancer's usual 60 s idle cut, as client-go does.
+        keepAlive: true,
+        keepAliveInitialDelay: 30_000,
+      },
+    });
+  }
+
+  private tokenFromFile(file: string): string {
+    const at = this.now();
+    if (!this.token || at - this.token.readAtMs >= TOKEN_FILE_REREAD_MS) {
+      let value: string;
+      try {
+        value = readFileSync(file, "utf8").trim();
+      } catch (err) {
+        // A token read before stays in use until the file is back (the kubelet rewrites it in place).
+        if (this.token) return this.token.value;
+        throw new KubeconfigError(this.source, `tokenFile ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      this.token = { value, readAtMs: at };
+    }
+    return this.token.value;
+  }
+
+  private async execCredential(): Promise<ExecCredential> {
+    const held = this.exec?.credential;
+    if (held && (held.expiresAtMs === undefined || this.now() < held.expiresAtMs - EXEC_RENEW_BEFORE_MS)) return held;
+    // One plugin run for every request that finds the credential stale at once.
+    this.execInFlight ??= (async () => {
+      try {
+        const credential = await this.runExec(execInfo(this.execSpec!, this.spec.cluster, this.ca));
+        this.exec = { credential };
+        return credential;
+      } finally {
+        this.execInFlight = undefined;
+      }
+    })();
+    return this.execInFlight;
+  }
+}
+
+/** Access found as findAccess finds it: by default the operator's order (--kubeconfig, $KUBECONFIG, in-cluster, ~/.kube/config). */
+export function loadClusterAccess(kubeconfigPath?: string, opts: FindOptions = {}): ClusterAccess {
+  return new ClusterAccess(findAccess(kubeconfigPath, opts));
+}
