@@ -1,12 +1,14 @@
 // `npm run image:check`: runs the image `npm run image:build` built, as a cluster would, and checks what
 // a user relies on: `<image> version` prints the package's version, the process runs as a non-root
-// uid, and `<image> controller`, under the Helm chart's ServiceAccount, reconciles a profile on the test
-// cluster without writing anything to its root file system (the chart mounts it read-only) and without
-// a single RBAC refusal. buildah runs the image (`buildah run --isolation chroot`); no daemon needed.
+// uid, and `<image> controller`, under the Helm chart's ServiceAccount mounted as the kubelet mounts it
+// (no kubeconfig: the in-cluster credentials a pod has), reconciles a profile on the test cluster
+// without writing anything to its root file system (the chart mounts it read-only) and without a
+// single RBAC refusal. buildah runs the image (`buildah run --isolation chroot`); no daemon needed.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse } from "yaml";
 import { startSimulator } from "../e2e/simulator/client.ts";
 import type { Condition } from "../e2e/support/conditions.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
@@ -14,6 +16,7 @@ import { createOperatorNamespace, deleteOperatorNamespace, kubeconfigFor } from 
 import { applyYaml, installCrds, kubectlJson } from "../e2e/support/kubectl.ts";
 import { exitOnSignals, track } from "../e2e/support/processes.ts";
 import { waitFor } from "../e2e/support/wait.ts";
+import { SERVICE_ACCOUNT_DIR } from "../src/kube/kubeconfig.ts";
 import { deploymentYaml } from "../e2e/support/workloads.ts";
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
@@ -95,10 +98,21 @@ async function main(): Promise<void> {
     const env = loadClusterEnv();
     await installCrds();
     ns = await createOperatorNamespace("image-check");
-    // The ServiceAccount's kubeconfig, readable by the image's user, as a mounted Secret would be.
+    // The chart's ServiceAccount as the kubelet gives it to a pod: its token, the cluster's CA and the
+    // namespace at the path in-cluster clients read, and the API server's address in the environment.
     chmodSync(scratch, 0o755);
-    copyFileSync(kubeconfigFor(ns), join(scratch, "kubeconfig"));
-    chownSync(join(scratch, "kubeconfig"), UID, UID);
+    const sa = join(scratch, "serviceaccount");
+    mkdirSync(sa, { mode: 0o755 });
+    const identity = parse(readFileSync(kubeconfigFor(ns), "utf8")) as { clusters: { cluster: { server: string; "certificate-authority-data": string } }[]; users: { user: { token: string } }[] };
+    const cluster = identity.clusters[0]!.cluster;
+    writeFileSync(join(sa, "token"), identity.users[0]!.user.token, { mode: 0o644 });
+    writeFileSync(join(sa, "ca.crt"), Buffer.from(cluster["certificate-authority-data"], "base64"), { mode: 0o644 });
+    writeFileSync(join(sa, "namespace"), ns, { mode: 0o644 });
+    const server = new URL(cluster.server);
+    // The image's /var/run is a link to /run: a container runtime resolves the kubelet's mount path
+    // inside the root file system, which buildah's chroot run does not, so the mount names where it leads.
+    const mountAt = SERVICE_ACCOUNT_DIR.replace(/^\/var\/run\//, "/run/");
+    const podMounts = ["-v", `${sa}:${mountAt}:ro`, "--env", `KUBERNETES_SERVICE_HOST=${server.hostname}`, "--env", `KUBERNETES_SERVICE_PORT=${server.port}`];
     const sim = await startSimulator({ targetsDir: env.PROMETHEUS_TARGETS_DIR });
     try {
       await sim.setWorkload(ns, "checkout", { rate: 200, errorRatio: 0.001, latencies: [{ ms: 50, weight: 100 }] });
@@ -115,14 +129,16 @@ spec:
         ns,
       );
 
+      // The first run with the mount makes its mount point; the root file system is judged from then on.
+      buildah(["run", "--isolation", "chroot", ...podMounts, ctr, "--", "true"]);
       const rootfs = buildah(["mount", ctr]);
       const before = manifest(rootfs);
       // timeout inside the container: the controller ends even if this script is killed outright.
       const controller = track(
         spawn(
           "buildah",
-          ["--storage-driver", "vfs", "run", "--isolation", "chroot", "-v", `${scratch}:/mnt:ro`, ctr, "--",
-            "timeout", "-k", "10", "-s", "TERM", "180", ...entrypoint, "controller", "--kubeconfig", "/mnt/kubeconfig", "--namespace", ns,
+          ["--storage-driver", "vfs", "run", "--isolation", "chroot", ...podMounts, ctr, "--",
+            "timeout", "-k", "10", "-s", "TERM", "180", ...entrypoint, "controller", "--namespace", ns,
             "--prometheus-url", env.PROMETHEUS_URL, "--leader-elect", "false", "--metrics-addr", "127.0.0.1:0"],
           { stdio: ["ignore", "pipe", "pipe"], detached: true },
         ),
@@ -143,9 +159,13 @@ spec:
         ).catch((err: unknown) => {
           throw new Error(`${String(err)}\ncontroller output:\n${logs.slice(-4000)}`);
         });
-        check("<image> controller reconciles a profile", true, `phase ${status.phase}, budget ${status.budget!.consumedPercent} % consumed`);
+        check("<image> controller reconciles a profile with a pod's credentials", true, `phase ${status.phase}, budget ${status.budget!.consumedPercent} % consumed`);
       } finally {
-        const command = [...entrypoint, "controller", "--kubeconfig", "/mnt/kubeconfig", "--namespace", ns].join(" ");
+        if (controller.exitCode !== null || controller.signalCode !== null) {
+          // Ended on its own: there is nothing to signal, and the error above (with its output) is the news.
+          check("<image> controller ends on SIGTERM", false, `it had already exited (${controller.exitCode ?? controller.signalCode})\ncontroller output:\n${logs.slice(-4000)}`);
+        }
+        const command = [...entrypoint, "controller", "--namespace", ns].join(" ");
         const sent = Date.now();
         const ended = await terminate(command, controller, 15_000);
         check(

@@ -15,6 +15,7 @@ import { parseConnections } from "../prometheus/connections-file.ts";
 import { parseEndpointPattern, type EndpointPattern } from "../tenancy/endpoints.ts";
 import { VERSION as TOLLGATE_VERSION } from "../version.ts";
 import { DEFAULT_TILE } from "../slo/tiles.ts";
+import { KubeconfigError } from "../kube/kubeconfig.ts";
 import { InputError, kubeApiRateFlags, shardsFlag, tileFlag, UsageError } from "./flags.ts";
 import { MAX_SHARDS } from "../sharding/lease-names.ts";
 import { rulesCommand, RULES_USAGE } from "./rules.ts";
@@ -358,7 +359,8 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     process.stderr.write(`tollgate: ${err.message}\n\n${USAGE}`);
     process.exit(2);
   }
-  if (err instanceof InputError) {
+  // A kubeconfig the operator cannot use is input too: its message names the file and the field.
+  if (err instanceof InputError || err instanceof KubeconfigError) {
     process.stderr.write(`tollgate: ${err.message}\n`);
     process.exit(1);
   }

@@ -136,6 +136,10 @@ describe("the pod's service account", () => {
     const env = { KUBECONFIG: `${join(dir, "absent")}:${join(dir, "config")}`, KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" };
     expect(findAccess(undefined, { env, serviceAccountDir: sa }).credentials).toEqual({ kind: "token", token: "from-env" });
     expect(() => findAccess(undefined, { env: { KUBECONFIG: join(dir, "absent") } })).toThrow("KUBECONFIG: none of its files exists");
+    expect(() => findAccess(join(dir, "absent"))).toThrow(`${join(dir, "absent")}: cannot read it: ENOENT`);
     expect(() => findAccess(undefined, { env: { HOME: dir }, serviceAccountDir: join(dir, "absent") })).toThrow(`no --kubeconfig, no KUBECONFIG, not in a pod, and no ${dir}/.kube/config`);
+    expect(() => findAccess(undefined, { env: { HOME: dir, KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443" }, serviceAccountDir: join(dir, "absent") })).toThrow(
+      `no --kubeconfig, no KUBECONFIG, KUBERNETES_SERVICE_HOST is set but ${dir}/absent/token is missing (automountServiceAccountToken: false?), and no ${dir}/.kube/config`,
+    );
   });
 });

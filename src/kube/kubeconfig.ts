@@ -228,6 +228,14 @@ export function inClusterAccess(env: NodeJS.ProcessEnv, dir = SERVICE_ACCOUNT_DI
   };
 }
 
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw new KubeconfigError(file, `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
 export interface FindOptions {
   /** A context other than the current one (kubectl's --context). */
   context?: string;
@@ -244,7 +252,7 @@ export interface FindOptions {
 /** Access from `path` (--kubeconfig), else $KUBECONFIG (a list, merged), else the pod's service account or ~/.kube/config. */
 export function findAccess(path: string | undefined, opts: FindOptions = {}): AccessSpec {
   const env = opts.env ?? process.env;
-  const read = (files: string[]) => accessFromKubeconfigs(files.map((file) => ({ file, text: readFileSync(file, "utf8") })), opts.context);
+  const read = (files: string[]) => accessFromKubeconfigs(files.map((file) => ({ file, text: readText(file) })), opts.context);
   if (path) return read([path]);
   const listed = (env.KUBECONFIG ?? "").split(delimiter).filter(Boolean);
   if (listed.length) {
@@ -257,5 +265,8 @@ export function findAccess(path: string | undefined, opts: FindOptions = {}): Ac
   const inCluster = () => (opts.context === undefined ? inClusterAccess(env, opts.serviceAccountDir) : undefined);
   const found = opts.order === "kubectl" ? (fromHome() ?? inCluster()) : (inCluster() ?? fromHome());
   if (found) return found;
-  throw new KubeconfigError("kubeconfig", `no --kubeconfig, no KUBECONFIG, not in a pod, and no ${home}`);
+  const pod = env.KUBERNETES_SERVICE_HOST
+    ? `KUBERNETES_SERVICE_HOST is set but ${join(opts.serviceAccountDir ?? SERVICE_ACCOUNT_DIR, "token")} is missing (automountServiceAccountToken: false?)`
+    : "not in a pod";
+  throw new KubeconfigError("kubeconfig", `no --kubeconfig, no KUBECONFIG, ${pod}, and no ${home}`);
 }
