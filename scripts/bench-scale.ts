@@ -3,7 +3,8 @@
 // BENCH_SIZES profiles (default 0,2000,5000,10000; e.g. BENCH_SIZES=0,200 for a quick run; the older
 // BENCH_PROFILES=N measures N alone). The operator is the compiled dist/ (built here with
 // `npm run build`) under the image's V8 flags and NODE_ENV, as the image runs it, with its default API
-// rate limit (TOLLGATE_KUBE_API_QPS and TOLLGATE_KUBE_API_BURST in the environment reach it).
+// rate limit (TOLLGATE_KUBE_API_QPS and TOLLGATE_KUBE_API_BURST in the environment reach it);
+// BENCH_NODE_ARGS adds V8 flags, for a CPU or heap profile of what is measured.
 //
 // Profiles accumulate in one namespace from size to size. At each size:
 //   1. the profiles added since the last size are created, and an operator writes their first status
@@ -42,6 +43,8 @@ const SIZES = parseSizes(process.env.BENCH_SIZES ?? process.env.BENCH_PROFILES);
 const INTERVAL = process.env.BENCH_INTERVAL ?? "30s";
 const INTERVAL_S = Number(INTERVAL.replace(/s$/, ""));
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 4);
+/** More V8 flags for the operator, after the image's (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", which NODE_OPTIONS refuses). */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 /** The controllers' rate limit the operator runs with: its default unless the environment sets one. */
 const QPS = Number(process.env.TOLLGATE_KUBE_API_QPS ?? DEFAULT_KUBE_API_RATE.qps);
 /** Writes a new profile's first pass may make (finalizer, status, events), to size the wait for them. */
@@ -73,7 +76,7 @@ class Bench {
     return startOperator(
       ["--namespace", this.ns, "--prometheus-url", this.env.PROMETHEUS_URL, "--read-mode", "RecordingRules", "--rules-dir", this.env.PROMETHEUS_RULES_DIR, "--workers", "4"],
       { TOLLGATE_LOG_LEVEL: "info" },
-      IMAGE_LAUNCH,
+      { ...IMAGE_LAUNCH, nodeArgs: [...(IMAGE_LAUNCH.nodeArgs ?? []), ...NODE_ARGS] },
     );
   }
 
@@ -153,6 +156,8 @@ class Bench {
         reconcileP99AllMs: histogramQuantile(buckets, 0.99) * 1000,
         waitedOnPrometheus: waited,
         reconciles,
+        cycles: windowS / INTERVAL_S,
+        cpuCores: delta(before, after, "tollgate_process_cpu_seconds_total") / windowS,
         firstPassS,
         added,
         adoptionS: adoption.s,

@@ -9,6 +9,8 @@ const figures = (profiles: number, over: Partial<SizeFigures> = {}): SizeFigures
   reconcileP99AllMs: 20 + profiles / 1000,
   waitedOnPrometheus: Math.round(profiles * 0.04),
   reconciles: profiles * 4,
+  cycles: 4,
+  cpuCores: 0.05 + profiles / 4000,
   firstPassS: 2 + profiles / 500,
   added: profiles,
   adoptionS: profiles / 10,
@@ -75,6 +77,7 @@ describe("the report", () => {
     expect(lines).toMatch(/heap used 36 MiB of 50 MiB, external 3 MiB \(array buffers within\), rest of RSS 47 MiB/);
     expect(lines).toMatch(/reconcile p99 +6\.0 ms excluding Prometheus \(80 of 8000 reconciles left out as waiting on a recorded read\), 22\.0 ms all +0\.12x of 50 ms ok/);
     expect(lines).toMatch(/first full pass +6\.0 s after a restart +0\.10x of 60 s ok/);
+    expect(lines).toMatch(/throughput +2000 reconciles per 30s cycle, 100 % of the profiles due; CPU 0\.55 cores/);
     expect(lines).toMatch(/adding profiles +2000 new ones had their first status in 200\.0 s \(19\.8 API requests\/s\)/);
     expect(lines).toMatch(/queries\/cycle +2\.0 +1\.00x of 2\.0 at the smallest size ok/);
     expect(lines).toMatch(/quiet cycle +0 API writes, 0 status writes +met of 0 ok/);
@@ -91,6 +94,7 @@ describe("the report", () => {
   it("leaves out the adding line at a size that added nothing, and says n/a for what was not measured", () => {
     const lines = sizeLines(figures(0, { added: 0, reconcileP99Ms: Number.NaN }), opts).join("\n");
     expect(lines).not.toMatch(/adding profiles/);
+    expect(lines).toMatch(/throughput +0 reconciles per 30s cycle, none due; CPU 0\.05 cores/);
     expect(lines).toMatch(/reconcile p99 +n\/a ms .* not measured$/m);
     expect(lines).toMatch(/0 profiles .*\n +RSS steady +70 MiB .* 0\.88x of 80 MiB ok/);
   });
@@ -98,7 +102,7 @@ describe("the report", () => {
   it("prints the slopes between consecutive sizes per 1,000 profiles", () => {
     const lines = slopeLines([figures(0), figures(2_000), figures(10_000)]);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^ +0 -> 2000: RSS steady 15\.0 MiB, peak 17\.0 MiB, heap used 8\.0 MiB, reconcile p99 1\.00 ms, first pass 2\.00 s per 1,000 profiles$/);
+    expect(lines[0]).toMatch(/^ +0 -> 2000: RSS steady 15\.0 MiB, peak 17\.0 MiB, heap used 8\.0 MiB, CPU 0\.250 cores, reconcile p99 1\.00 ms, first pass 2\.00 s per 1,000 profiles$/);
     expect(lines[1]).toMatch(/^ +2000 -> 10000:/);
   });
 

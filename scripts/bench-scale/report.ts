@@ -29,7 +29,11 @@ export interface SizeFigures {
   reconcileP99AllMs: number;
   /** How many reconciles of the window were left out as having waited on Prometheus. */
   waitedOnPrometheus: number;
+  /** Reconciles in the steady window, and the cycles it spanned: each profile is due once a cycle. */
   reconciles: number;
+  cycles: number;
+  /** The operator's CPU time over the steady window, per second of it: cores in use. */
+  cpuCores: number;
   /** A restarted operator's first pass: from its start until every profile was reconciled once. */
   firstPassS: number;
   /** Profiles added at this size, and how long the operator took to write their first status. */
@@ -103,6 +107,7 @@ export function sizeLines(f: SizeFigures, opts: { intervalS: number; cycles: num
     `  memory            heap used ${fixed(m.heapUsedMiB, 0)} MiB of ${fixed(m.heapTotalMiB, 0)} MiB, external ${fixed(m.externalMiB, 0)} MiB (array buffers within), rest of RSS ${fixed(outside, 0)} MiB (code, stacks, allocator)`,
     `  reconcile p99     ${fixed(f.reconcileP99Ms, 1)} ms excluding Prometheus (${f.waitedOnPrometheus} of ${f.reconciles} reconciles left out as waiting on a recorded read), ${fixed(f.reconcileP99AllMs, 1)} ms all  ${against(f.reconcileP99Ms, P99_TARGET_MS, " ms")}`,
     `  first full pass   ${fixed(f.firstPassS, 1)} s after a restart  ${against(f.firstPassS, FIRST_PASS_TARGET_S, " s")}`,
+    `  throughput        ${fixed(f.reconciles / f.cycles, 0)} reconciles per ${opts.intervalS}s cycle, ${f.profiles > 0 ? `${fixed((100 * f.reconciles) / f.cycles / f.profiles, 0)} % of the profiles due` : "none due"}; CPU ${fixed(f.cpuCores, 2)} cores`,
   ];
   if (f.added > 0) lines.push(`  adding profiles   ${f.added} new ones had their first status in ${fixed(f.adoptionS, 1)} s (${fixed(f.apiPerS.adoption, 1)} API requests/s)`);
   const q = opts.baselineQueries;
@@ -122,7 +127,7 @@ export function slopeLines(results: readonly SizeFigures[]): string[] {
     const b = results[i]!;
     const per = (pick: (f: SizeFigures) => number) => slope({ profiles: a.profiles, value: pick(a) }, { profiles: b.profiles, value: pick(b) });
     lines.push(
-      `  ${a.profiles} -> ${b.profiles}: RSS steady ${fixed(per((f) => f.rssSteadyMiB), 1)} MiB, peak ${fixed(per((f) => f.rssPeakMiB), 1)} MiB, heap used ${fixed(per((f) => f.memory.heapUsedMiB), 1)} MiB, reconcile p99 ${fixed(per((f) => f.reconcileP99Ms), 2)} ms, first pass ${fixed(per((f) => f.firstPassS), 2)} s per 1,000 profiles`,
+      `  ${a.profiles} -> ${b.profiles}: RSS steady ${fixed(per((f) => f.rssSteadyMiB), 1)} MiB, peak ${fixed(per((f) => f.rssPeakMiB), 1)} MiB, heap used ${fixed(per((f) => f.memory.heapUsedMiB), 1)} MiB, CPU ${fixed(per((f) => f.cpuCores), 3)} cores, reconcile p99 ${fixed(per((f) => f.reconcileP99Ms), 2)} ms, first pass ${fixed(per((f) => f.firstPassS), 2)} s per 1,000 profiles`,
     );
   }
   return lines;
