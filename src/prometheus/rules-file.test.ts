@@ -388,6 +388,85 @@ describe("RulesFileWriter", () => {
     expect(prom.lastReloadOk()).toBe(true);
   });
 
+  describe("while Prometheus reloads", () => {
+    /** A reload that waits for the test's word (the first `held` of them), then POSTs to the fake; `began` resolves as the first begins. */
+    function heldReload(held = Number.POSITIVE_INFINITY) {
+      let release: () => void = () => {};
+      let started: () => void = () => {};
+      const began = new Promise<void>((r) => (started = r));
+      let count = 0;
+      const reload = async (url: string): Promise<ReloadOutcome> => {
+        count++;
+        started();
+        if (count <= held) await new Promise<void>((r) => (release = r));
+        const res = await fetch(`${url}/-/reload`, { method: "POST" });
+        return res.ok ? { ok: true } : { ok: false, message: (await res.text()).trim() };
+      };
+      return { reload, began, release: () => release(), count: () => count };
+    }
+
+    it("a profile's rules are written while a reload runs, not after it, and stay a suspect for the next", async () => {
+      const { dir, prom, file } = await setup();
+      const held = heldReload();
+      const writer = new RulesFileWriter({ dir, logger: pino({ level: "silent" }), reloadDelayMs: 10, reload: held.reload });
+      await writer.ensure(availability("game", "1m"), prom.url);
+      const first = writer.requestReload(prom.url);
+      await held.began;
+      // Prometheus is reading its files: another profile's change goes in at once.
+      expect((await writer.ensure(availability("shop", "1m"), prom.url)).changed).toBe(true);
+      expect(existsSync(file("shop"))).toBe(true);
+      held.release();
+      await first;
+      // The reload that was running confirmed what was there when it began, not what came during it.
+      expect(writer.awaitingReload(prom.url)).toBe(1);
+      const second = writer.requestReload(prom.url);
+      await new Promise((r) => setTimeout(r, 30));
+      held.release();
+      await second;
+      expect(writer.awaitingReload(prom.url)).toBe(0);
+      expect(held.count()).toBe(2);
+    });
+
+    it("a reload asked for while one runs comes after it, never beside it", async () => {
+      const { dir, prom } = await setup();
+      const held = heldReload();
+      const writer = new RulesFileWriter({ dir, logger: pino({ level: "silent" }), reloadDelayMs: 10, reload: held.reload });
+      await writer.ensure(availability("game", "1m"), prom.url);
+      const first = writer.requestReload(prom.url);
+      await held.began;
+      await writer.ensure(availability("game", "2m"), prom.url);
+      const second = writer.requestReload(prom.url);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(held.count()).toBe(1);
+      held.release();
+      await first;
+      await new Promise((r) => setTimeout(r, 30));
+      expect(held.count()).toBe(2);
+      held.release();
+      await second;
+      expect(prom.loaded.get("tollgate_games_game.yaml")).toContain("window: 2m");
+    });
+
+    it("a file Prometheus refuses, written while a reload ran, is found by the reload after", async () => {
+      const { dir, prom, file } = await setup((expr) => expr.includes("refused_at_load_total"));
+      const held = heldReload(1);
+      const writer = new RulesFileWriter({ dir, logger: pino({ level: "silent" }), reloadDelayMs: 10, reload: held.reload });
+      await writer.ensure(ratio("shop", GOOD), prom.url);
+      const first = writer.requestReload(prom.url);
+      await held.began;
+      await writer.ensure(ratio("cart", LOAD_REFUSED), prom.url);
+      const second = writer.requestReload(prom.url);
+      // The held reload reads cart's file too and is refused: the search, under the lock, finds it.
+      held.release();
+      await first;
+      await second;
+      expect(writer.rejected("games", "cart")).toBeDefined();
+      expect(writer.rejected("games", "shop")).toBeUndefined();
+      expect(existsSync(file("cart"))).toBe(false);
+      expect(prom.loaded.has("tollgate_games_shop.yaml")).toBe(true);
+    });
+  });
+
   describe("while Prometheus has not confirmed a change", () => {
     const stashes = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".previous") || n.endsWith(".withdrawn")).sort();
     const yamls = (dir: string) => readdirSync(dir).filter((n) => n.endsWith(".yaml")).sort();

@@ -172,7 +172,9 @@ export class RulesFileWriter {
   private readonly rejections = new Map<string, RulesRejection & { digest: string }>();
   /** Per file, the options its rules were last made with (how far the tiles cover), to judge a spec's rules by. */
   private readonly options = new Map<string, RuleOptions>();
+  /** Per Prometheus, the reload waiting to start (later requests join it) and the last one asked for. */
   private readonly pendingReloads = new Map<string, Promise<void>>();
+  private readonly reloads = new Map<string, Promise<void>>();
   /** What each profile's rules last rendered to, so a pass whose inputs did not change renders nothing. */
   private readonly memo = new RuleSetMemo((profile: SloProfile, opts: RuleOptions) => {
     const { groups, problems } = profileRuleSet(profile, opts);
@@ -282,15 +284,18 @@ export class RulesFileWriter {
 
   /**
    * One reload per Prometheus per reloadDelayMs, however many files changed: a restart writes them all.
+   * Reloads of one Prometheus run one after another; one asked for while another runs comes after it.
    * Resolves once Prometheus answered and any file it refused is withdrawn.
    */
   requestReload(url: string): Promise<void> {
     const pending = this.pendingReloads.get(url);
     if (pending) return pending;
+    const before = this.reloads.get(url) ?? Promise.resolve();
     const p = new Promise<void>((resolve) => setTimeout(resolve, this.reloadDelayMs))
+      .then(() => before)
       .then(() => {
         this.pendingReloads.delete(url);
-        return this.exclusive(() => this.reloadAndJudge(url));
+        return this.reloadAndJudge(url);
       })
       .catch((err: unknown) => {
         // Said once when it is found off (stopTracking), not at every change after.
@@ -298,6 +303,7 @@ export class RulesFileWriter {
         this.logger[level]({ url, err: err instanceof Error ? err.message : String(err) }, "Prometheus rules reload failed; it loads them at its next reload");
       });
     this.pendingReloads.set(url, p);
+    this.reloads.set(url, p);
     return p;
   }
 
@@ -501,28 +507,40 @@ export class RulesFileWriter {
     }
   }
 
-  /** Under the lock: reload, and when Prometheus refuses, find the files it refuses and withdraw them. */
+  /**
+   * Reload, and when Prometheus refuses, find the files it refuses and withdraw them. The reload itself
+   * runs outside the lock: Prometheus takes seconds to read thousands of files, and profiles' passes
+   * go on writing meanwhile. The suspects it judges are taken under the lock, once every write begun
+   * is in place, so a file written during the reload stays a suspect for the next one (this one may
+   * have read it or not). A refusal is searched for under the lock, among every suspect by then.
+   */
   private async reloadAndJudge(url: string): Promise<void> {
-    const suspects = [...(this.unconfirmed.get(url)?.values() ?? [])];
+    const suspects = await this.exclusive(async () => [...(this.unconfirmed.get(url)?.values() ?? [])]);
     let first: ReloadOutcome;
     try {
       first = await this.reload(url);
     } catch (err) {
       // Nothing judged: the suspects wait for the next reload, unless no reload will ever judge them.
-      if (err instanceof LifecycleApiOff) await this.stopTracking(url);
+      if (err instanceof LifecycleApiOff) await this.exclusive(() => this.stopTracking(url));
       throw err;
     }
     if (this.lifecycleOff.delete(url)) this.logger.info({ url }, "Prometheus's lifecycle API answers again; rules files changed from now on are checked at each reload");
     if (first.ok) {
-      await this.confirm(suspects);
+      await this.exclusive(() => this.confirm(suspects));
       this.logger.debug({ url }, "Prometheus reloaded its rules");
       return;
     }
+    await this.exclusive(() => this.searchRefused(url, first.message));
+  }
+
+  /** Under the lock, after a refused reload: withdraws the files changed since the last good one, and puts them back half by half to find the one refused. */
+  private async searchRefused(url: string, refusal: string): Promise<void> {
+    const suspects = [...(this.unconfirmed.get(url)?.values() ?? [])];
     if (suspects.length === 0) {
-      this.logger.warn({ url, reason: first.message }, "Prometheus refuses its configuration, and no rules file changed since it last loaded one");
+      this.logger.warn({ url, reason: refusal }, "Prometheus refuses its configuration, and no rules file changed since it last loaded one");
       return;
     }
-    this.logger.warn({ url, reason: first.message, files: suspects.length }, "Prometheus refuses its rules; withdrawing the files changed since its last good reload");
+    this.logger.warn({ url, reason: refusal, files: suspects.length }, "Prometheus refuses its rules; withdrawing the files changed since its last good reload");
     const unjudged = new Set(suspects);
     let lastOk = true;
     // Invariant of find: every file outside `group` is as Prometheus last loaded it, and `group` is withdrawn.
@@ -555,7 +573,7 @@ export class RulesFileWriter {
         return;
       }
       if (suspects.length === 1) {
-        await this.reject(suspects[0]!, first.message);
+        await this.reject(suspects[0]!, refusal);
         unjudged.clear();
         return;
       }
