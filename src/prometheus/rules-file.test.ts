@@ -160,6 +160,24 @@ describe("RulesFileWriter", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it("asks Prometheus's parser about a profile's rules a few at a time, not one after another", async () => {
+    const { dir, prom } = await setup();
+    let inFlight = 0;
+    let most = 0;
+    let asked = 0;
+    const checkSyntax = async (): Promise<{ ok: true }> => {
+      asked++;
+      most = Math.max(most, ++inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      return { ok: true };
+    };
+    const writer = new RulesFileWriter({ dir, logger: pino({ level: "silent" }), reloadDelayMs: 50, client: () => ({ checkSyntax }) });
+    expect((await writer.ensure(ratio("shop", GOOD), prom.url)).changed).toBe(true);
+    expect(asked).toBeGreaterThan(8);
+    expect(most).toBe(8);
+  });
+
   it("renders a profile's rules only when its spec or the windows its tiles cover change, and forgets them with the profile", async () => {
     const { prom, writer } = await setup();
     const renders = vi.mocked(profileRuleSet);

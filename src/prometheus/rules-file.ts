@@ -9,7 +9,7 @@ import { profileRuleSet } from "../slo/profile-rules.ts";
 import { RuleSetMemo, type RuleSetSummary } from "../slo/rule-set-memo.ts";
 import { rulesFileYaml, type Rule, type RuleGroup, type RuleOptions, type RuleProblem } from "../slo/rules.ts";
 import { PrometheusClient } from "./client.ts";
-import { SyntaxChecker } from "./syntax-check.ts";
+import { SyntaxChecker, type SyntaxVerdict } from "./syntax-check.ts";
 
 /** Why Prometheus will not have a profile's rules: the spec field they come from, and Prometheus's word on them. */
 export interface RulesRejection {
@@ -49,6 +49,9 @@ export interface RulesFileOptions {
 export function rulesFileName(namespace: string, profile: string): string {
   return `tollgate_${namespace}_${profile}.yaml`;
 }
+
+/** Rules of one profile checked with Prometheus's parser at once. */
+const PARSE_CONCURRENCY = 8;
 
 /** Prometheus's own message is kept for the user, but only its first line and never at any length. */
 const MAX_MESSAGE = 300;
@@ -359,9 +362,15 @@ export class RulesFileWriter {
    */
   private async parse(profile: SloProfile, groups: ReadonlyArray<RuleGroup<Rule>>, url: string): Promise<RulesRejection | undefined> {
     const client = this.client(url);
+    const rules = groups.flatMap((g): Rule[] => g.rules);
+    // A few at a time: a profile's tens of rules cost a few round trips' wait, not one per rule.
+    const verdicts: SyntaxVerdict[] = [];
+    for (let i = 0; i < rules.length; i += PARSE_CONCURRENCY) {
+      verdicts.push(...(await Promise.all(rules.slice(i, i + PARSE_CONCURRENCY).map((rule) => this.syntax.check(client, rule.expr)))));
+    }
     let unknown: string | undefined;
-    for (const rule of groups.flatMap((g): Rule[] => g.rules)) {
-      const verdict = await this.syntax.check(client, rule.expr);
+    for (const [i, rule] of rules.entries()) {
+      const verdict = verdicts[i]!;
       if (verdict.ok === "unknown") {
         unknown ??= verdict.error;
         continue;
