@@ -8,7 +8,7 @@
 //
 // Profiles accumulate in one namespace from size to size. At each size:
 //   1. the profiles added since the last size are created, and an operator writes their first status
-//      (adoption: every new profile's finalizer and status go through the rate limit);
+//      and rules file (adoption: every new profile's finalizer and status go through the rate limit);
 //   2. that operator stops and a fresh one starts: its first full pass (until it leads and /readyz says
 //      every controller finished its first pass, and every profile was reconciled) is the restart
 //      the issue's 60 s is about, with its API request rate (no storm after a restart);
@@ -26,6 +26,7 @@
 // the cycle's recorded read, so the batches' share of the window, of the reconciles, is left out as the
 // slowest (scripts/bench-scale/metrics.ts, waitedOnPrometheus); the p99 of all reconciles, an upper
 // bound, is printed beside it.
+import { readdirSync } from "node:fs";
 import type { KubeClient } from "../src/kube/client.ts";
 import { DEFAULT_KUBE_API_RATE } from "../src/operator.ts";
 import type { ClusterEnv } from "../e2e/support/env.ts";
@@ -51,6 +52,11 @@ const QPS = Number(process.env.TOLLGATE_KUBE_API_QPS ?? DEFAULT_KUBE_API_RATE.qp
 const WRITES_PER_NEW_PROFILE = 6;
 
 const seconds = (fromMs: number) => (Date.now() - fromMs) / 1000;
+
+/** The rules files of the namespace's profiles in Prometheus's rules directory. */
+function rulesFiles(dir: string, ns: string): number {
+  return readdirSync(dir).filter((f) => f.startsWith(`tollgate_${ns}_`) && f.endsWith(".yaml")).length;
+}
 const MiB = (kib: number | undefined) => (kib === undefined ? NaN : kib / 1024);
 
 /** Resolves with `work`, or fails as soon as the operator exits (out of memory, say) instead of at a timeout. */
@@ -89,11 +95,15 @@ class Bench {
     const op = this.start();
     const started = Date.now();
     try {
+      // Adopted: a status, and the rules file Prometheus records the profile from, for every profile.
+      // Rules come a cycle after the status (once the recorded read says how far tiles reach); a
+      // restart measured before they are all written would measure their first writes as steady work.
       await whileAlive(
         op,
-        waitFor(`every one of ${size} profiles with a status`, async () => {
+        waitFor(`every one of ${size} profiles with a status and a rules file`, async () => {
           const all = await profiles(this.kube, this.ns);
-          return all.filter((p) => p.status?.observedGeneration !== undefined).length >= size ? true : undefined;
+          if (all.filter((p) => p.status?.observedGeneration !== undefined).length < size) return undefined;
+          return rulesFiles(this.env.PROMETHEUS_RULES_DIR, this.ns) >= size ? true : undefined;
         }, { timeoutMs: 600_000 + (added * WRITES_PER_NEW_PROFILE * 1000) / QPS, intervalMs: 10_000 }),
       );
       const s = seconds(started);
