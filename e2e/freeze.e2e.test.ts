@@ -64,7 +64,15 @@ describe("freezing, rolling back and unfreezing a Deployment", () => {
   });
 
   it("is idempotent: freezing a frozen Deployment changes nothing", async () => {
-    const before = await kubectlJson<{ metadata: { resourceVersion: string } }>(["-n", ns, "get", "deployment", "game-service"]);
+    // The scale above is still being carried out: the Deployment controller writes the status until
+    // every replica it asked for is ready. The object is read once that has settled, so the only
+    // writer left to change it would be the second freeze.
+    const before = await waitFor("the scaled Deployment's status to settle", async () => {
+      const d = await kubectlJson<{ metadata: { resourceVersion: string; generation: number }; spec: { replicas: number }; status?: { observedGeneration?: number; replicas?: number; readyReplicas?: number; availableReplicas?: number } }>(["-n", ns, "get", "deployment", "game-service"]);
+      const s = d.status ?? {};
+      const settled = s.observedGeneration === d.metadata.generation && s.replicas === d.spec.replicas && s.readyReplicas === d.spec.replicas && s.availableReplicas === d.spec.replicas;
+      return settled ? d : undefined;
+    });
     await freezeDeployment(client, ns, "game-service", "game-service", REASON);
     const after = await kubectlJson<{ metadata: { resourceVersion: string } }>(["-n", ns, "get", "deployment", "game-service"]);
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
