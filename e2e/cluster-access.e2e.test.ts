@@ -5,19 +5,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { KubeClient } from "../src/kube/client.ts";
 import { ClusterAccess, loadClusterAccess } from "../src/kube/cluster-access.ts";
 import { findAccess } from "../src/kube/kubeconfig.ts";
 import { whoAmI } from "../src/plugin/kube.ts";
 import { loadClusterEnv } from "./support/env.ts";
+import { tokenKubeconfig } from "./support/identity.ts";
 import { createNamespace, deleteNamespace, kubectlJson, kubectlOk } from "./support/kubectl.ts";
 import { waitFor } from "./support/wait.ts";
-
-interface AdminKubeconfig {
-  clusters: { cluster: { server: string; "certificate-authority-data": string } }[];
-  users: { user: { token: string } }[];
-}
 
 let dir: string;
 let ns: string;
@@ -45,10 +40,10 @@ function kubeconfigWith(name: string, user: Record<string, unknown>, cluster: Re
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tollgate-access-"));
   ns = await createNamespace("access");
-  const admin = parse(readFileSync(loadClusterEnv().KUBECONFIG, "utf8")) as AdminKubeconfig;
-  server = admin.clusters[0]!.cluster.server;
-  caData = admin.clusters[0]!.cluster["certificate-authority-data"];
-  adminToken = admin.users[0]!.user.token;
+  const admin = tokenKubeconfig(loadClusterEnv().KUBECONFIG);
+  server = admin.server;
+  caData = admin.ca.toString("base64");
+  adminToken = admin.token;
 });
 
 afterAll(async () => {

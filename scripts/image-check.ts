@@ -8,11 +8,10 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parse } from "yaml";
 import { startSimulator } from "../e2e/simulator/client.ts";
 import type { Condition } from "../e2e/support/conditions.ts";
 import { loadClusterEnv, ROOT } from "../e2e/support/env.ts";
-import { createOperatorNamespace, deleteOperatorNamespace, kubeconfigFor } from "../e2e/support/identity.ts";
+import { createOperatorNamespace, deleteOperatorNamespace, kubeconfigFor, tokenKubeconfig } from "../e2e/support/identity.ts";
 import { applyYaml, installCrds, kubectlJson } from "../e2e/support/kubectl.ts";
 import { exitOnSignals, track } from "../e2e/support/processes.ts";
 import { waitFor } from "../e2e/support/wait.ts";
@@ -103,12 +102,11 @@ async function main(): Promise<void> {
     chmodSync(scratch, 0o755);
     const sa = join(scratch, "serviceaccount");
     mkdirSync(sa, { mode: 0o755 });
-    const identity = parse(readFileSync(kubeconfigFor(ns), "utf8")) as { clusters: { cluster: { server: string; "certificate-authority-data": string } }[]; users: { user: { token: string } }[] };
-    const cluster = identity.clusters[0]!.cluster;
-    writeFileSync(join(sa, "token"), identity.users[0]!.user.token, { mode: 0o644 });
-    writeFileSync(join(sa, "ca.crt"), Buffer.from(cluster["certificate-authority-data"], "base64"), { mode: 0o644 });
+    const identity = tokenKubeconfig(kubeconfigFor(ns));
+    writeFileSync(join(sa, "token"), identity.token, { mode: 0o644 });
+    writeFileSync(join(sa, "ca.crt"), identity.ca, { mode: 0o644 });
     writeFileSync(join(sa, "namespace"), ns, { mode: 0o644 });
-    const server = new URL(cluster.server);
+    const server = new URL(identity.server);
     // The image's /var/run is a link to /run: a container runtime resolves the kubelet's mount path
     // inside the root file system, which buildah's chroot run does not, so the mount names where it leads.
     const mountAt = SERVICE_ACCOUNT_DIR.replace(/^\/var\/run\//, "/run/");

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { findAccess } from "../../src/kube/kubeconfig.ts";
 import { loadClusterEnv, ROOT } from "./env.ts";
 import { createNamespace, deleteNamespace, dropProfileFinalizers, kubectl, kubectlOk } from "./kubectl.ts";
 
@@ -84,4 +85,15 @@ export async function recreateOperatorNamespace(ns: string, timeoutS: number): P
   await kubectl(["delete", "namespace", ns, "--ignore-not-found", "--wait=true", `--timeout=${timeoutS}s`]);
   await kubectlOk(["create", "namespace", ns]);
   await installOperatorIdentity(ns);
+}
+
+/**
+ * The server, CA and bearer token of a kubeconfig the test cluster wrote (the admin's, or an operator
+ * identity's), read with Tollgate's own loader.
+ */
+export function tokenKubeconfig(file: string): { server: string; ca: Buffer; token: string } {
+  const spec = findAccess(file);
+  const ca = spec.cluster.ca;
+  if (spec.credentials.kind !== "token" || !ca || !("data" in ca)) throw new Error(`${file}: expected a bearer token and an inline CA`);
+  return { server: spec.cluster.server, ca: ca.data, token: spec.credentials.token };
 }

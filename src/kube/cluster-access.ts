@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { Agent, type Dispatcher } from "undici";
 import { execInfo, runExecPlugin, type ExecCredential } from "./exec-credential.ts";
-import { findAccess, KubeconfigError, type AccessSpec, type ExecSpec, type FindOptions, type Material } from "./kubeconfig.ts";
+import { findAccess, KubeconfigError, readNamed, type AccessSpec, type ExecSpec, type FindOptions, type Material } from "./kubeconfig.ts";
 
 /** A rotating token file (a projected service-account token) is read again at most this often, as client-go does. */
 export const TOKEN_FILE_REREAD_MS = 60_000;
@@ -23,12 +23,7 @@ export interface Connection {
 
 function readMaterial(m: Material | undefined, field: string, source: string): Buffer | undefined {
   if (!m) return undefined;
-  if ("data" in m) return m.data;
-  try {
-    return readFileSync(m.file);
-  } catch (err) {
-    throw new KubeconfigError(source, `${field} ${m.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  return "data" in m ? m.data : readNamed(m.file, source, `${field} ${m.file}`);
 }
 
 export class ClusterAccess {

@@ -228,11 +228,12 @@ export function inClusterAccess(env: NodeJS.ProcessEnv, dir = SERVICE_ACCOUNT_DI
   };
 }
 
-function readText(file: string): string {
+/** A file a kubeconfig names (or the kubeconfig itself), or a KubeconfigError of `source`: `label`, then why not. */
+export function readNamed(file: string, source: string, label: string): Buffer {
   try {
-    return readFileSync(file, "utf8");
+    return readFileSync(file);
   } catch (err) {
-    throw new KubeconfigError(file, `cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new KubeconfigError(source, `${label}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
 
@@ -252,7 +253,7 @@ export interface FindOptions {
 /** Access from `path` (--kubeconfig), else $KUBECONFIG (a list, merged), else the pod's service account or ~/.kube/config. */
 export function findAccess(path: string | undefined, opts: FindOptions = {}): AccessSpec {
   const env = opts.env ?? process.env;
-  const read = (files: string[]) => accessFromKubeconfigs(files.map((file) => ({ file, text: readText(file) })), opts.context);
+  const read = (files: string[]) => accessFromKubeconfigs(files.map((file) => ({ file, text: readNamed(file, file, "cannot read it").toString("utf8") })), opts.context);
   if (path) return read([path]);
   const listed = (env.KUBECONFIG ?? "").split(delimiter).filter(Boolean);
   if (listed.length) {
