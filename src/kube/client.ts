@@ -1,7 +1,5 @@
-import { createInterface } from "node:readline";
-import { Readable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
-import { fetch } from "undici";
+import { send, type HttpResponse } from "../http/transport.ts";
 import type { ClusterAccess, Connection } from "./cluster-access.ts";
 import { ApiError } from "./errors.ts";
 import { FIELD_MANAGER } from "./labels.ts";
@@ -199,26 +197,21 @@ export class KubeClient {
     // No overall timeout: a watch lives for timeoutSeconds; the server ends it. One token to open it;
     // the events it streams take none.
     const res = await this.send("GET", path, { query, signal: opts.signal, timeoutMs: 0 }, "WATCH");
-    if (res.status >= 400 || !res.body) {
+    if (res.status >= 400) {
       throw ApiError.fromResponse("WATCH", path, res.status, await res.text());
     }
-    const lines = createInterface({ input: Readable.fromWeb(res.body as import("node:stream/web").ReadableStream) });
-    try {
-      for await (const line of lines) {
-        if (!line) continue;
-        const event = JSON.parse(line) as WatchEvent<T>;
-        if (event.type === "ERROR") {
-          const status = event.object as unknown as { code?: number; message?: string; reason?: string };
-          throw new ApiError("WATCH", path, status.code ?? 500, status.reason ?? "Unknown", status.message ?? "watch error");
-        }
-        onEvent(event);
+    for await (const line of res.lines()) {
+      if (!line) continue;
+      const event = JSON.parse(line) as WatchEvent<T>;
+      if (event.type === "ERROR") {
+        const status = event.object as unknown as { code?: number; message?: string; reason?: string };
+        throw new ApiError("WATCH", path, status.code ?? 500, status.reason ?? "Unknown", status.message ?? "watch error");
       }
-    } finally {
-      lines.close();
+      onEvent(event);
     }
   }
 
-  private async send(method: string, path: string, opts: RequestOptions, verb: Verb = method as Verb) {
+  private async send(method: string, path: string, opts: RequestOptions, verb: Verb = method as Verb): Promise<HttpResponse> {
     // Reads are never fenced: a standby keeps warm caches.
     const fence = method !== "GET" ? this.fence?.() : undefined;
     if (fence && !fence.open) throw new ApiError(method, path, 0, "Fenced", fence.reason);
@@ -234,7 +227,7 @@ export class KubeClient {
       // An exec plugin that failed, a token file gone: no request made, tried again like a transport error.
       throw new ApiError(method, path, 0, "CredentialsUnavailable", err instanceof Error ? err.message : String(err));
     }
-    const { headers, dispatcher } = connection;
+    const { headers, pool } = connection;
     headers["Accept"] = "application/json";
     let body: string | undefined;
     if (opts.body !== undefined) {
@@ -249,13 +242,7 @@ export class KubeClient {
       (s): s is AbortSignal => s !== undefined,
     );
     try {
-      const res = await fetch(url, {
-        method,
-        headers,
-        body,
-        dispatcher,
-        signal: signals.length ? AbortSignal.any(signals) : undefined,
-      });
+      const res = await send(url, { method, headers, body, signal: signals.length ? AbortSignal.any(signals) : undefined }, pool);
       if (res.status === 401) this.access.invalidate();
       return res;
     } catch (err) {

@@ -46,7 +46,7 @@ describe("ClusterAccess", () => {
     const client = new KubeClient(access(api.server, { kind: "token", token: "t" }));
     for (let i = 0; i < 5; i++) await get(client);
     const opened = api.connections();
-    // undici may open a second before the first is back in its pool; after that, none.
+    // A second may open before the first is back in its pool; after that, none.
     expect(opened).toBeLessThanOrEqual(2);
     for (let i = 0; i < 20; i++) await get(client);
     expect(api.connections()).toBe(opened);

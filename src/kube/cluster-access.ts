@@ -1,7 +1,7 @@
 // How each request reaches the API server: one keep-alive connection pool for the process's life
 // (TLS is negotiated once per connection, not per request), and the credentials' current header.
 import { readFileSync } from "node:fs";
-import { Agent, type Dispatcher } from "undici";
+import { HttpPool } from "../http/transport.ts";
 import { execInfo, runExecPlugin, type ExecCredential } from "./exec-credential.ts";
 import { findAccess, KubeconfigError, readNamed, type AccessSpec, type ExecSpec, type FindOptions, type Material } from "./kubeconfig.ts";
 
@@ -18,7 +18,7 @@ export interface ClusterAccessOptions {
 
 export interface Connection {
   headers: Record<string, string>;
-  dispatcher: Dispatcher;
+  pool: HttpPool;
 }
 
 function readMaterial(m: Material | undefined, field: string, source: string): Buffer | undefined {
@@ -37,9 +37,9 @@ export class ClusterAccess {
   private readonly ca: Buffer | undefined;
   private readonly clientCertificate: Buffer | undefined;
   private readonly clientKey: Buffer | undefined;
-  private agent: Agent;
-  /** The client certificate the agent presents, when it came from an exec plugin. */
-  private agentCertificate: string | undefined;
+  private pool: HttpPool;
+  /** The client certificate the pool presents, when it came from an exec plugin. */
+  private poolCertificate: string | undefined;
   private token: { value: string; readAtMs: number } | undefined;
   private exec: { credential: ExecCredential } | undefined;
   private execInFlight: Promise<ExecCredential> | undefined;
@@ -56,7 +56,7 @@ export class ClusterAccess {
     this.execSpec = spec.credentials.kind === "exec" ? spec.credentials.exec : undefined;
     const execSpec = this.execSpec;
     this.runExec = opts.runExec ?? ((info) => runExecPlugin(execSpec!, info));
-    this.agent = this.newAgent(this.clientCertificate, this.clientKey);
+    this.pool = this.newPool(this.clientCertificate, this.clientKey);
   }
 
   /** The headers and connection pool of the next request. */
@@ -78,16 +78,16 @@ export class ClusterAccess {
       case "exec": {
         const credential = await this.execCredential();
         if (credential.token) headers.Authorization = `Bearer ${credential.token}`;
-        if (credential.clientCertificateData && credential.clientCertificateData !== this.agentCertificate) {
-          const old = this.agent;
-          this.agent = this.newAgent(Buffer.from(credential.clientCertificateData), Buffer.from(credential.clientKeyData!));
-          this.agentCertificate = credential.clientCertificateData;
-          void old.close().catch(() => undefined);
+        if (credential.clientCertificateData && credential.clientCertificateData !== this.poolCertificate) {
+          // The old pool is left to itself: requests in flight (watches) finish on it, and its idle
+          // connections close after IDLE_SOCKET_MS.
+          this.pool = this.newPool(Buffer.from(credential.clientCertificateData), Buffer.from(credential.clientKeyData!));
+          this.poolCertificate = credential.clientCertificateData;
         }
         break;
       }
     }
-    return { headers, dispatcher: this.agent };
+    return { headers, pool: this.pool };
   }
 
   /** The API server refused the credentials (401): the next request reads or asks for fresh ones. */
@@ -96,22 +96,17 @@ export class ClusterAccess {
     this.exec = undefined;
   }
 
-  async close(): Promise<void> {
-    await this.agent.close();
+  close(): void {
+    this.pool.close();
   }
 
-  private newAgent(cert: Buffer | undefined, key: Buffer | undefined): Agent {
-    return new Agent({
-      connect: {
-        ca: this.ca,
-        cert,
-        key,
-        rejectUnauthorized: !this.spec.cluster.insecureSkipTlsVerify,
-        servername: this.spec.cluster.tlsServerName,
-        // Below a cloud load balancer's usual 60 s idle cut, as client-go does.
-        keepAlive: true,
-        keepAliveInitialDelay: 30_000,
-      },
+  private newPool(cert: Buffer | undefined, key: Buffer | undefined): HttpPool {
+    return new HttpPool({
+      ca: this.ca,
+      cert,
+      key,
+      rejectUnauthorized: !this.spec.cluster.insecureSkipTlsVerify,
+      servername: this.spec.cluster.tlsServerName,
     });
   }
 

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { send } from "../http/transport.ts";
 import type { Logger } from "pino";
 import type { Notification as NotificationSpec } from "../api/notifications.ts";
 import type { SecretReader } from "../kube/secrets.ts";
@@ -118,17 +119,16 @@ export class Notifier {
     const timeout = AbortSignal.timeout(timeoutMs);
     let status: number;
     try {
-      const res = await fetch(req.url, {
+      // Redirects are never followed: an allowed receiver must not forward the call somewhere that is not.
+      const res = await send(new URL(req.url), {
         method: "POST",
-        headers: { "Content-Type": "application/json", "User-Agent": "tollgate", "Idempotency-Key": id },
+        headers: { "Content-Type": "application/json", "Idempotency-Key": id },
         body: JSON.stringify(req.body),
         signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        // An allowed receiver must not forward the call somewhere that is not.
-        redirect: "manual",
       });
       status = res.status;
       // Read only to free the connection: the status already says whether the receiver took it.
-      await res.arrayBuffer().catch(() => undefined);
+      await res.discard().catch(() => undefined);
     } catch (err) {
       if (signal?.aborted) return CANCELLED;
       if (timeout.aborted) return { ok: false, error: `no answer within ${timeoutMs} ms`, retry: true, permanent: false };
@@ -186,7 +186,7 @@ export class Notifier {
 }
 
 function message(err: unknown): string {
-  // fetch reports "fetch failed" and hides the reason (ECONNREFUSED, a TLS error) in its cause.
+  // A transport failure carries Node's own error (ECONNREFUSED, a TLS error) as its cause.
   if (!(err instanceof Error)) return String(err);
   return err.cause instanceof Error ? err.cause.message : err.message;
 }

@@ -1,4 +1,4 @@
-import { Agent, fetch, type Dispatcher } from "undici";
+import { HttpPool, send } from "../http/transport.ts";
 
 export interface PrometheusConnection {
   /** Base URL of the Prometheus-compatible HTTP API (Prometheus, Thanos Query, Mimir, Cortex). */
@@ -187,16 +187,13 @@ export function formattedQuery(base: string, data: unknown): string {
 
 export class PrometheusClient {
   private readonly conn: PrometheusConnection;
-  private readonly dispatcher: Dispatcher | undefined;
+  private readonly pool: HttpPool;
   private readonly base: string;
 
   constructor(conn: PrometheusConnection) {
     this.conn = conn;
     this.base = conn.url.replace(/\/+$/, "");
-    this.dispatcher =
-      conn.ca || conn.insecureSkipVerify
-        ? new Agent({ connect: { ca: conn.ca, rejectUnauthorized: !conn.insecureSkipVerify } })
-        : undefined;
+    this.pool = new HttpPool({ ca: conn.ca, rejectUnauthorized: !conn.insecureSkipVerify });
   }
 
   get url(): string {
@@ -258,13 +255,7 @@ export class PrometheusClient {
     let res;
     let text: string;
     try {
-      res = await fetch(this.base + path, {
-        method: "POST",
-        headers,
-        body: new URLSearchParams(params).toString(),
-        dispatcher: this.dispatcher,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      res = await send(new URL(this.base + path), { method: "POST", headers, body: new URLSearchParams(params).toString(), signal: AbortSignal.timeout(timeoutMs) }, this.pool);
       // The body streams after the headers: it can time out or break off as well.
       text = await res.text();
     } catch (err) {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { copyFile, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Logger } from "pino";
-import { fetch } from "undici";
+import { send } from "../http/transport.ts";
 import { digest } from "../digest.ts";
 import type { SloProfile } from "../slo/plan.ts";
 import { profileRuleSet } from "../slo/profile-rules.ts";
@@ -89,7 +89,7 @@ async function unlinkIfThere(path: string): Promise<void> {
 
 async function postReload(url: string): Promise<ReloadOutcome> {
   const base = url.replace(/\/+$/, "");
-  const res = await fetch(`${base}/-/reload`, { method: "POST", signal: AbortSignal.timeout(30_000) });
+  const res = await send(new URL(`${base}/-/reload`), { method: "POST", signal: AbortSignal.timeout(30_000) });
   const text = await res.text();
   if (res.status >= 200 && res.status < 300) return { ok: true };
   // Prometheus answers its reload only once done: 200, or 500 "failed to reload config: <why>" when it
