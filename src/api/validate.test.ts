@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildCrd } from "./crd.ts";
 import type { ProfileSpecInput } from "./profile.ts";
-import { fieldPath, validateSpec } from "./validate.ts";
+import { fieldPath, validateCachedSpec, validateSpec } from "./validate.ts";
 
 /** A spec with every section present, so each section's rules get to run. */
 function fullSpec(): ProfileSpecInput {
@@ -677,6 +677,23 @@ describe("validateSpec", () => {
     const covered = new Set(celCases.map((c) => c.message));
     expect([...messages].filter((m) => !covered.has(m))).toEqual([]);
     expect([...covered].filter((m) => !messages.has(m))).toEqual([]);
+  });
+});
+
+describe("validateCachedSpec", () => {
+  it("validates a cached spec object once, and shares one frozen result until the object is replaced", () => {
+    const cached = fullSpec();
+    const first = validateCachedSpec(cached);
+    expect(first).toEqual(validateSpec(fullSpec()));
+    expect(validateCachedSpec(cached)).toBe(first);
+    if (!first.ok) throw new Error("the full spec is valid");
+    expect(Object.isFrozen(first.spec.slos[0])).toBe(true);
+    expect(() => (first.spec.slos as unknown[]).push({})).toThrow(TypeError);
+    // An update replaces the cached object: the new one is validated afresh.
+    const updated = fullSpec() as Spec;
+    celCases[0]!.mutate(updated);
+    expect(validateCachedSpec(updated)).toEqual(validateSpec(updated));
+    expect(validateCachedSpec(updated).ok).toBe(false);
   });
 });
 

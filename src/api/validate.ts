@@ -21,3 +21,28 @@ export function validateSpec(spec: unknown): SpecValidation {
   const field = fieldPath(issue.path);
   return { ok: false, field, message: `${field}: ${issue.message}` };
 }
+
+const validated = new WeakMap<object, SpecValidation>();
+
+/**
+ * validateSpec for a spec read from an informer's cache, once per cached object: the cache replaces an
+ * object on every update and never changes one in place, so the verdict of a pass holds for every pass
+ * until the next update. Parsing each pass cost a copy of the spec per reconcile. The result is frozen,
+ * since every pass until the next update shares it.
+ */
+export function validateCachedSpec(spec: unknown): SpecValidation {
+  if (typeof spec !== "object" || spec === null) return validateSpec(spec);
+  let v = validated.get(spec);
+  if (!v) {
+    v = validateSpec(spec);
+    if (v.ok) deepFreeze(v.spec);
+    validated.set(spec, v);
+  }
+  return v;
+}
+
+function deepFreeze(value: unknown): void {
+  if (typeof value !== "object" || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v);
+}

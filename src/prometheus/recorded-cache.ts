@@ -1,3 +1,4 @@
+import { digest } from "../digest.ts";
 import { noDataMeasurement } from "../slo/budget.ts";
 import type { SloProfile } from "../slo/plan.ts";
 import { countingQuerier, readRecorded, type InstantQuerier, type ProfileReading, type ReadOptions } from "./slo-reader.ts";
@@ -21,7 +22,7 @@ export interface RecordedCacheOptions {
 
 interface Member {
   profile: SloProfile;
-  /** The spec the member asked with, to tell a reading of an older spec from a current one. */
+  /** The digest of the spec the member asked with, to tell a reading of an older spec from a current one. */
   fingerprint: string;
   intervalMs: number;
   lastAskedMs: number;
@@ -39,6 +40,20 @@ interface Batch {
 }
 
 const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
+
+/**
+ * A spec's digest, once per spec object: a profile's spec is the same (frozen) object pass after pass
+ * until its profile is updated, and each member keeps 44 characters instead of its spec as JSON.
+ */
+const fingerprints = new WeakMap<object, string>();
+function fingerprintOf(spec: SloProfile["spec"]): string {
+  let f = fingerprints.get(spec);
+  if (f === undefined) {
+    f = digest(JSON.stringify(spec));
+    fingerprints.set(spec, f);
+  }
+  return f;
+}
 
 /** No verdict yet, for a profile the next batch will read: NotRecorded, which never acts. */
 function pending(profile: SloProfile, at: Date): ProfileReading {
@@ -89,7 +104,7 @@ export class RecordedReadCache {
       this.batches.set(client, batch);
     }
     const key = keyOf(profile.namespace, profile.name);
-    const fingerprint = JSON.stringify(profile.spec);
+    const fingerprint = fingerprintOf(profile.spec);
     const nowMs = this.now().getTime();
     batch.members.set(key, { profile, fingerprint, intervalMs, lastAskedMs: nowMs });
 

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { parseDuration, timerDelay } from "../../api/duration.ts";
 import type { ProfileSpec } from "../../api/profile.ts";
 import type { PerformanceProfile } from "../../api/types.ts";
-import { validateSpec } from "../../api/validate.ts";
+import { validateCachedSpec } from "../../api/validate.ts";
 import type { CanaryMeasurement } from "../../canary/index.ts";
 import type { PrometheusRuleApplier } from "../../kube/rules.ts";
 import type { SloMetrics } from "../../metrics/slo-metrics.ts";
@@ -94,7 +94,7 @@ export async function observe(deps: ObserveDeps, profile: PerformanceProfile, no
     istio: deps.virtualServices !== undefined && deps.destinationRules !== undefined,
     recordingRules: false,
   };
-  const valid = validateSpec(profile.spec);
+  const valid = validateCachedSpec(profile.spec);
   if (base.deleting) return valid.ok ? { ...base, spec: valid.spec } : base;
   if (!valid.ok) return { ...base, problem: { field: valid.field, message: valid.message.replace(/^[^:]+: /, "") } };
   const spec = valid.spec;
