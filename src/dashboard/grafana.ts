@@ -162,7 +162,7 @@ const PHASE_COLORS: Record<Phase, string> = {
 
 /**
  * Each profile's phase as one number (1 + its index in PHASES), for a state timeline: the phase gauge
- * has a series per phase with the current one at 1, so Σ code × value is the current phase's code.
+ * has one series per profile, at 1, labelled with its current phase, so Σ code × value is that code.
  */
 function phaseCodeExpr(): string {
   const terms = PHASES.map((p, i) => `tollgate_profile_phase{${PROFILES},phase="${p}"} * ${i + 1}`);

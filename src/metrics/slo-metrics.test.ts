@@ -32,7 +32,8 @@ describe("SloMetrics", () => {
     expect(text).not.toContain('window="1h"');
     expect(text).not.toContain('slo="latency"');
     expect(text).toContain('tollgate_profile_phase{namespace="shop",profile="game",phase="Frozen"} 1');
-    expect(text).toContain('tollgate_profile_phase{namespace="shop",profile="game",phase="Healthy"} 0');
+    // One series per profile: its current phase's.
+    expect(text.match(/^tollgate_profile_phase\{/gm)).toHaveLength(1);
     metrics.forget("shop", "game");
     expect(await registry.metrics()).not.toContain('profile="game"');
   });
@@ -62,16 +63,19 @@ describe("SloMetrics", () => {
     });
     const removed = [vi.spyOn(metrics.consumed, "remove"), vi.spyOn(metrics.burnRate, "remove"), vi.spyOn(metrics.phase, "remove")];
     metrics.observe("shop", "game", pass(10, ["5m", "1h"]), "Healthy");
-    metrics.observe("shop", "game", pass(11, ["5m", "1h"]), "Warning");
+    metrics.observe("shop", "game", pass(11, ["5m", "1h"]), "Healthy");
     expect(removed.map((r) => r.mock.calls.length)).toEqual([0, 0, 0]);
+    // A new phase replaces the profile's phase series.
+    metrics.observe("shop", "game", pass(11, ["5m", "1h"]), "Warning");
+    expect(removed.map((r) => r.mock.calls.length)).toEqual([0, 0, 1]);
     const text = await registry.metrics();
     expect(text).toContain('tollgate_slo_budget_consumed_ratio{namespace="shop",profile="game",slo="availability"} 0.11');
     expect(text).toContain('tollgate_profile_phase{namespace="shop",profile="game",phase="Warning"} 1');
-    expect(text).toContain('tollgate_profile_phase{namespace="shop",profile="game",phase="Healthy"} 0');
+    expect(text).not.toContain('phase="Healthy"');
 
     // The 1h window is gone and the budget has no verdict: those two series go, the rest stay.
     metrics.observe("shop", "game", pass(undefined, ["5m"]), "Warning");
-    expect(removed.map((r) => r.mock.calls.length)).toEqual([1, 1, 0]);
+    expect(removed.map((r) => r.mock.calls.length)).toEqual([1, 1, 1]);
     const after = await registry.metrics();
     expect(after).not.toContain("tollgate_slo_budget_consumed_ratio{");
     expect(after).not.toContain('window="1h"');
