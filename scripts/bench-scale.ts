@@ -8,6 +8,9 @@
 // BENCH_NODE_ARGS adds V8 flags, for a CPU or heap profile of what is measured. BENCH_ADOPT_QPS raises the
 // rate limit of the operator that adopts new profiles only (adoption is setup, not a measured figure:
 // 10,000 new profiles take ~50 min at 20 requests/s); the measured operator keeps the rate above.
+// BENCH_VARIANTS (scripts/bench-scale/variants.ts) measures several launches at each size, on the same
+// profiles, e.g. "image;--optimize-for-size;MALLOC_ARENA_MAX=2", and compares them; the first is the
+// one the slopes and the JSON line describe.
 //
 // Profiles accumulate in one namespace from size to size. At each size:
 //   1. the profiles added since the last size are created, and an operator writes their first status
@@ -41,6 +44,7 @@ import { quantile } from "./bench-prometheus/stats.ts";
 import { peakRssKiB, rssKiB } from "./soak/replicas.ts";
 import { apiRequests, bucketDeltas, delta, histogramQuantile, memoryFigures, total, waitedOnPrometheus } from "./bench-scale/metrics.ts";
 import { parseSizes, sizeLines, slopeLines, summaryJson, type SizeFigures } from "./bench-scale/report.ts";
+import { parseVariants, variantLines, type Variant } from "./bench-scale/variants.ts";
 import { cleanUpBench, createProfiles, prepareBench, profiles } from "./bench-scale/workload.ts";
 
 const SIZES = parseSizes(process.env.BENCH_SIZES ?? process.env.BENCH_PROFILES);
@@ -49,6 +53,7 @@ const INTERVAL_S = Number(INTERVAL.replace(/s$/, ""));
 const CYCLES = Number(process.env.BENCH_CYCLES ?? 4);
 /** More V8 flags for the operator, after the image's (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", which NODE_OPTIONS refuses). */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+const VARIANTS = parseVariants(process.env.BENCH_VARIANTS);
 /** The controllers' rate limit the operator runs with: its default unless the environment sets one. */
 const QPS = Number(process.env.TOLLGATE_KUBE_API_QPS ?? DEFAULT_KUBE_API_RATE.qps);
 /** Writes a new profile's first pass may make (finalizer, status, events), to size the wait for them. */
@@ -83,11 +88,11 @@ class Bench {
     this.ns = ns;
   }
 
-  private start(qps = QPS): OperatorProcess {
+  private start(qps: number, variant: Variant): OperatorProcess {
     return startOperator(
       ["--namespace", this.ns, "--prometheus-url", this.env.PROMETHEUS_URL, "--read-mode", "RecordingRules", "--rules-dir", this.env.PROMETHEUS_RULES_DIR, "--kube-api-qps", String(qps)],
-      { TOLLGATE_LOG_LEVEL: "info" },
-      { ...IMAGE_LAUNCH, nodeArgs: [...(IMAGE_LAUNCH.nodeArgs ?? []), ...NODE_ARGS] },
+      { TOLLGATE_LOG_LEVEL: "info", ...variant.env },
+      { ...IMAGE_LAUNCH, nodeArgs: [...(IMAGE_LAUNCH.nodeArgs ?? []), ...variant.nodeArgs, ...NODE_ARGS] },
     );
   }
 
@@ -97,7 +102,7 @@ class Bench {
 
   /** An operator writes the first status of every profile; resolves with the seconds and API requests per second it took. */
   private async adopt(size: number, added: number): Promise<{ s: number; apiPerS: number }> {
-    const op = this.start(ADOPT_QPS);
+    const op = this.start(ADOPT_QPS, VARIANTS[0]!);
     const started = Date.now();
     try {
       // Adopted: a status, and the rules file Prometheus records the profile from, for every profile.
@@ -118,11 +123,11 @@ class Bench {
     }
   }
 
-  async measure(size: number, added: number): Promise<SizeFigures> {
+  async measure(size: number, added: number, variant: Variant): Promise<SizeFigures> {
     const adoption = added > 0 ? await this.adopt(size, added) : { s: NaN, apiPerS: NaN };
     if (added > 0) process.stdout.write(`  ${added} new profiles have their first status after ${adoption.s.toFixed(0)} s; restarting the operator\n`);
 
-    const op = this.start();
+    const op = this.start(QPS, variant);
     const started = Date.now();
     try {
       // The first full pass after a restart, as the operator itself reports it: leading, and every
@@ -204,10 +209,16 @@ async function main(): Promise<void> {
       }
       const added = size - created;
       created = size;
-      const figures = await bench.measure(size, added);
-      results.push(figures);
-      const baseline = results.find((r) => r.profiles > 0 && r !== figures);
-      process.stdout.write(`${sizeLines(figures, { intervalS: INTERVAL_S, cycles: CYCLES, qps: QPS, baselineQueries: baseline?.queriesPerCycle }).join("\n")}\n`);
+      const compared: Array<{ variant: Variant; figures: SizeFigures }> = [];
+      for (const [i, variant] of VARIANTS.entries()) {
+        if (VARIANTS.length > 1) process.stdout.write(`variant ${variant.label}\n`);
+        const figures = await bench.measure(size, i === 0 ? added : 0, variant);
+        compared.push({ variant, figures });
+        const baseline = results.find((r) => r.profiles > 0);
+        process.stdout.write(`${sizeLines(figures, { intervalS: INTERVAL_S, cycles: CYCLES, qps: QPS, baselineQueries: baseline?.queriesPerCycle }).join("\n")}\n`);
+      }
+      results.push(compared[0]!.figures);
+      if (VARIANTS.length > 1) process.stdout.write(`${variantLines(compared).join("\n")}\n`);
     }
     if (results.length > 1) process.stdout.write(`slopes between sizes:\n${slopeLines(results).join("\n")}\n`);
     process.stdout.write(`${summaryJson(results)}\n`);

@@ -1,0 +1,42 @@
+// BENCH_VARIANTS: ways to launch the operator that the scale bench compares at each size, on the same
+// profiles, so V8 and allocator settings are chosen from measurements. Variants are separated by ";",
+// each a space-separated list of Node flags (--optimize-for-size) and environment settings
+// (MALLOC_ARENA_MAX=2), added to the image's own; "image" (or nothing) is the image as it ships.
+import type { SizeFigures } from "./report.ts";
+
+export interface Variant {
+  label: string;
+  nodeArgs: string[];
+  env: Record<string, string>;
+}
+
+export const IMAGE_VARIANT: Variant = { label: "image", nodeArgs: [], env: {} };
+
+export function parseVariants(raw: string | undefined): Variant[] {
+  if (!raw?.trim()) return [IMAGE_VARIANT];
+  return raw.split(";").map((part) => {
+    const tokens = part.trim().split(/\s+/).filter((t) => t && t !== "image");
+    const variant: Variant = { label: tokens.length ? tokens.join(" ") : "image", nodeArgs: [], env: {} };
+    for (const token of tokens) {
+      const setting = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(token);
+      if (setting) variant.env[setting[1]!] = setting[2]!;
+      else if (token.startsWith("--")) variant.nodeArgs.push(token);
+      else throw new Error(`BENCH_VARIANTS: "${token}" is neither a Node flag (--…) nor a setting (NAME=value)`);
+    }
+    return variant;
+  });
+}
+
+/** Each variant against the first at one size: resident memory, heap, reconcile p99 and CPU, as ratios. */
+export function variantLines(results: ReadonlyArray<{ variant: Variant; figures: SizeFigures }>): string[] {
+  const [base, ...others] = results;
+  if (!base) return [];
+  const r = (value: number, of: number) => (of > 0 && Number.isFinite(value) ? `${(value / of).toFixed(2)}x` : "n/a");
+  const line = (v: Variant, f: SizeFigures) =>
+    `  ${v.label}: RSS steady ${f.rssSteadyMiB.toFixed(0)} MiB (${r(f.rssSteadyMiB, base.figures.rssSteadyMiB)}), ` +
+    `peak ${f.rssPeakMiB.toFixed(0)} MiB (${r(f.rssPeakMiB, base.figures.rssPeakMiB)}), ` +
+    `heap used ${f.memory.heapUsedMiB.toFixed(0)} of ${f.memory.heapTotalMiB.toFixed(0)} MiB, ` +
+    `reconcile p99 ${f.reconcileP99Ms.toFixed(1)} ms (${r(f.reconcileP99Ms, base.figures.reconcileP99Ms)}), ` +
+    `CPU ${f.cpuCores.toFixed(2)} cores (${r(f.cpuCores, base.figures.cpuCores)})`;
+  return [`variants at ${base.figures.profiles} profiles, against ${base.variant.label}:`, line(base.variant, base.figures), ...others.map((o) => line(o.variant, o.figures))];
+}
