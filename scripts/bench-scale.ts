@@ -10,7 +10,8 @@
 // 10,000 new profiles take ~50 min at 20 requests/s); the measured operator keeps the rate above.
 // BENCH_VARIANTS (scripts/bench-scale/variants.ts) measures several launches at each size, on the same
 // profiles, e.g. "image;--optimize-for-size;MALLOC_ARENA_MAX=2", and compares them; the first is the
-// one the slopes and the JSON line describe.
+// one the slopes and the JSON line describe. BENCH_HEAP_SNAPSHOTS=DIR writes a heap snapshot of the
+// operator into DIR at each size once its figures are taken (read it with scripts/heap-breakdown.ts).
 //
 // Profiles accumulate in one namespace from size to size. At each size:
 //   1. the profiles added since the last size are created, and an operator writes their first status
@@ -32,7 +33,8 @@
 // the cycle's recorded read, so the batches' share of the window, of the reconciles, is left out as the
 // slowest (scripts/bench-scale/metrics.ts, waitedOnPrometheus); the p99 of all reconciles, an upper
 // bound, is printed beside it.
-import { readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { KubeClient } from "../src/kube/client.ts";
 import { DEFAULT_KUBE_API_RATE } from "../src/operator.ts";
 import type { ClusterEnv } from "../e2e/support/env.ts";
@@ -54,6 +56,7 @@ const CYCLES = Number(process.env.BENCH_CYCLES ?? 4);
 /** More V8 flags for the operator, after the image's (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", which NODE_OPTIONS refuses). */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 const VARIANTS = parseVariants(process.env.BENCH_VARIANTS);
+const SNAPSHOTS = process.env.BENCH_HEAP_SNAPSHOTS;
 /** The controllers' rate limit the operator runs with: its default unless the environment sets one. */
 const QPS = Number(process.env.TOLLGATE_KUBE_API_QPS ?? DEFAULT_KUBE_API_RATE.qps);
 /** Writes a new profile's first pass may make (finalizer, status, events), to size the wait for them. */
@@ -62,6 +65,23 @@ const WRITES_PER_NEW_PROFILE = 6;
 const ADOPT_QPS = Number(process.env.BENCH_ADOPT_QPS ?? QPS);
 
 const seconds = (fromMs: number) => (Date.now() - fromMs) / 1000;
+
+/** Signals the operator to write a heap snapshot into `dir`, and resolves with its path once written. */
+async function heapSnapshot(pid: number, dir: string): Promise<string> {
+  const mine = () => readdirSync(dir).filter((f) => f.endsWith(".heapsnapshot") && f.includes(`.${pid}.`));
+  const before = new Set(mine());
+  process.kill(pid, "SIGUSR2");
+  const file = await waitFor("the heap snapshot", () => mine().find((f) => !before.has(f)), { timeoutMs: 300_000, intervalMs: 1_000 });
+  // Node streams the snapshot into the file as it serializes it: written once its size holds for 4 s.
+  const sizes: number[] = [];
+  await waitFor("the heap snapshot written", () => {
+    sizes.push(statSync(join(dir, file)).size);
+    const [a, b, c] = sizes.slice(-3);
+    return c !== undefined && c > 0 && a === b && b === c ? true : undefined;
+  }, { timeoutMs: 300_000, intervalMs: 2_000 });
+  process.stdout.write(`  heap snapshot: ${join(dir, file)}\n`);
+  return join(dir, file);
+}
 
 /** The rules files of the namespace's profiles in Prometheus's rules directory. */
 function rulesFiles(dir: string, ns: string): number {
@@ -92,7 +112,15 @@ class Bench {
     return startOperator(
       ["--namespace", this.ns, "--prometheus-url", this.env.PROMETHEUS_URL, "--read-mode", "RecordingRules", "--rules-dir", this.env.PROMETHEUS_RULES_DIR, "--kube-api-qps", String(qps)],
       { TOLLGATE_LOG_LEVEL: "info", ...variant.env },
-      { ...IMAGE_LAUNCH, nodeArgs: [...(IMAGE_LAUNCH.nodeArgs ?? []), ...variant.nodeArgs, ...NODE_ARGS] },
+      {
+        ...IMAGE_LAUNCH,
+        nodeArgs: [
+          ...(IMAGE_LAUNCH.nodeArgs ?? []),
+          ...variant.nodeArgs,
+          ...NODE_ARGS,
+          ...(SNAPSHOTS ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${SNAPSHOTS}`] : []),
+        ],
+      },
     );
   }
 
@@ -168,7 +196,7 @@ class Bench {
       const quietAfter = await this.metrics(op);
       const statusAfter = await profiles(this.kube, this.ns);
 
-      return {
+      const figures: SizeFigures = {
         profiles: size,
         rssSteadyMiB: quantile(rss, 0.5),
         rssPeakMiB: MiB(peakRssKiB(op.pid)),
@@ -187,6 +215,9 @@ class Bench {
         apiPerS: { adoption: adoption.apiPerS, firstPass: firstPassApiPerS, steady: apiRequests(before, after, "controllers") / windowS },
         memory: memoryFigures(after),
       };
+      // Last: writing a snapshot stops the operator for seconds and costs memory of its own.
+      if (SNAPSHOTS) await whileAlive(op, heapSnapshot(op.pid, SNAPSHOTS));
+      return figures;
     } finally {
       await op.stop();
     }
@@ -194,6 +225,7 @@ class Bench {
 }
 
 async function main(): Promise<void> {
+  if (SNAPSHOTS) mkdirSync(SNAPSHOTS, { recursive: true });
   const { env, kube } = await prepareBench();
   const ns = await createOperatorNamespace("bench-scale");
   const bench = new Bench(kube, env, ns);
