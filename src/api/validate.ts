@@ -25,18 +25,21 @@ export function validateSpec(spec: unknown): SpecValidation {
 const validated = new WeakMap<object, SpecValidation>();
 
 /**
- * validateSpec for a spec read from an informer's cache, once per cached object: the cache replaces an
- * object on every update and never changes one in place, so the verdict of a pass holds for every pass
- * until the next update. Parsing each pass cost a copy of the spec per reconcile. The result is frozen,
- * since every pass until the next update shares it.
+ * validateSpec for a spec in an informer's cache, once per cached object: the cache replaces an object on
+ * every update and never changes one in place, so one verdict holds for every pass until the next update.
+ * A valid spec's parsed form is frozen and known by itself too, so a cache may keep it instead of the
+ * spec as written (cachedProfile): one copy per profile, and no parse per pass.
  */
 export function validateCachedSpec(spec: unknown): SpecValidation {
   if (typeof spec !== "object" || spec === null) return validateSpec(spec);
   let v = validated.get(spec);
   if (!v) {
     v = validateSpec(spec);
-    if (v.ok) deepFreeze(v.spec);
     validated.set(spec, v);
+    if (v.ok) {
+      deepFreeze(v.spec);
+      validated.set(v.spec, v);
+    }
   }
   return v;
 }

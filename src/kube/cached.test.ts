@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { PerformanceProfile } from "../api/types.ts";
 import type { Deployment, ReplicaSet } from "../workload/deployment.ts";
+import { validateCachedSpec, validateSpec } from "../api/validate.ts";
 import { cachedDeployment, cachedProfile, cachedReplicaSet, LAST_APPLIED_ANNOTATION, withoutManagedFields } from "./cached.ts";
 import { promotePrimary } from "./canary.ts";
 import type { KubeClient } from "./client.ts";
@@ -78,6 +79,22 @@ describe("cachedProfile", () => {
       metadata: { name: "game", namespace: "games", uid: "uid-p", resourceVersion: "7", generation: 2, finalizers: ["tollgate.dev/cleanup"], annotations: { "tollgate.dev/override-freeze": "by=sre" } },
     });
     expect(p).toEqual(before); // the object the watch delivered is not changed
+  });
+
+  it("keeps a valid spec in its parsed, frozen form, the one every pass reads, and an invalid one as written", () => {
+    const written = { targetRef: { name: "game-service" }, slos: [{ name: "availability", objective: 99.5, indicator: { istio: { kind: "availability" as const } } }] };
+    const cached = cachedProfile({ metadata: { name: "game", namespace: "games" }, spec: written });
+    const parsed = validateSpec(written);
+    if (!parsed.ok) throw new Error(parsed.message);
+    expect(cached.spec).toEqual(parsed.spec);
+    expect(cached.spec).not.toBe(written);
+    expect(Object.isFrozen(cached.spec?.targetRef)).toBe(true);
+    // A pass validating the cached spec gets that same object back, parsed once.
+    expect(validateCachedSpec(cached.spec)).toEqual({ ok: true, spec: cached.spec });
+    expect((validateCachedSpec(cached.spec) as { spec: unknown }).spec).toBe(cached.spec);
+
+    const invalid = { targetRef: { name: "game-service" }, slos: [] };
+    expect(cachedProfile({ metadata: { name: "game", namespace: "games" }, spec: invalid }).spec).toBe(invalid);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { PerformanceProfile } from "../api/types.ts";
+import { validateCachedSpec } from "../api/validate.ts";
 import type { Deployment, ReplicaSet } from "../workload/deployment.ts";
 import type { KubeObject, ObjectMeta } from "./types.ts";
 
@@ -32,10 +33,15 @@ export function withoutManagedFields<T extends KubeObject>(obj: T): T {
   return { ...obj, metadata: slimMeta(obj.metadata, false) };
 }
 
-/** A profile: everything but managedFields and kubectl's copy of the spec; spec, status and every other annotation are read. */
+/**
+ * A profile: everything but managedFields and kubectl's copy of the spec; status and every other
+ * annotation are read. A valid spec is kept in the parsed form every pass reads (validateCachedSpec),
+ * with defaults filled in, instead of as written: one copy per profile rather than two. An invalid one
+ * is kept as written, for the pass to report.
+ */
 export function cachedProfile(p: PerformanceProfile): PerformanceProfile {
-  if (!p.metadata) return p;
-  return { ...p, metadata: slimMeta(p.metadata, true) };
+  const valid = p.spec === undefined ? undefined : validateCachedSpec(p.spec);
+  return { ...p, ...(p.metadata ? { metadata: slimMeta(p.metadata, true) } : {}), ...(valid?.ok ? { spec: valid.spec } : {}) };
 }
 
 /**
