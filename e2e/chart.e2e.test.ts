@@ -235,6 +235,7 @@ describe("helm install, cluster-wide (default values)", () => {
       ["patch", "performanceprofiles.tollgate.dev", "-n", other],
       ...["list", "watch", "create", "patch", "delete"].map((v) => [v, "deployments.apps", "-n", other]),
       ...["list", "watch"].map((v) => [v, "replicasets.apps", "--all-namespaces"]),
+      ["get", "replicasets.apps", "-n", other],
       ...["list", "watch", "create", "patch", "delete"].flatMap((v) =>
         ["horizontalpodautoscalers.autoscaling", "virtualservices.networking.istio.io", "destinationrules.networking.istio.io"].map((r) => [v, r, "-n", other]),
       ),
@@ -349,6 +350,7 @@ describe("helm install, namespaced (watchNamespace)", () => {
       ["delete", "deployments.apps", "-n", watched],
       ["create", "deployments.apps", "-n", watched],
       ["list", "replicasets.apps", "-n", watched],
+      ["get", "replicasets.apps", "-n", watched],
       ["create", "horizontalpodautoscalers.autoscaling", "-n", watched],
       ["delete", "virtualservices.networking.istio.io", "-n", watched],
       ["patch", "prometheusrules.monitoring.coreos.com", "-n", watched],

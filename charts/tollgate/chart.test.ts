@@ -262,7 +262,7 @@ describe("the operator's RBAC", () => {
     expect(verbsOf("tollgate.dev", "performanceprofiles").sort()).toEqual(["get", "list", "patch", "watch"]);
     expect(verbsOf("tollgate.dev", "performanceprofiles/status")).toEqual(["patch"]);
     expect(verbsOf("apps", "deployments").sort()).toEqual(["create", "delete", "list", "patch", "watch"]);
-    expect(verbsOf("apps", "replicasets").sort()).toEqual(["list", "watch"]);
+    expect(verbsOf("apps", "replicasets").sort()).toEqual(["get", "list", "watch"]);
     for (const [group, resource] of [["autoscaling", "horizontalpodautoscalers"], ["networking.istio.io", "virtualservices"], ["networking.istio.io", "destinationrules"]] as const) {
       expect(verbsOf(group, resource).sort()).toEqual(["create", "delete", "list", "patch", "watch"]);
     }

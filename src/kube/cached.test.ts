@@ -5,7 +5,7 @@ import { validateCachedSpec, validateSpec } from "../api/validate.ts";
 import { cachedDeployment, cachedProfile, cachedReplicaSet, LAST_APPLIED_ANNOTATION, withoutManagedFields } from "./cached.ts";
 import { promotePrimary } from "./canary.ts";
 import type { KubeClient } from "./client.ts";
-import { rollBackDeployment } from "./deployments.ts";
+import { rollBackDeployment, withPodTemplate } from "./deployments.ts";
 
 // Objects as the API server returns them: managedFields from a server-side apply and from the
 // controller's status writes, kubectl's last-applied record, defaulted pod specs.
@@ -126,17 +126,33 @@ describe("cachedDeployment", () => {
 });
 
 describe("cachedReplicaSet", () => {
-  it("drops only managedFields: a rollback from the cached copy writes the whole pod template", async () => {
+  it("keeps metadata and the template's labels, not the pod spec or status; a rollback reads the pod spec whole when it writes it", async () => {
     const rs = replicaSet();
     const cached = cachedReplicaSet(rs);
     const { managedFields: _, ...meta } = rs.metadata!;
-    expect(cached).toEqual({ ...rs, metadata: meta });
+    expect(cached).toEqual({ metadata: meta, spec: { replicas: 2, template: { metadata: { labels: { app: "game-service", "pod-template-hash": "abc" } } } } });
+    expect(rs).toEqual(replicaSet()); // the object the watch delivered is not changed
 
     const patches: unknown[] = [];
-    const client = { patch: async (_t: unknown, _ns: unknown, _n: unknown, patch: unknown) => void patches.push(patch) } as unknown as KubeClient;
-    await rollBackDeployment(client, cachedDeployment(deployment({})), [cached], "abc");
+    const reads: string[] = [];
+    let stored: ReplicaSet | undefined = replicaSet();
+    const client = {
+      find: async (_t: unknown, ns: string, name: string) => (reads.push(`${ns}/${name}`), stored),
+      patch: async (_t: unknown, _ns: unknown, _n: unknown, patch: unknown) => void patches.push(patch),
+    } as unknown as KubeClient;
+    const source = await withPodTemplate(client, [cached], "abc");
+    await rollBackDeployment(client, cachedDeployment(deployment({})), source, "abc");
+    expect(reads).toEqual(["games/game-service-abc"]);
     const replace = (patches[0] as Array<{ op: string; path: string; value?: unknown }>).find((o) => o.path === "/spec/template");
     expect(replace?.value).toEqual({ metadata: { labels: { app: "game-service" } }, spec: podSpec });
+
+    // Deleted and created again under its name since it was cached: not the revision the plan chose.
+    stored = { ...replicaSet(), metadata: { ...replicaSet().metadata, uid: "uid-other" } };
+    expect(await withPodTemplate(client, [cached], "abc")).toEqual([]);
+    stored = undefined;
+    expect(await withPodTemplate(client, [cached], "abc")).toEqual([]);
+    expect(await withPodTemplate(client, [cached], "zzz")).toEqual([]);
+    expect(reads).toHaveLength(3);
   });
 });
 

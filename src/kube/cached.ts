@@ -56,10 +56,17 @@ export function cachedDeployment(d: Deployment): Deployment {
 }
 
 /**
- * A ReplicaSet: without managedFields only. Its pod template is the one a rollback or promotion
- * writes to a Deployment, so it is kept whole; its annotations carry the revision.
+ * A ReplicaSet: its metadata (owner, revision annotation, pod-template-hash label) and, of its template,
+ * the labels (the canary track); no pod spec and no status. A Deployment keeps up to ten of them
+ * (revisionHistoryLimit), each with a whole pod spec, so they were most of the cache's bytes. The pod
+ * spec a rollback or a promotion writes is read whole from the API server when it is about to be
+ * written (withPodTemplate, kube/deployments.ts).
  */
-export const cachedReplicaSet: CacheTransform<ReplicaSet> = withoutManagedFields;
+export function cachedReplicaSet(rs: ReplicaSet): ReplicaSet {
+  const spec = rs.spec ? { ...rs.spec, ...(rs.spec.template ? { template: templateMetadataOnly(rs.spec.template) } : {}) } : undefined;
+  const { status: _, ...rest } = rs;
+  return { ...rest, ...(rs.metadata ? { metadata: slimMeta(rs.metadata, false) } : {}), ...(spec ? { spec } : {}) };
+}
 
 function templateMetadataOnly(template: NonNullable<NonNullable<Deployment["spec"]>["template"]>): NonNullable<NonNullable<Deployment["spec"]>["template"]> {
   return template.metadata ? { metadata: template.metadata } : {};

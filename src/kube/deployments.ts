@@ -55,6 +55,20 @@ export async function unfreezeDeployment(client: KubeClient, namespace: string, 
 }
 
 /**
+ * The ReplicaSet with `templateHash` among `replicaSets`, whole. The cache keeps ReplicaSets without
+ * their pod spec (cachedReplicaSet), and a rollback or a promotion writes that pod spec, so it is read
+ * from the API server just before. Empty when there is none, or when the one read is not the one
+ * cached (deleted and created again under its name since): the write then fails as with none.
+ */
+export async function withPodTemplate(client: KubeClient, replicaSets: readonly ReplicaSet[], templateHash: string): Promise<ReplicaSet[]> {
+  const cached = replicaSets.find((rs) => rs.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL] === templateHash);
+  if (!cached?.metadata?.name) return [];
+  if (cached.spec?.template?.spec) return [cached];
+  const whole = await client.find<ReplicaSet>(Resources.ReplicaSet, cached.metadata.namespace, cached.metadata.name);
+  return whole && whole.metadata?.uid === cached.metadata.uid ? [whole] : [];
+}
+
+/**
  * Rolls back to the ReplicaSet with `templateHash`, as `kubectl rollout undo` does: its pod template
  * (without the pod-template-hash label the controller adds) replaces the Deployment's whole template,
  * and the Deployment is resumed so the rollout runs even while frozen. The resourceVersion test makes it

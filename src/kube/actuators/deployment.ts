@@ -1,6 +1,6 @@
 import type { KubeClient } from "../client.ts";
 import { createPrimary, labelCanaryTrack, promotePrimary, scaleDeployment } from "../canary.ts";
-import { freezeDeployment, rollBackDeployment, unfreezeDeployment } from "../deployments.ts";
+import { freezeDeployment, rollBackDeployment, unfreezeDeployment, withPodTemplate } from "../deployments.ts";
 import { Resources } from "../resources.ts";
 import type { Actuator, ActContext } from "./actuator.ts";
 import type { DeploymentAction } from "./actions.ts";
@@ -27,9 +27,10 @@ export class DeploymentActuator implements Actuator<DeploymentAction> {
       case "rollback": {
         const target = get(a.name);
         if (!target) return false;
-        await rollBackDeployment(this.client, target, ctx.replicaSets, a.toTemplateHash);
+        const source = await withPodTemplate(this.client, ctx.replicaSets, a.toTemplateHash);
+        await rollBackDeployment(this.client, target, source, a.toTemplateHash);
         const primary = a.primary ? get(a.primary) : undefined;
-        if (primary) await promotePrimary(this.client, primary, ctx.replicaSets, a.toTemplateHash, a.toRevision);
+        if (primary) await promotePrimary(this.client, primary, source, a.toTemplateHash, a.toRevision);
         return true;
       }
       case "labelTrack": {
@@ -41,13 +42,13 @@ export class DeploymentActuator implements Actuator<DeploymentAction> {
       case "createPrimary": {
         const target = get(a.target);
         if (!target) return false;
-        await createPrimary(this.client, target, ctx.replicaSets, { replicas: a.replicas, templateHash: a.templateHash, revision: a.revision, profileName: profile });
+        await createPrimary(this.client, target, await withPodTemplate(this.client, ctx.replicaSets, a.templateHash), { replicas: a.replicas, templateHash: a.templateHash, revision: a.revision, profileName: profile });
         return true;
       }
       case "promote": {
         const primary = get(a.primary);
         if (!primary) return false;
-        await promotePrimary(this.client, primary, ctx.replicaSets, a.templateHash, a.revision);
+        await promotePrimary(this.client, primary, await withPodTemplate(this.client, ctx.replicaSets, a.templateHash), a.templateHash, a.revision);
         return true;
       }
       case "scale": {
