@@ -33,7 +33,14 @@ function deployment(annotations: Record<string, string>): Deployment {
       template: { metadata: { labels: { app: "game-service", "tollgate.dev/track": "canary" }, annotations: { "prometheus.io/scrape": "true" } }, spec: podSpec },
       ...{ strategy: { type: "RollingUpdate" }, revisionHistoryLimit: 10 },
     },
-    status: { observedGeneration: 3, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 },
+    status: {
+      observedGeneration: 3,
+      replicas: 2,
+      updatedReplicas: 2,
+      readyReplicas: 2,
+      availableReplicas: 2,
+      conditions: [{ type: "Progressing", status: "True", reason: "NewReplicaSetAvailable", message: 'ReplicaSet "game-service-abc" has successfully progressed.' }],
+    } as Deployment["status"],
   };
 }
 
@@ -99,7 +106,7 @@ describe("cachedProfile", () => {
 });
 
 describe("cachedDeployment", () => {
-  it("keeps what the policy, the canary and a new primary read: labels, revision and Tollgate's annotations, template labels, replicas, selector, strategy, status", () => {
+  it("keeps what the policy, the canary and a new primary read: labels, revision and Tollgate's annotations, template labels, replicas, selector, strategy, status counts", () => {
     const d = deployment({ [LAST_APPLIED_ANNOTATION]: "{}", "deployment.kubernetes.io/revision": "2", "tollgate.dev/frozen-by": "game" });
     const cached = cachedDeployment(d);
     expect(cached.metadata).toEqual({ name: "game-service", namespace: "games", uid: "uid-d", resourceVersion: "42", generation: 3, labels: { app: "game-service" }, annotations: { "deployment.kubernetes.io/revision": "2", "tollgate.dev/frozen-by": "game" } });
@@ -111,7 +118,8 @@ describe("cachedDeployment", () => {
       strategy: { type: "RollingUpdate" },
       revisionHistoryLimit: 10,
     });
-    expect(cached.status).toEqual(d.status);
+    expect(cached.status).toEqual({ observedGeneration: 3, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
+    expect(d.status).toHaveProperty("conditions"); // the object the watch delivered is not changed
   });
 
   it("keeps the annotations map, empty, when kubectl's record was its only entry: a promotion then adds to it rather than replacing it", async () => {

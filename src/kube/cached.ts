@@ -45,14 +45,24 @@ export function cachedProfile(p: PerformanceProfile): PerformanceProfile {
 }
 
 /**
- * A Deployment: without managedFields, kubectl's copy of the manifest, and the pod spec of its
- * template. Of the template only its labels are read (the canary track, canary/facts.ts); every
+ * A Deployment: without managedFields, kubectl's copy of the manifest, the pod spec of its template
+ * and its status conditions. Of the template only its labels are read (the canary track, canary/facts.ts); every
  * template Tollgate writes (rollback, promotion, a new primary) is a ReplicaSet's, never the
  * Deployment's own.
  */
 export function cachedDeployment(d: Deployment): Deployment {
   const spec = d.spec?.template?.spec !== undefined ? { ...d.spec, template: templateMetadataOnly(d.spec.template) } : d.spec;
-  return { ...d, ...(d.metadata ? { metadata: slimMeta(d.metadata, true) } : {}), ...(spec ? { spec } : {}) };
+  return { ...d, ...(d.metadata ? { metadata: slimMeta(d.metadata, true) } : {}), ...(spec ? { spec } : {}), ...(d.status ? { status: statusCounts(d.status) } : {}) };
+}
+
+type DeploymentStatus = NonNullable<Deployment["status"]>;
+const STATUS_COUNTS = ["observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"] as const;
+
+/** Of a Deployment's status, what is read: observedGeneration and the replica counts, not the conditions. */
+function statusCounts(status: DeploymentStatus): DeploymentStatus {
+  const kept: DeploymentStatus = {};
+  for (const k of STATUS_COUNTS) if (status[k] !== undefined) kept[k] = status[k];
+  return kept;
 }
 
 /**
