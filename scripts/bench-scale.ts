@@ -11,7 +11,8 @@
 // BENCH_VARIANTS (scripts/bench-scale/variants.ts) measures several launches at each size, on the same
 // profiles, e.g. "image;--optimize-for-size;MALLOC_ARENA_MAX=2", and compares them; the first is the
 // one the slopes and the JSON line describe. BENCH_HEAP_SNAPSHOTS=DIR writes a heap snapshot of the
-// operator into DIR at each size once its figures are taken (read it with scripts/heap-breakdown.ts).
+// operator (the first variant's) into DIR at each size once its figures are taken (read it with
+// scripts/heap-breakdown.ts).
 //
 // Profiles accumulate in one namespace from size to size. At each size:
 //   1. the profiles added since the last size are created, and an operator writes their first status
@@ -216,7 +217,7 @@ class Bench {
         memory: memoryFigures(after),
       };
       // Last: writing a snapshot stops the operator for seconds and costs memory of its own.
-      if (SNAPSHOTS) await whileAlive(op, heapSnapshot(op.pid, SNAPSHOTS));
+      if (SNAPSHOTS && variant === VARIANTS[0]) await whileAlive(op, heapSnapshot(op.pid, SNAPSHOTS));
       return figures;
     } finally {
       await op.stop();
