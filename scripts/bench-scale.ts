@@ -248,7 +248,7 @@ async function main(): Promise<void> {
         const figures = await bench.measure(size, i === 0 ? added : 0, variant);
         compared.push({ variant, figures });
         const baseline = results.find((r) => r.profiles > 0);
-        process.stdout.write(`${sizeLines(figures, { intervalS: INTERVAL_S, cycles: CYCLES, qps: QPS, baselineQueries: baseline?.queriesPerCycle }).join("\n")}\n`);
+        process.stdout.write(`${sizeLines(figures, { intervalS: INTERVAL_S, cycles: CYCLES, qps: QPS, adoptQps: ADOPT_QPS, baselineQueries: baseline?.queriesPerCycle }).join("\n")}\n`);
       }
       results.push(compared[0]!.figures);
       if (VARIANTS.length > 1) process.stdout.write(`${variantLines(compared).join("\n")}\n`);

@@ -78,10 +78,16 @@ describe("the report", () => {
     expect(lines).toMatch(/reconcile p99 +6\.0 ms excluding Prometheus \(80 of 8000 reconciles left out as waiting on a recorded read\), 22\.0 ms all +0\.12x of 50 ms ok/);
     expect(lines).toMatch(/first full pass +6\.0 s after a restart +0\.10x of 60 s ok/);
     expect(lines).toMatch(/throughput +2000 reconciles per 30s cycle, 100 % of the profiles due; CPU 0\.55 cores/);
-    expect(lines).toMatch(/adding profiles +2000 new ones had their first status in 200\.0 s \(19\.8 API requests\/s\)/);
+    expect(lines).toMatch(/adding profiles +2000 new ones had their first status in 200\.0 s \(19\.8 API requests\/s\) +0\.99x of 20\/s \(its --kube-api-qps\) ok/);
     expect(lines).toMatch(/queries\/cycle +2\.0 +1\.00x of 2\.0 at the smallest size ok/);
     expect(lines).toMatch(/quiet cycle +0 API writes, 0 status writes +met of 0 ok/);
-    expect(lines).toMatch(/API requests\/s +3\.0 in the first pass, 0\.2 steady +0\.99x of 20\/s \(--kube-api-qps\) ok/);
+    expect(lines).toMatch(/API requests\/s +3\.0 in the first pass, 0\.2 steady +0\.15x of 20\/s \(--kube-api-qps\) ok/);
+  });
+
+  it("judges adoption against the adopting operator's own rate limit, when the bench raised it", () => {
+    const lines = sizeLines(figures(2_000, { apiPerS: { adoption: 68.8, firstPass: 4.8, steady: 0 } }), { ...opts, adoptQps: 100 }).join("\n");
+    expect(lines).toMatch(/\(68\.8 API requests\/s\) +0\.69x of 100\/s \(its --kube-api-qps\) ok/);
+    expect(lines).toMatch(/API requests\/s +4\.8 in the first pass, 0\.0 steady +0\.24x of 20\/s \(--kube-api-qps\) ok/);
   });
 
   it("marks what misses its target, and an interpolated target as such", () => {

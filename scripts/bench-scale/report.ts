@@ -95,7 +95,7 @@ const against = (value: number, target: number, unit: string, note = "") => {
 };
 
 /** The figures of one size, one per line, each with its ratio to its target. */
-export function sizeLines(f: SizeFigures, opts: { intervalS: number; cycles: number; qps: number; baselineQueries?: number }): string[] {
+export function sizeLines(f: SizeFigures, opts: { intervalS: number; cycles: number; qps: number; adoptQps?: number; baselineQueries?: number }): string[] {
   const rss = rssTarget(f.profiles);
   const rssAgainst = (v: number) => (rss ? against(v, Math.round(rss.mib), " MiB", rss.interpolated ? " (interpolated)" : "") : "no target");
   const m = f.memory;
@@ -109,12 +109,15 @@ export function sizeLines(f: SizeFigures, opts: { intervalS: number; cycles: num
     `  first full pass   ${fixed(f.firstPassS, 1)} s after a restart  ${against(f.firstPassS, FIRST_PASS_TARGET_S, " s")}`,
     `  throughput        ${fixed(f.reconciles / f.cycles, 0)} reconciles per ${opts.intervalS}s cycle, ${f.profiles > 0 ? `${fixed((100 * f.reconciles) / f.cycles / f.profiles, 0)} % of the profiles due` : "none due"}; CPU ${fixed(f.cpuCores, 2)} cores`,
   ];
-  if (f.added > 0) lines.push(`  adding profiles   ${f.added} new ones had their first status in ${fixed(f.adoptionS, 1)} s (${fixed(f.apiPerS.adoption, 1)} API requests/s)`);
+  if (f.added > 0) {
+    const adoptQps = opts.adoptQps ?? opts.qps;
+    lines.push(`  adding profiles   ${f.added} new ones had their first status in ${fixed(f.adoptionS, 1)} s (${fixed(f.apiPerS.adoption, 1)} API requests/s)  ${against(f.apiPerS.adoption, adoptQps, "/s (its --kube-api-qps)")}`);
+  }
   const q = opts.baselineQueries;
   lines.push(
     `  queries/cycle     ${fixed(f.queriesPerCycle, 1)}${q !== undefined && q > 0 ? `  ${ratio(f.queriesPerCycle, q).text} of ${fixed(q, 1)} at the smallest size ${mark(f.queriesPerCycle <= q)}` : ""}`,
     `  quiet cycle       ${f.quietWrites} API writes, ${f.quietStatusWrites} status writes  ${against(f.quietWrites, 0, "")}`,
-    `  API requests/s    ${fixed(f.apiPerS.firstPass, 1)} in the first pass, ${fixed(f.apiPerS.steady, 1)} steady  ${against(Math.max(f.apiPerS.firstPass, f.apiPerS.steady, f.apiPerS.adoption), opts.qps, "/s (--kube-api-qps)")}`,
+    `  API requests/s    ${fixed(f.apiPerS.firstPass, 1)} in the first pass, ${fixed(f.apiPerS.steady, 1)} steady  ${against(Math.max(f.apiPerS.firstPass, f.apiPerS.steady), opts.qps, "/s (--kube-api-qps)")}`,
   );
   return lines;
 }
