@@ -7,7 +7,7 @@ import { track } from "./processes.ts";
 const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
 /** The V8 flags of the image's ENTRYPOINT (Dockerfile), so memory behaves as in production. */
-export const IMAGE_NODE_FLAGS: readonly string[] = ["--max-semi-space-size=4", "--max-old-space-size=256"];
+export const IMAGE_NODE_FLAGS: readonly string[] = ["--optimize-for-size", "--max-semi-space-size=4", "--max-old-space-size=256"];
 
 /** How the operator's process is started: the TypeScript sources as they are, unless told otherwise. */
 export interface OperatorLaunch {
