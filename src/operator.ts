@@ -218,7 +218,7 @@ export function createOperator(config: OperatorConfig, logger: Logger): Operator
       rulesDir: rulesFile !== undefined,
       tile,
       prometheusRules,
-      recorder: new StatusRecorder(client),
+      recorder: new StatusRecorder(client, cachedProfile),
       actuators: {
         finalizer: new FinalizerActuator(client),
         deployment: new DeploymentActuator(client),

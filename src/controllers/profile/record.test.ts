@@ -3,6 +3,7 @@ import type { PerformanceProfile } from "../../api/types.ts";
 import type { KubeClient } from "../../kube/client.ts";
 import { ApiError } from "../../kube/errors.ts";
 import type { KubeObject } from "../../kube/types.ts";
+import { cachedProfile } from "../../kube/cached.ts";
 import { StaleProfile, StatusRecorder } from "./record.ts";
 
 /** An API server holding one profile: a status apply that names a resourceVersion must name the current one. */
@@ -62,5 +63,17 @@ describe("StatusRecorder", () => {
     const recorder = new StatusRecorder(api.client);
     await recorder.record(profile("7", false), { phase: "Healthy" });
     expect(api.current().status).toEqual({ phase: "Healthy" });
+  });
+
+  it("remembers its writes cut down as the cache cuts profiles: not the managedFields the API server answers with", async () => {
+    const withManaged = { ...profile("7", true), metadata: { ...profile("7", true).metadata, managedFields: [{ manager: "tollgate", operation: "Apply", fieldsV1: { "f:status": {} } }] } } as PerformanceProfile;
+    const api = apiServer(withManaged);
+    const recorder = new StatusRecorder(api.client, cachedProfile);
+    const stored = await recorder.record(withManaged, { phase: "Healthy" } as PerformanceProfile["status"] & object);
+    expect(api.current().metadata?.managedFields).toHaveLength(1);
+    expect(stored.metadata).not.toHaveProperty("managedFields");
+    expect(stored.metadata?.resourceVersion).toBe("8");
+    // The cache has not caught up yet: the pass gets the kept copy.
+    expect(recorder.freshest("games/game", profile("7", true))).toBe(stored);
   });
 });

@@ -20,9 +20,16 @@ export class StaleProfile extends Error {
 export class StatusRecorder {
   private readonly client: Pick<KubeClient, "apply" | "find">;
   private readonly written = new Map<string, PerformanceProfile>();
+  private readonly keep: (p: PerformanceProfile) => PerformanceProfile;
 
-  constructor(client: Pick<KubeClient, "apply" | "find">) {
+  /**
+   * `keep` cuts what is remembered down as the profile cache cuts what it holds (cachedProfile): the
+   * API server's answer carries managedFields, several KB a profile, and while thousands of new
+   * profiles are adopted, thousands of answers wait here for their next pass.
+   */
+  constructor(client: Pick<KubeClient, "apply" | "find">, keep: (p: PerformanceProfile) => PerformanceProfile = (p) => p) {
     this.client = client;
+    this.keep = keep;
   }
 
   /** The newer of the informer's copy and our own last write; drops the write once the cache has it. */
@@ -54,11 +61,12 @@ export class StatusRecorder {
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 409 && precondition.resourceVersion !== undefined)) throw err;
       const current = await this.client.find<PerformanceProfile>(Resources.PerformanceProfile, namespace, name);
-      if (current) this.written.set(key, current);
+      if (current) this.written.set(key, this.keep(current));
       throw new StaleProfile(key, resourceVersion ?? "", current?.metadata?.resourceVersion);
     }
-    this.written.set(key, stored);
-    return stored;
+    const kept = this.keep(stored);
+    this.written.set(key, kept);
+    return kept;
   }
 
   forget(key: string): void {
