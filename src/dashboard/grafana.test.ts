@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { exportedMetricNames, RECORDED_SERIES, tollgateNamesIn } from "../metrics/exported.ts";
 import { PHASES } from "../metrics/slo-metrics.ts";
-import { HAS_PROMTOOL, promtoolCheckRules } from "../slo/test-builders.ts";
+import { HAS_PROMTOOL, PROMTOOL_TIMEOUT_MS, promtoolCheckRules } from "../slo/test-builders.ts";
 import {
   dashboardJson,
   dashboardQueries,
@@ -137,7 +137,7 @@ describe("the dashboard", () => {
   });
 });
 
-describe.skipIf(!HAS_PROMTOOL)("the dashboard's PromQL, by Prometheus's own parser", () => {
+describe.skipIf(!HAS_PROMTOOL)("the dashboard's PromQL, by Prometheus's own parser", { timeout: PROMTOOL_TIMEOUT_MS }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "tollgate-dashboard-"));

@@ -14,7 +14,7 @@ import {
 } from "./alerts.ts";
 import { ERROR_RATIO_RECORD, profileRuleGroups, rulesFileYaml, type AlertingRule, type RuleGroup } from "./rules.ts";
 import { burnAlerts, burnWindows } from "./windows.ts";
-import { AUTH_ERRORS, game, HAS_PROMTOOL, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
+import { AUTH_ERRORS, game, HAS_PROMTOOL, PROMTOOL_TIMEOUT_MS, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
 
 const auth = profile("auth", "auth", {
   targetRef: { name: "auth-service" },
@@ -233,7 +233,7 @@ function recordedRatios(labels: Record<string, string>, budget: number, burns: r
   });
 }
 
-describe.skipIf(!HAS_PROMTOOL)("promtool", () => {
+describe.skipIf(!HAS_PROMTOOL)("promtool", { timeout: PROMTOOL_TIMEOUT_MS }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "tollgate-alerts-"));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BURN_ALERT, operatorAlertGroup, profileAlertGroup } from "./alerts.ts";
 import { operatorPrometheusRule, profileRuleSet, prometheusRule } from "./profile-rules.ts";
 import { ERROR_RATIO_RECORD, profileRuleGroups, rulesFileYaml, type AlertingRule, type Rule } from "./rules.ts";
-import { game, HAS_PROMTOOL, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
+import { game, HAS_PROMTOOL, PROMTOOL_TIMEOUT_MS, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
 
 const auth = profile("auth", "auth", {
   targetRef: { name: "auth-service" },
@@ -116,7 +116,7 @@ describe("PrometheusRule", () => {
   });
 });
 
-describe.skipIf(!HAS_PROMTOOL)("promtool", () => {
+describe.skipIf(!HAS_PROMTOOL)("promtool", { timeout: PROMTOOL_TIMEOUT_MS }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "tollgate-rule-set-"));

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILE_LABEL, TILES_SINCE_RECORD } from "./tiles.ts";
 import { ERROR_RATIO_RECORD, EVENTS_RECORD, profileRuleGroup, ruleGroups, rulesFileYaml, SERIES_COUNT_RECORD, type RulesFile } from "./rules.ts";
-import { AUTH_ERRORS, game, HAS_PROMTOOL, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
+import { AUTH_ERRORS, game, HAS_PROMTOOL, PROMTOOL_TIMEOUT_MS, profile, promtoolCheckRules, promtoolTestRules } from "./test-builders.ts";
 
 // A 2 s floor on burn windows keeps one window per role for the 2m SLO windows these fixtures spell out.
 const FINE = { minBurnWindowMs: 2_000 };
@@ -87,7 +87,7 @@ describe("recording rules", () => {
   });
 });
 
-describe.skipIf(!HAS_PROMTOOL)("promtool", () => {
+describe.skipIf(!HAS_PROMTOOL)("promtool", { timeout: PROMTOOL_TIMEOUT_MS }, () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "tollgate-rules-"));

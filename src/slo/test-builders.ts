@@ -8,6 +8,12 @@ import type { SloProfile } from "./plan.ts";
 
 export const PROMTOOL = "/usr/bin/promtool";
 export const HAS_PROMTOOL = existsSync(PROMTOOL);
+/**
+ * The time a test that runs promtool gets: it starts a process that parses, and for `test rules`
+ * evaluates hours of rules step by step (1–3 s alone, more while the machine is busy), so vitest's
+ * 5 s default is no measure of it.
+ */
+export const PROMTOOL_TIMEOUT_MS = 30_000;
 
 const run = promisify(execFile);
 
