@@ -389,13 +389,14 @@ export async function readRecorded(client: InstantQuerier, profiles: readonly Sl
   // batch. So each plan is made where it is used and dropped: once to know which reads are needed,
   // once to read its profile's answers.
   const planOf = (p: SloProfile) => planProfile(p, opts.tile !== undefined ? { ...opts, tiles: { tile: opts.tile, coverageMs: {} } } : opts);
+  // Without a tile no plan has tiles: then only the series counts need looking for.
   let counted = false;
   let tiled = false;
   for (const profile of profiles) {
     const plan = planOf(profile);
     counted ||= plan.slos.some((s) => isLive(s) && s.seriesCounts.length > 0);
     tiled ||= plan.slos.some((s) => isLive(s) && s.tiles);
-    if (counted && tiled) break;
+    if (counted && (tiled || opts.tile === undefined)) break;
   }
   let ratios: Map<string, Answer>;
   let events: Map<string, Answer>;
