@@ -86,7 +86,8 @@ export function ratio(value: number, target: number): { text: string; ok: boolea
   return { text: `${(value / target).toFixed(2)}x`, ok: value <= target };
 }
 
-const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : "n/a");
+/** A figure to `digits` decimals, or "n/a" when it was not measured. */
+export const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : "n/a");
 const mark = (ok: boolean) => (ok ? "ok" : "OVER");
 const against = (value: number, target: number, unit: string, note = "") => {
   if (!Number.isFinite(value)) return "not measured";

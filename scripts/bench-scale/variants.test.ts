@@ -35,4 +35,15 @@ describe("variantLines", () => {
     expect(lines[2]).toContain("--optimize-for-size: RSS steady 150 MiB (0.75x), peak 160 MiB (0.76x)");
     expect(lines[2]).toContain("reconcile p99 30.0 ms (1.50x), CPU 0.50 cores (1.25x)");
   });
+
+  it("says n/a for a figure not measured (no reconciles with no profiles), not NaN", () => {
+    const idle = (rss: number) => ({ ...figures(rss, Number.NaN, 0), profiles: 0 }) as SizeFigures;
+    const lines = variantLines([
+      { variant: { label: "image", nodeArgs: [], env: {} }, figures: idle(85) },
+      { variant: { label: "--no-optimize-for-size", nodeArgs: ["--no-optimize-for-size"], env: {} }, figures: idle(91) },
+    ]);
+    expect(lines[2]).toContain("RSS steady 91 MiB (1.07x)");
+    expect(lines[2]).toContain("reconcile p99 n/a ms (n/a), CPU 0.00 cores (n/a)");
+    expect(lines.join("\n")).not.toContain("NaN");
+  });
 });

@@ -2,7 +2,7 @@
 // profiles, so V8 and allocator settings are chosen from measurements. Variants are separated by ";",
 // each a space-separated list of Node flags (--optimize-for-size) and environment settings
 // (MALLOC_ARENA_MAX=2), added to the image's own; "image" (or nothing) is the image as it ships.
-import type { SizeFigures } from "./report.ts";
+import { fixed, type SizeFigures } from "./report.ts";
 
 export interface Variant {
   label: string;
@@ -33,10 +33,10 @@ export function variantLines(results: ReadonlyArray<{ variant: Variant; figures:
   if (!base) return [];
   const r = (value: number, of: number) => (of > 0 && Number.isFinite(value) ? `${(value / of).toFixed(2)}x` : "n/a");
   const line = (v: Variant, f: SizeFigures) =>
-    `  ${v.label}: RSS steady ${f.rssSteadyMiB.toFixed(0)} MiB (${r(f.rssSteadyMiB, base.figures.rssSteadyMiB)}), ` +
-    `peak ${f.rssPeakMiB.toFixed(0)} MiB (${r(f.rssPeakMiB, base.figures.rssPeakMiB)}), ` +
-    `heap used ${f.memory.heapUsedMiB.toFixed(0)} of ${f.memory.heapTotalMiB.toFixed(0)} MiB, ` +
-    `reconcile p99 ${f.reconcileP99Ms.toFixed(1)} ms (${r(f.reconcileP99Ms, base.figures.reconcileP99Ms)}), ` +
-    `CPU ${f.cpuCores.toFixed(2)} cores (${r(f.cpuCores, base.figures.cpuCores)})`;
+    `  ${v.label}: RSS steady ${fixed(f.rssSteadyMiB, 0)} MiB (${r(f.rssSteadyMiB, base.figures.rssSteadyMiB)}), ` +
+    `peak ${fixed(f.rssPeakMiB, 0)} MiB (${r(f.rssPeakMiB, base.figures.rssPeakMiB)}), ` +
+    `heap used ${fixed(f.memory.heapUsedMiB, 0)} of ${fixed(f.memory.heapTotalMiB, 0)} MiB, ` +
+    `reconcile p99 ${fixed(f.reconcileP99Ms, 1)} ms (${r(f.reconcileP99Ms, base.figures.reconcileP99Ms)}), ` +
+    `CPU ${fixed(f.cpuCores, 2)} cores (${r(f.cpuCores, base.figures.cpuCores)})`;
   return [`variants at ${base.figures.profiles} profiles, against ${base.variant.label}:`, line(base.variant, base.figures), ...others.map((o) => line(o.variant, o.figures))];
 }
