@@ -1,5 +1,5 @@
-# Tollgate's operator image: the compiled dist/ and the production dependencies on the official Node 24
-# image, running as a numeric non-root user on a read-only root filesystem.
+# Tollgate's operator image: the bundled CLI (dist/tollgate.js, Tollgate and its dependencies in one file)
+# on the official Node 24 image, running as a numeric non-root user on a read-only root filesystem.
 #
 #   docker build -t tollgate --build-arg VERSION="$(node -p 'require("./package.json").version')" \
 #     --build-arg REVISION="$(git rev-parse HEAD)" .
@@ -22,25 +22,21 @@ RUN --mount=type=secret,id=npm-ca,target=/run/secrets/npm-ca \
     if [ -s /run/secrets/npm-ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm-ca; fi \
     && npm ci --ignore-scripts --no-audit --no-fund --no-update-notifier
 
-# tsc: src/ to dist/ (imports rewritten from .ts to .js). Declarations are of no use at run time.
+# `npm run build`: tsc type-checks src/ into dist/, then scripts/bundle.ts (esbuild) bundles the CLI with
+# every dependency it loads into dist/tollgate.js, its source map and the bundled packages' licences.
 FROM modules AS build
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build && find dist -name '*.d.ts' -delete
-
-# Production dependencies only: the same tree without the dev ones (no download). Type declarations, source
-# maps and TypeScript sources of the packages are never loaded at run time: 41 of their 83 MB.
-FROM modules AS deps
-RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier \
-    && find node_modules -type f \( -name '*.ts' -o -name '*.mts' -o -name '*.cts' -o -name '*.map' \) -delete
+COPY scripts/bundle.ts ./scripts/
+RUN npm run build
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
-# Owned by root and not writable by the user that runs them. src/version.ts reads ../package.json at run
-# time, so package.json sits one level above dist/.
-COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
+# Owned by root and not writable by the user that runs them. No node_modules/: the bundle holds what runs.
+# src/version.ts reads ../package.json at run time, so package.json sits one level above dist/. With
+# NODE_OPTIONS=--enable-source-maps, stack traces name src/ files and lines (the map costs memory only then).
+COPY --from=build /app/dist/tollgate.js /app/dist/tollgate.js.map /app/dist/tollgate.licenses.txt ./dist/
 COPY package.json ./
 # 65532: a uid that owns nothing on the node or in the image (uid 1000, the image's `node` user, is often
 # a real account on hosts), numeric so that runAsNonRoot can verify it. No home directory is needed:
@@ -60,7 +56,7 @@ EXPOSE 8080
 # --max-old-space-size=256 caps the heap; for more profiles than the README's sizing gives it,
 # NODE_OPTIONS=--max-old-space-size-percentage=60 sizes the old space from the container's memory limit
 # instead (it takes precedence over --max-old-space-size).
-ENTRYPOINT ["node", "--optimize-for-size", "--max-semi-space-size=4", "--max-old-space-size=256", "/app/dist/cli/main.js"]
+ENTRYPOINT ["node", "--optimize-for-size", "--max-semi-space-size=4", "--max-old-space-size=256", "/app/dist/tollgate.js"]
 CMD ["controller"]
 # Last, so that a new revision rebuilds only this layer.
 ARG VERSION=unknown

@@ -20,11 +20,11 @@ export interface OperatorLaunch {
 }
 
 /**
- * The operator as the image runs it: the compiled dist/cli/main.js (`npm run build`) under the image's
+ * The operator as the image runs it: the bundled dist/tollgate.js (`npm run build`) under the image's
  * V8 flags and NODE_ENV, for measurements that must hold for what ships.
  */
 export const IMAGE_LAUNCH: OperatorLaunch = {
-  entry: fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url)),
+  entry: fileURLToPath(new URL("../../dist/tollgate.js", import.meta.url)),
   nodeArgs: IMAGE_NODE_FLAGS,
   env: { NODE_ENV: "production" },
 };
