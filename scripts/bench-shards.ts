@@ -148,7 +148,7 @@ async function measure(kube: KubeClient, ns: string, env: ReturnType<typeof load
       const profile = { controller: "profile" };
       const reconciles = delta(b, a, "tollgate_reconcile_duration_seconds_count", profile);
       const buckets = bucketDeltas(b, a, "tollgate_reconcile_duration_seconds", profile);
-      const waited = waitedOnPrometheus(reconciles, windowS, delta(b, a, "tollgate_prometheus_query_duration_seconds_sum", { mode: "RecordingRules" }));
+      const waited = waitedOnPrometheus(b, a);
       const shards = [...held].filter(([, h]) => h === identity).map(([s]) => s).sort((x, y) => x - y);
       return {
         identity,

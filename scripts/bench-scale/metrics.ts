@@ -63,16 +63,18 @@ export function histogramQuantile(buckets: readonly Bucket[], q: number, dropTop
   return prevLe;
 }
 
+/** What the operator counts as not having waited on Prometheus: tollgate_reconcile_prometheus_wait_seconds' first bound. */
+export const NO_WAIT_S = 0.001;
+
 /**
- * How many reconciles of a window waited on a recording-rule batch read from Prometheus, estimated:
- * those that started while one was in flight, taking starts as spread evenly over the window, so the
- * batches' share of the window (their total time over its length) of all reconciles. Reconciles
- * due together wait together (a cohort that joined one batch asks again together an interval later),
- * which makes more wait than an even spread, so this leaves some in: it errs toward a higher p99.
+ * How many profile passes between two scrapes waited on Prometheus (a recording-rule batch in flight,
+ * or their own queries), as the operator measured them: tollgate_reconcile_prometheus_wait_seconds
+ * observations above its first bound. The p99 excluding Prometheus leaves that many of the slowest out.
  */
-export function waitedOnPrometheus(reconciles: number, windowS: number, batchSeconds: number): number {
-  if (reconciles <= 0 || windowS <= 0 || batchSeconds <= 0) return 0;
-  return Math.min(reconciles, Math.round(reconciles * Math.min(1, batchSeconds / windowS)));
+export function waitedOnPrometheus(before: string, after: string): number {
+  const buckets = bucketDeltas(before, after, "tollgate_reconcile_prometheus_wait_seconds");
+  const quick = buckets.find((b) => b.le === NO_WAIT_S)?.count ?? 0;
+  return Math.max(0, (buckets.at(-1)?.count ?? 0) - quick);
 }
 
 /**

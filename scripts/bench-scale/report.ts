@@ -106,7 +106,7 @@ export function sizeLines(f: SizeFigures, opts: { intervalS: number; cycles: num
     `  RSS steady        ${fixed(f.rssSteadyMiB, 0)} MiB (median over ${opts.cycles} cycles)  ${rssAgainst(f.rssSteadyMiB)}`,
     `  RSS peak          ${fixed(f.rssPeakMiB, 0)} MiB (high-water mark, first pass included)  ${rssAgainst(f.rssPeakMiB)}`,
     `  memory            heap used ${fixed(m.heapUsedMiB, 0)} MiB of ${fixed(m.heapTotalMiB, 0)} MiB, external ${fixed(m.externalMiB, 0)} MiB (array buffers within), rest of RSS ${fixed(outside, 0)} MiB (code, stacks, allocator)`,
-    `  reconcile p99     ${fixed(f.reconcileP99Ms, 1)} ms excluding Prometheus (${f.waitedOnPrometheus} of ${f.reconciles} reconciles left out as waiting on a recorded read), ${fixed(f.reconcileP99AllMs, 1)} ms all  ${against(f.reconcileP99Ms, P99_TARGET_MS, " ms")}`,
+    `  reconcile p99     ${fixed(f.reconcileP99Ms, 1)} ms excluding Prometheus (${f.waitedOnPrometheus} of ${f.reconciles} reconciles left out: they waited on Prometheus), ${fixed(f.reconcileP99AllMs, 1)} ms all  ${against(f.reconcileP99Ms, P99_TARGET_MS, " ms")}`,
     `  first full pass   ${fixed(f.firstPassS, 1)} s after a restart  ${against(f.firstPassS, FIRST_PASS_TARGET_S, " s")}`,
     `  throughput        ${fixed(f.reconciles / f.cycles, 0)} reconciles per ${opts.intervalS}s cycle, ${f.profiles > 0 ? `${fixed((100 * f.reconciles) / f.cycles / f.profiles, 0)} % of the profiles due` : "none due"}; CPU ${fixed(f.cpuCores, 2)} cores`,
   ];

@@ -14,6 +14,7 @@ export class SloMetrics {
   readonly phase: Gauge<"namespace" | "profile" | "phase">;
   readonly actions: Counter<"namespace" | "profile" | "action">;
   readonly queryDuration: Histogram<"mode">;
+  readonly prometheusWait: Histogram;
   readonly queryErrors: Counter<"mode" | "kind">;
   readonly queries: Counter<"mode">;
   readonly notifications: Counter<"type" | "event" | "outcome">;
@@ -56,6 +57,13 @@ export class SloMetrics {
       help: "Time to read measurements from Prometheus, per reconcile (direct) or per cycle (recording rules).",
       labelNames: ["mode"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.prometheusWait = new Histogram({
+      name: "tollgate_reconcile_prometheus_wait_seconds",
+      help: "Time each profile's pass waited on Prometheus: its own queries (Direct reads, canary checks, PromQL parsing) or the recording-rule batch in flight. Under 1 ms when its reading was at hand.",
+      // le="0.001": passes that found their reading ready, the usual case in RecordingRules mode.
+      buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
     this.queries = new Counter({

@@ -112,7 +112,9 @@ export async function observe(deps: ObserveDeps, profile: PerformanceProfile, no
   // What the tenant may not name (an address, a header, a missing Secret) refuses the profile; nothing is sent.
   if (!resolved.ok && resolved.problem) return { ...base, spec, problem: resolved.problem };
   // Parse the user's PromQL first: a parse error names the exact field, a failed query only the SLO.
+  const parsingStarted = performance.now();
   const parseProblem = resolved.ok ? await queryProblem(deps, spec, resolved.client) : undefined;
+  let waitedMs = performance.now() - parsingStarted;
   if (parseProblem) return { ...base, spec, problem: parseProblem };
   const slo: SloProfile = { namespace, name, spec };
   const mode = resolved.ok ? await readMode(deps, slo, spec.prometheus?.mode, warned, log) : "Direct";
@@ -125,10 +127,14 @@ export async function observe(deps: ObserveDeps, profile: PerformanceProfile, no
   };
   // The budget's reading and the canary's are independent: read at once, so a slow Prometheus delays
   // a freeze by one round of queries, not two.
+  const readingStarted = performance.now();
   const [reading, canaryMeasurement] = await Promise.all([
     measure(deps, resolved, slo, mode, interval, now, (raw) => warnRaw(raw, warned, `${namespace}/${name}`, log)),
     canaryCheckDue(observed, spec, now) ? measureCanary(deps, resolved, namespace, spec, now) : undefined,
   ]);
+  waitedMs += performance.now() - readingStarted;
+  // What a pass spends apart from this is the operator's own work (and the API server's).
+  deps.metrics.prometheusWait.observe(waitedMs / 1000);
   return {
     ...observed,
     measurements: reading.measurements,

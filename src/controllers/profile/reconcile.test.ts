@@ -46,13 +46,13 @@ let server: Server | undefined;
 afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
 /** A Prometheus whose /api/v1/query answers `answer(query)` as the HTTP body; format_query accepts everything. */
-async function prometheus(answer: (query: string) => string): Promise<string> {
+async function prometheus(answer: (query: string) => string | Promise<string>): Promise<string> {
   server = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
-    req.on("end", () => {
+    req.on("end", async () => {
       const query = new URLSearchParams(body).get("query") ?? "";
-      const text = req.url === "/api/v1/format_query" ? JSON.stringify({ status: "success", data: query }) : answer(query);
+      const text = req.url === "/api/v1/format_query" ? JSON.stringify({ status: "success", data: query }) : await answer(query);
       res.writeHead(200, { "Content-Type": "application/json" }).end(text);
     });
   });
@@ -366,5 +366,22 @@ describe("profileReconciler exports the canary's weight", () => {
     // The same profile with the canary taken out of its spec.
     await harness(url, availability, { istio: true, metrics }).reconcile();
     expect(await weights(metrics)).toEqual([]);
+  });
+});
+
+describe("profileReconciler measures how long a pass waits on Prometheus", () => {
+  it("observes once per pass the time its queries took, so the rest of the pass is the operator's own", async () => {
+    const metrics = new SloMetrics(new Registry());
+    const slowMs = 60;
+    const url = await prometheus(async (query) => {
+      await new Promise((r) => setTimeout(r, slowMs));
+      return vector(query.startsWith("sum(increase") ? "100000" : "0.001");
+    });
+    await harness(url, availability, { metrics }).reconcile();
+    const values = (await metrics.prometheusWait.get()).values;
+    const count = values.find((v) => v.metricName === "tollgate_reconcile_prometheus_wait_seconds_count")?.value;
+    const sum = values.find((v) => v.metricName === "tollgate_reconcile_prometheus_wait_seconds_sum")?.value ?? 0;
+    expect(count).toBe(1);
+    expect(sum).toBeGreaterThanOrEqual(slowMs / 1000);
   });
 });
