@@ -2,7 +2,7 @@ import type { Slo } from "../api/slo.ts";
 import type { SloPlan } from "./plan.ts";
 import type { BurnRate, BurnRole, SloMeasurement } from "./types.ts";
 import { BURN_ALERTS } from "./types.ts";
-import { burnWindows, canonicalWindow, type WindowOptions } from "./windows.ts";
+import { burnWindows, canonicalWindow, type BurnWindow, type WindowOptions } from "./windows.ts";
 
 /**
  * Measurements are far less precise than 12 significant digits, while float noise
@@ -65,9 +65,23 @@ export interface SloReading {
   events: number | undefined;
 }
 
-function burnRateSkeleton(slo: Slo, opts: WindowOptions): BurnRate[] {
+/**
+ * The burn rates of an SLO without values: a role and window each. One frozen list per list of burn
+ * windows (those are shared, see burnWindows), so readings without a verdict hold no copies of their own.
+ */
+const skeletons = new WeakMap<readonly BurnWindow[], readonly BurnRate[]>();
+function skeletonOf(windows: readonly BurnWindow[]): readonly BurnRate[] {
+  let found = skeletons.get(windows);
+  if (found === undefined) {
+    found = Object.freeze(windows.map((w) => Object.freeze({ role: w.role, window: w.window })));
+    skeletons.set(windows, found);
+  }
+  return found;
+}
+
+function burnRateSkeleton(slo: Slo, opts: WindowOptions): readonly BurnRate[] {
   try {
-    return burnWindows(canonicalWindow(slo.window), opts).map((w) => ({ role: w.role, window: w.window }));
+    return skeletonOf(burnWindows(canonicalWindow(slo.window), opts));
   } catch {
     return [];
   }
@@ -89,7 +103,7 @@ export function noDataMeasurement(slo: Slo, opts: WindowOptions = {}): SloMeasur
 export function measureSlo(plan: SloPlan, reading: SloReading, minEvents: number): SloMeasurement {
   const { slo } = plan;
   const base = { name: slo.name, objective: slo.objective, window: slo.window };
-  const skeleton = plan.burnWindows.map((w) => ({ role: w.role, window: w.window }));
+  const skeleton = skeletonOf(plan.burnWindows);
   const rawEvents = reading.events;
   const events = rawEvents !== undefined && Number.isFinite(rawEvents) ? Math.max(0, Math.round(rawEvents)) : undefined;
   if (events === undefined || events === 0) {

@@ -27,7 +27,7 @@ export interface SloPlan {
   slo: Slo;
   /** The SLO window as queried and labelled (canonical spelling). */
   window: string;
-  burnWindows: BurnWindow[];
+  burnWindows: readonly BurnWindow[];
   /** Distinct windows the error ratio is read over (burn windows and the SLO window), with their PromQL. */
   errorRatios: Array<{ window: string; expr: string }>;
   /** PromQL for the events over the SLO window. */

@@ -44,7 +44,7 @@ export interface SloMeasurement {
   sli?: number;
   /** Budget consumed over the SLO window in percent (= 100 × burn rate over the window); may exceed 100. Present only with verdict Ok. */
   consumedPercent?: number;
-  burnRates: BurnRate[];
+  burnRates: readonly BurnRate[];
 }
 
 export interface Measurements {

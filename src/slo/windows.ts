@@ -48,9 +48,25 @@ export function scaleBurnWindow(role: BurnRole, sloWindow: string, opts: WindowO
   return { role, window: formatDuration(ms), ms };
 }
 
-/** Every burn-rate role's window for an SLO window, in BURN_ROLES order. */
-export function burnWindows(sloWindow: string, opts: WindowOptions = {}): BurnWindow[] {
-  return BURN_ROLES.map((role) => scaleBurnWindow(role, sloWindow, opts));
+/**
+ * burnWindows' answers, by SLO window and floor. Every profile's reading carries its SLOs' burn
+ * windows, and thousands of profiles share a handful of SLO windows: one frozen list each, and one copy
+ * of each window's spelling, instead of seven new objects and strings per SLO per read. Bounded, since
+ * SLO windows are the users' to choose; when full it starts over.
+ */
+const windowsBySlo = new Map<string, readonly BurnWindow[]>();
+const WINDOWS_KEPT = 1_000;
+
+/** Every burn-rate role's window for an SLO window, in BURN_ROLES order. Shared and frozen: copy to change. */
+export function burnWindows(sloWindow: string, opts: WindowOptions = {}): readonly BurnWindow[] {
+  const key = `${sloWindow} ${opts.minBurnWindowMs ?? DEFAULT_MIN_BURN_WINDOW_MS}`;
+  let found = windowsBySlo.get(key);
+  if (found === undefined) {
+    found = Object.freeze(BURN_ROLES.map((role) => Object.freeze(scaleBurnWindow(role, sloWindow, opts))));
+    if (windowsBySlo.size >= WINDOWS_KEPT) windowsBySlo.clear();
+    windowsBySlo.set(key, found);
+  }
+  return found;
 }
 
 /**
