@@ -103,6 +103,24 @@ describe("cachedProfile", () => {
     const invalid = { targetRef: { name: "game-service" }, slos: [] };
     expect(cachedProfile({ metadata: { name: "game", namespace: "games" }, spec: invalid }).spec).toBe(invalid);
   });
+
+  it("keeps every condition as written (its spellings shared between profiles), and a status without conditions as it is", () => {
+    const at = "2026-11-30T10:00:00Z";
+    const conditions = [
+      { type: "Ready", status: "True" as const, reason: "BudgetHealthy", message: "budget 12 % consumed", lastTransitionTime: at, observedGeneration: 3 },
+      { type: "MetricsAvailable", status: "True" as const, reason: "Measured", message: "2 SLOs measured", lastTransitionTime: at },
+      { type: "Frozen", status: "False" as const, reason: "BudgetHealthy", message: "", lastTransitionTime: "2026-11-29T08:00:00Z" },
+    ];
+    // As two watch events deliver them: parsed from JSON apart.
+    const one = JSON.parse(JSON.stringify({ metadata: { name: "a", namespace: "games" }, status: { phase: "Healthy", conditions } })) as PerformanceProfile;
+    const two = JSON.parse(JSON.stringify({ metadata: { name: "b", namespace: "games" }, status: { phase: "Healthy", conditions } })) as PerformanceProfile;
+    const before = structuredClone(one);
+    expect(cachedProfile(one).status).toEqual({ phase: "Healthy", conditions });
+    expect(cachedProfile(two).status).toEqual({ phase: "Healthy", conditions });
+    expect(one).toEqual(before);
+    expect(cachedProfile({ metadata: { name: "c" }, status: { phase: "Healthy" } }).status).toEqual({ phase: "Healthy" });
+    expect(cachedProfile({ metadata: { name: "c" } })).toEqual({ metadata: { name: "c" } });
+  });
 });
 
 describe("cachedDeployment", () => {

@@ -41,7 +41,43 @@ export function withoutManagedFields<T extends KubeObject>(obj: T): T {
  */
 export function cachedProfile(p: PerformanceProfile): PerformanceProfile {
   const valid = p.spec === undefined ? undefined : validateCachedSpec(p.spec);
-  return { ...p, ...(p.metadata ? { metadata: slimMeta(p.metadata, true) } : {}), ...(valid?.ok ? { spec: valid.spec } : {}) };
+  const conditions = p.status?.conditions;
+  return {
+    ...p,
+    ...(p.metadata ? { metadata: slimMeta(p.metadata, true) } : {}),
+    ...(valid?.ok ? { spec: valid.spec } : {}),
+    ...(p.status && Array.isArray(conditions) ? { status: { ...p.status, conditions: sharedConditions(conditions) } } : {}),
+  };
+}
+
+type Condition = NonNullable<NonNullable<PerformanceProfile["status"]>["conditions"]>[number];
+
+/**
+ * Condition types, statuses and reasons, one copy of each spelling for every profile: JSON parsing
+ * gives each profile its own, and with six conditions a profile they were a fifth of its cached bytes.
+ * Bounded, since another writer could set any condition; when full it starts over.
+ */
+const spellings = new Map<string, string>();
+const SPELLINGS_KEPT = 1_000;
+
+function spelling<T>(s: T): T {
+  if (typeof s !== "string") return s;
+  const found = spellings.get(s);
+  if (found !== undefined) return found as T;
+  if (spellings.size >= SPELLINGS_KEPT) spellings.clear();
+  spellings.set(s, s);
+  return s;
+}
+
+/** A profile's conditions with shared spellings, and one copy of a transition time several share (set in one pass). */
+function sharedConditions(conditions: readonly Condition[]): Condition[] {
+  const times = new Map<string, string>();
+  return conditions.map((c) => {
+    if (typeof c !== "object" || c === null) return c;
+    const time = c.lastTransitionTime;
+    const sharedTime = typeof time === "string" ? (times.get(time) ?? (times.set(time, time), time)) : time;
+    return { ...c, type: spelling(c.type), status: spelling(c.status), reason: spelling(c.reason), lastTransitionTime: sharedTime };
+  });
 }
 
 /**
