@@ -35,10 +35,10 @@
 // out of the p99 (scripts/bench-scale/metrics.ts, waitedOnPrometheus). The p99 of all reconciles, an
 // upper bound, is printed beside it.
 import { mkdirSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { KubeClient } from "../src/kube/client.ts";
 import { DEFAULT_KUBE_API_RATE } from "../src/operator.ts";
-import type { ClusterEnv } from "../e2e/support/env.ts";
+import { ROOT, type ClusterEnv } from "../e2e/support/env.ts";
 import { createOperatorNamespace } from "../e2e/support/identity.ts";
 import { IMAGE_LAUNCH, startOperator, type OperatorProcess } from "../e2e/support/operator.ts";
 import { exitOnSignals } from "../e2e/support/processes.ts";
@@ -115,6 +115,7 @@ class Bench {
       { TOLLGATE_LOG_LEVEL: "info", ...variant.env },
       {
         ...IMAGE_LAUNCH,
+        ...(variant.entry ? { entry: resolve(ROOT, variant.entry) } : {}),
         nodeArgs: [
           ...(IMAGE_LAUNCH.nodeArgs ?? []),
           ...variant.nodeArgs,

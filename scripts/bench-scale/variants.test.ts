@@ -19,6 +19,13 @@ describe("parseVariants", () => {
   it("names a token that is neither", () => {
     expect(() => parseVariants("optimize")).toThrow(/"optimize" is neither/);
   });
+
+  it("takes entry=PATH as the build to run instead of the image's", () => {
+    expect(parseVariants("image;entry=dist/cli/main.js")).toEqual([
+      { label: "image", nodeArgs: [], env: {} },
+      { label: "entry=dist/cli/main.js", nodeArgs: [], env: {}, entry: "dist/cli/main.js" },
+    ]);
+  });
 });
 
 describe("variantLines", () => {

@@ -1,13 +1,17 @@
 // BENCH_VARIANTS: ways to launch the operator that the scale bench compares at each size, on the same
 // profiles, so V8 and allocator settings are chosen from measurements. Variants are separated by ";",
 // each a space-separated list of Node flags (--optimize-for-size) and environment settings
-// (MALLOC_ARENA_MAX=2), added to the image's own; "image" (or nothing) is the image as it ships.
+// (MALLOC_ARENA_MAX=2), added to the image's own, and optionally entry=PATH, another build of the CLI to
+// run instead of the image's bundle (entry=dist/cli/main.js: tsc's output, module by module); "image" (or
+// nothing) is the image as it ships.
 import { fixed, type SizeFigures } from "./report.ts";
 
 export interface Variant {
   label: string;
   nodeArgs: string[];
   env: Record<string, string>;
+  /** The CLI to run, relative to the repository's root; the image's by default. */
+  entry?: string;
 }
 
 export const IMAGE_VARIANT: Variant = { label: "image", nodeArgs: [], env: {} };
@@ -19,9 +23,11 @@ export function parseVariants(raw: string | undefined): Variant[] {
     const variant: Variant = { label: tokens.length ? tokens.join(" ") : "image", nodeArgs: [], env: {} };
     for (const token of tokens) {
       const setting = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(token);
+      const entry = /^entry=(.+)$/.exec(token);
       if (setting) variant.env[setting[1]!] = setting[2]!;
+      else if (entry) variant.entry = entry[1]!;
       else if (token.startsWith("--")) variant.nodeArgs.push(token);
-      else throw new Error(`BENCH_VARIANTS: "${token}" is neither a Node flag (--…) nor a setting (NAME=value)`);
+      else throw new Error(`BENCH_VARIANTS: "${token}" is neither a Node flag (--…), a setting (NAME=value) nor entry=PATH`);
     }
     return variant;
   });
