@@ -122,6 +122,28 @@ describe("RecordedReadCache", () => {
     expect(b.measurements.at.getTime()).toBe(2_100);
   });
 
+  it("goes back to the slower pace once the profile with the short interval is no longer read", async () => {
+    const prom = new FakePrometheus(["a", "b"]);
+    const c = clock();
+    const cache = new RecordedReadCache({ now: c.now, floorMs: 1_000 });
+    await cache.get(prom, profile("a"), 30_000);
+    await cache.get(prom, profile("b"), 2_000);
+    c.advance(2_100);
+    await cache.get(prom, profile("b"), 2_000);
+    expect(prom.queries.length).toBe(4); // b's 2 s sets the pace
+    cache.forget("games", "b");
+    c.advance(2_100);
+    // The batch read before b was forgotten still paces at 2 s: one more batch, which finds b gone.
+    await cache.get(prom, profile("a"), 30_000);
+    expect(prom.queries.length).toBe(6);
+    c.advance(2_100);
+    await cache.get(prom, profile("a"), 30_000);
+    expect(prom.queries.length).toBe(6); // a's 30 s now
+    c.advance(28_000);
+    await cache.get(prom, profile("a"), 30_000);
+    expect(prom.queries.length).toBe(8);
+  });
+
   it("never refreshes more often than the floor", async () => {
     const prom = new FakePrometheus(["a"]);
     const c = clock();

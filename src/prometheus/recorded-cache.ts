@@ -35,6 +35,12 @@ interface Result {
 
 interface Batch {
   members: Map<string, Member>;
+  /**
+   * The smallest interval among the members: lowered as members ask, found anew over all of them at
+   * each refresh (so a member gone or slowed down counts until then), instead of on every ask, which at
+   * thousands of members was a walk over all of them per reconcile.
+   */
+  minIntervalMs: number;
   last?: Result;
   inflight?: Promise<Result>;
 }
@@ -100,13 +106,14 @@ export class RecordedReadCache {
   async get(client: InstantQuerier, profile: SloProfile, intervalMs: number): Promise<ProfileReading> {
     let batch = this.batches.get(client);
     if (!batch) {
-      batch = { members: new Map() };
+      batch = { members: new Map(), minIntervalMs: Number.POSITIVE_INFINITY };
       this.batches.set(client, batch);
     }
     const key = keyOf(profile.namespace, profile.name);
     const fingerprint = fingerprintOf(profile.spec);
     const nowMs = this.now().getTime();
     batch.members.set(key, { profile, fingerprint, intervalMs, lastAskedMs: nowMs });
+    batch.minIntervalMs = Math.min(batch.minIntervalMs, intervalMs);
 
     // A batch in flight that started before this profile joined (or before its spec changed) cannot hold
     // its reading, so the next one is started once it settles: two rounds suffice, three is slack.
@@ -140,9 +147,7 @@ export class RecordedReadCache {
   }
 
   private maxAgeMs(batch: Batch): number {
-    let min = Number.POSITIVE_INFINITY;
-    for (const m of batch.members.values()) min = Math.min(min, m.intervalMs);
-    return Math.max(this.floorMs, Number.isFinite(min) ? min : this.floorMs);
+    return Math.max(this.floorMs, Number.isFinite(batch.minIntervalMs) ? batch.minIntervalMs : this.floorMs);
   }
 
   private refresh(client: InstantQuerier, batch: Batch): Promise<Result> {
@@ -153,9 +158,12 @@ export class RecordedReadCache {
       const nowMs = this.now().getTime();
       // A profile nobody asked about for three of its intervals (and at least a minute) was deleted,
       // moved to another Prometheus or to Direct mode without forget(): stop reading it.
+      let minIntervalMs = Number.POSITIVE_INFINITY;
       for (const [key, m] of batch.members) {
         if (nowMs - m.lastAskedMs > Math.max(3 * m.intervalMs, 60_000)) batch.members.delete(key);
+        else minIntervalMs = Math.min(minIntervalMs, m.intervalMs);
       }
+      batch.minIntervalMs = minIntervalMs;
       const members = [...batch.members.entries()];
       const at = this.now();
       const started = performance.now();
