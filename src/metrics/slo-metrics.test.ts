@@ -1,5 +1,5 @@
 import { Registry } from "prom-client";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BurnRole, Measurements } from "../slo/types.ts";
 import { SloMetrics } from "./slo-metrics.ts";
 
@@ -54,31 +54,37 @@ describe("SloMetrics", () => {
     expect(await registry.metrics()).not.toContain('profile="game"');
   });
 
-  it("sets a profile's series in place pass after pass, removing only those a pass no longer measures", async () => {
+  it("shows each profile's last pass: a new phase replaces the old, and what a pass no longer measures is gone", async () => {
     const registry = new Registry();
     const metrics = new SloMetrics(registry);
     const pass = (consumed: number | undefined, windows: BurnRole[]): Measurements => ({
       at: new Date(),
       slos: [{ name: "availability", objective: 99.5, window: "30d", verdict: "Ok", consumedPercent: consumed, burnRates: windows.map((w) => ({ role: w, window: w, value: 0.5 })) }],
     });
-    const removed = [vi.spyOn(metrics.consumed, "remove"), vi.spyOn(metrics.burnRate, "remove"), vi.spyOn(metrics.phase, "remove")];
     metrics.observe("shop", "game", pass(10, ["5m", "1h"]), "Healthy");
-    metrics.observe("shop", "game", pass(11, ["5m", "1h"]), "Healthy");
-    expect(removed.map((r) => r.mock.calls.length)).toEqual([0, 0, 0]);
-    // A new phase replaces the profile's phase series.
+    metrics.observe("shop", "other", pass(50, ["5m"]), "Healthy");
     metrics.observe("shop", "game", pass(11, ["5m", "1h"]), "Warning");
-    expect(removed.map((r) => r.mock.calls.length)).toEqual([0, 0, 1]);
     const text = await registry.metrics();
     expect(text).toContain('tollgate_slo_budget_consumed_ratio{namespace="shop",profile="game",slo="availability"} 0.11');
+    expect(text).toContain('tollgate_slo_budget_consumed_ratio{namespace="shop",profile="other",slo="availability"} 0.5');
+    expect(text).toContain('tollgate_slo_burn_rate{namespace="shop",profile="game",slo="availability",window="1h"} 0.5');
     expect(text).toContain('tollgate_profile_phase{namespace="shop",profile="game",phase="Warning"} 1');
-    expect(text).not.toContain('phase="Healthy"');
+    expect(text).not.toContain('profile="game",phase="Healthy"');
+    expect(text.match(/^tollgate_profile_phase\{/gm)).toHaveLength(2);
 
     // The 1h window is gone and the budget has no verdict: those two series go, the rest stay.
     metrics.observe("shop", "game", pass(undefined, ["5m"]), "Warning");
-    expect(removed.map((r) => r.mock.calls.length)).toEqual([1, 1, 1]);
     const after = await registry.metrics();
-    expect(after).not.toContain("tollgate_slo_budget_consumed_ratio{");
+    expect(after).not.toContain('tollgate_slo_budget_consumed_ratio{namespace="shop",profile="game"');
     expect(after).not.toContain('window="1h"');
     expect(after).toContain('tollgate_slo_burn_rate{namespace="shop",profile="game",slo="availability",window="5m"} 0.5');
+    expect(after).toContain('tollgate_slo_budget_consumed_ratio{namespace="shop",profile="other",slo="availability"} 0.5');
+  });
+
+  it("escapes label values as the exposition format asks", async () => {
+    const registry = new Registry();
+    const metrics = new SloMetrics(registry);
+    metrics.observe("shop", "game", { at: new Date(), slos: [{ name: 'say "hi"\\', objective: 99, window: "1h", verdict: "Ok", consumedPercent: 1, burnRates: [] }] }, "Healthy");
+    expect(await registry.metrics()).toContain('tollgate_slo_budget_consumed_ratio{namespace="shop",profile="game",slo="say \\"hi\\"\\\\"} 0.01');
   });
 });
