@@ -14,6 +14,7 @@ const PURE_FOLDERS = ["traffic", "canary", "policy", "slo", "autoscaling", "tena
 /** The plan of a profile's pass, and the actions it speaks in: pure files beside the shell that runs them. */
 const PURE_FILES = [
   "controllers/profile/plan.ts",
+  "controllers/profile/cadence.ts",
   "controllers/profile/plan-traffic.ts",
   "controllers/profile/plan-release.ts",
   "controllers/profile/claim.ts",

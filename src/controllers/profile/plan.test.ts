@@ -4,6 +4,7 @@ import type { Action } from "../../kube/actuators/actions.ts";
 import { at, gameSpec, measure } from "../../policy/test-builders.ts";
 import { canarySpec } from "../../canary/test-builders.ts";
 import { destinationRule, virtualService } from "../../traffic/index.ts";
+import { untilSlot } from "./cadence.ts";
 import { plan } from "./plan.ts";
 import { deployment, primary, profile, replicaSet, routing, snapshot } from "./test-builders.ts";
 
@@ -184,7 +185,8 @@ describe("plan: refused specs", () => {
     expect(p.actions).toEqual([]);
     expect(p.status.freeze).toEqual(frozen.freeze);
     expect(ready(p.status)).toMatchObject({ reason: "InvalidSpec", message: "spec.slos[0].indicator: 3 series" });
-    expect(p.requeueAfterMs).toBe(30_000);
+    // On the profile's slot of its 30 s interval (cadence.ts).
+    expect(p.requeueAfterMs).toBe(untilSlot("games/game", 30_000, at(1).getTime()));
   });
 });
 

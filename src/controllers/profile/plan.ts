@@ -9,6 +9,7 @@ import type { Measurements } from "../../slo/types.ts";
 import { primaryName, SOURCE_HASH_ANNOTATION } from "../../traffic/index.ts";
 import { deploymentState } from "../../workload/deployment.ts";
 import type { Action } from "../../kube/actuators/actions.ts";
+import { untilSlot } from "./cadence.ts";
 import { claimedMessage } from "./claim.ts";
 import { appendOutbox, outboxEntries, withOutbox, type Signal } from "./outbox.ts";
 import { frozenByProfile, planRelease } from "./plan-release.ts";
@@ -39,7 +40,8 @@ export function plan(s: Snapshot, now: Date): Plan {
     return refused(s, problem.reason ?? "InvalidSpec", `${problem.field}: ${problem.message}`, finalizer, now);
   }
   const spec = s.spec;
-  const interval = timerDelay(parseDuration(spec.policy.evaluationInterval));
+  // The periodic pass, on the profile's slot of its interval (cadence.ts).
+  const interval = untilSlot(`${s.namespace}/${s.name}`, timerDelay(parseDuration(spec.policy.evaluationInterval)), now.getTime());
   if (s.problem) {
     // A route out of the tenant's scope comes down at once: the operator may have written it before
     // its allowed hosts or gateways were narrowed.

@@ -27,6 +27,9 @@ import { errorKind, type ManagedIndex } from "./observe.ts";
 import { StatusRecorder } from "./record.ts";
 import { profileReconciler } from "./reconcile.ts";
 import { informer } from "./test-builders.ts";
+import { untilSlot } from "./cadence.ts";
+
+const HARNESS_NOW = "2025-06-01T12:00:00Z";
 
 describe("errorKind", () => {
   it("labels the client's own failure messages by kind", async () => {
@@ -70,6 +73,11 @@ interface Call {
 }
 
 /** Reconciles `spec` on Deployment game-service once per call, against the Prometheus at `url`; records every write. */
+/** The harness's profile comes back on its slot of the interval (cadence.ts), at the harness's fixed now. */
+function onSlot(intervalMs: number): number {
+  return untilSlot("games/game", intervalMs, Date.parse(HARNESS_NOW));
+}
+
 function harness(
   url: string,
   spec: ProfileSpecInput,
@@ -144,7 +152,7 @@ function harness(
     },
     events: new EventRecorder({ client: kube, instance: "test", logger }),
     notifier: opts.notifier ?? new Notifier({ readSecret: async () => undefined, logger }),
-    now: opts.now ?? (() => new Date("2025-06-01T12:00:00Z")),
+    now: opts.now ?? (() => new Date(HARNESS_NOW)),
   });
   const statuses = () => calls.filter((c) => c.kind === "PerformanceProfile" && c.subresource === "status").map((c) => (c.obj as PerformanceProfile).status as ProfileStatus);
   const condition = (type: string) => statuses().at(-1)?.conditions?.find((c) => c.type === type);
@@ -169,7 +177,7 @@ describe("profileReconciler against a malformed Prometheus answer", () => {
     });
     const h = harness(url, availability);
 
-    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: 30_000 });
+    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: onSlot(30_000) });
     const metrics = h.condition("MetricsAvailable");
     expect(metrics).toMatchObject({ status: "False", reason: "PrometheusUnavailable" });
     expect(metrics?.message).toContain("data.result is not an array");
@@ -178,7 +186,7 @@ describe("profileReconciler against a malformed Prometheus answer", () => {
     expect(h.deploymentWrites()).toEqual([]);
 
     malformed = false;
-    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: 30_000 });
+    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: onSlot(30_000) });
     expect(h.condition("MetricsAvailable")).toMatchObject({ status: "True", reason: "Measured" });
     expect(h.condition("Ready")).toMatchObject({ status: "True", reason: "Reconciled" });
     expect(h.deploymentWrites()).toEqual([]);
@@ -192,7 +200,7 @@ describe("profileReconciler against a malformed Prometheus answer", () => {
   ])("never throws on %s: the condition says what was wrong", async (_name, body, says) => {
     const url = await prometheus(() => body);
     const h = harness(url, availability);
-    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: 30_000 });
+    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: onSlot(30_000) });
     expect(h.condition("MetricsAvailable")?.status).toBe("False");
     expect(h.condition("MetricsAvailable")?.message).toMatch(says);
     expect(h.deploymentWrites()).toEqual([]);
@@ -219,9 +227,9 @@ describe("profileReconciler on a spec stored before the CRD bounded it", () => {
     expect(h.deploymentWrites()).toEqual([]);
   });
 
-  it("requeues a profile at its bound after exactly its evaluationInterval", async () => {
+  it("requeues a profile at its bound on its slot of its evaluationInterval", async () => {
     const h = harness(await prometheus(healthy), withInterval("1h"));
-    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: 3_600_000 });
+    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: onSlot(3_600_000) });
     expect(h.condition("Ready")).toMatchObject({ status: "True", reason: "Reconciled" });
   });
 });
@@ -254,7 +262,7 @@ describe("profileReconciler on a ratio query that returns several series", () =>
   it("reports Ready=False naming the field and the count, and never freezes", async () => {
     const url = await prometheus(answer);
     const h = harness(url, unsummed);
-    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: 30_000 });
+    await expect(h.reconcile()).resolves.toEqual({ requeueAfterMs: onSlot(30_000) });
     const ready = h.condition("Ready");
     expect(ready).toMatchObject({ status: "False", reason: "InvalidSpec" });
     expect(ready?.message).toMatch(/^spec\.slos\[0\]\.indicator\.ratio\.errors: the query returned 3 series .*; wrap it in sum\(\.\.\.\) so it returns one/);
