@@ -29,8 +29,25 @@ export function isDuration(s: string): boolean {
   return s.length > 0 && s.length <= DURATION_MAX_LENGTH && durationRe.test(s);
 }
 
+/**
+ * Durations already read. Planning a profile reads the same few (its windows, the tile, the interval)
+ * dozens of times a pass, and at thousands of profiles the regular expression was a tenth of the
+ * operator's CPU. Bounded: specs are the tenants', and a table of every string ever seen would grow
+ * with them; emptied when full, the common durations are back at once.
+ */
+const readDurations = new Map<string, number | undefined>();
+const MAX_READ_DURATIONS = 1_000;
+
 /** The sum of a duration's components in milliseconds, however large; undefined when `s` is no duration. Never throws. */
 export function durationMillis(s: string): number | undefined {
+  if (readDurations.has(s)) return readDurations.get(s);
+  const ms = readDuration(s);
+  if (readDurations.size >= MAX_READ_DURATIONS) readDurations.clear();
+  readDurations.set(s, ms);
+  return ms;
+}
+
+function readDuration(s: string): number | undefined {
   if (!isDuration(s)) return undefined;
   const m = durationRe.exec(s);
   let ms = 0;

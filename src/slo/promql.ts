@@ -42,10 +42,15 @@ export const ISTIO_DURATION = "istio_request_duration_milliseconds";
 
 export type LatencyUnit = "seconds" | "milliseconds";
 
+const NEEDS_ESCAPE = /[\\"\n]/;
+
 /** Quotes a label value as a PromQL double-quoted string. */
 export function quoteLabelValue(v: string): string {
+  // Most values (names, namespaces, windows) need no escape; planning quotes thousands a pass.
+  if (!NEEDS_ESCAPE.test(v)) return `"${v}"`;
   return `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`;
 }
+
 
 // ---------------------------------------------------------------------------------------------------
 // Label selectors
