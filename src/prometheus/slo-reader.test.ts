@@ -393,6 +393,28 @@ describe("readRecorded", () => {
   });
 });
 
+describe("readRecorded over thousands of profiles", () => {
+  it("lets the event loop turn between slices of profiles, and keeps their order", async () => {
+    const many: SloProfile[] = Array.from({ length: 1_000 }, (_, i) => ({ namespace: "games", name: `game-${i}`, spec: game.spec }));
+    const { client } = recorded(many.map((p): [string, string, string, string, string, number] => [EVENTS_RECORD, "games", p.name, "availability", "2m", 24_000]));
+    let reading = true;
+    let turns = 0;
+    const turn = () => {
+      if (!reading) return;
+      turns++;
+      setImmediate(turn);
+    };
+    const read = readRecorded(client, many, NOW, FINE);
+    setImmediate(turn);
+    const readings = await read;
+    reading = false;
+    // A turn of the loop between every slice of 100 after the queries answered: other passes run meanwhile.
+    expect(turns).toBeGreaterThanOrEqual(9);
+    expect(readings.map((r) => r.name)).toEqual(many.map((p) => p.name));
+    expect(readings.every((r) => r.measurements.slos[0]?.events === 24_000)).toBe(true);
+  });
+});
+
 describe("readSlos", () => {
   it("dispatches on the mode", async () => {
     const { client, asked } = recorded([]);

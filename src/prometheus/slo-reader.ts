@@ -415,10 +415,11 @@ export async function readRecorded(client: InstantQuerier, profiles: readonly Sl
     since = indexSince(t);
   } catch (err) {
     if (!(err instanceof PrometheusError)) throw err;
-    return profiles.map((p) => failedReading(planOf(p), errorMessage(err), now, opts));
+    return inSlices(profiles, (p) => failedReading(planOf(p), errorMessage(err), now, opts));
   }
+  return inSlices(profiles, readingOf);
 
-  return profiles.map((p) => {
+  function readingOf(p: SloProfile): ProfileReading {
     const plan = planOf(p);
     const { namespace, name } = plan.profile;
     const several = duplicated(plan, ratios, events);
@@ -452,7 +453,23 @@ export async function readRecorded(client: InstantQuerier, profiles: readonly Sl
       return measure(slo, byWindow, eventAnswer ?? ABSENT, plan.profile.spec.policy.minEvents, problems);
     });
     return { namespace, name, measurements: { slos, at: now }, problems, ...(opts.tile !== undefined ? { tileCoverageMs: tileCoverage(plan, since, now) } : {}) };
-  });
+  }
+}
+
+/** Profiles read between two turns of the event loop (~10 ms of work). */
+const READ_SLICE = 100;
+
+/**
+ * fn over every item, a slice at a time with a turn of the event loop between: each profile's reading
+ * is planned again (~0.1 ms), and thousands at once would hold every pass in flight for a second.
+ */
+async function inSlices<T, R>(items: readonly T[], fn: (item: T) => R): Promise<R[]> {
+  const out: R[] = [];
+  for (const [i, item] of items.entries()) {
+    if (i > 0 && i % READ_SLICE === 0) await new Promise((r) => setImmediate(r));
+    out.push(fn(item));
+  }
+  return out;
 }
 
 /** Reads in the given mode. */
