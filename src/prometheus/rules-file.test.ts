@@ -129,6 +129,11 @@ const COMMENTED = 'sum(rate(http_requests_total{code=~"5.."}[{{window}}])) # ser
 // Parses everywhere; only loading the file fails (the fake's stand-in for what format_query cannot see).
 const LOAD_REFUSED = 'sum(rate(refused_at_load_total{code=~"5.."}[{{window}}]))';
 
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(condition()).toBe(true);
+}
+
 describe("RulesFileWriter", () => {
   const dirs: string[] = [];
   afterEach(async () => {
@@ -443,6 +448,35 @@ describe("RulesFileWriter", () => {
       await second;
       expect(writer.awaitingReload(prom.url)).toBe(0);
       expect(held.count()).toBe(2);
+    });
+
+    it("rechecks a file that is as it was written without waiting behind a search for a refused file", async () => {
+      const { dir, prom, file } = await setup((expr) => expr.includes("refused_at_load_total"));
+      const held = heldReload();
+      const writer = new RulesFileWriter({ dir, logger: pino({ level: "silent" }), reloadDelayMs: 10, recheckMs: 0, reload: held.reload });
+      await writer.ensure(availability("game", "1m"), prom.url);
+      const first = writer.requestReload(prom.url);
+      await held.began;
+      held.release();
+      await first;
+      // A file Prometheus refuses at load: its reload is refused, and the search for it holds the lock
+      // while its own first reload waits.
+      await writer.ensure(ratio("shop", LOAD_REFUSED), prom.url);
+      const search = writer.requestReload(prom.url);
+      await waitUntil(() => held.count() === 2);
+      held.release();
+      await waitUntil(() => held.count() === 3);
+      const recheck = writer.ensure(availability("game", "1m"), prom.url);
+      const settled = await Promise.race([recheck.then(() => "rechecked"), new Promise((r) => setTimeout(() => r("waiting"), 1_000))]);
+      expect(settled).toBe("rechecked");
+      expect(await recheck).toMatchObject({ changed: false });
+      for (let i = 0; i < 5 && held.count() >= 3; i++) {
+        held.release();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await search;
+      expect(existsSync(file("game"))).toBe(true);
+      expect(writer.rejected("games", "shop")).toBeDefined();
     });
 
     it("a reload asked for while one runs comes after it, never beside it", async () => {

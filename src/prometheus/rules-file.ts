@@ -215,9 +215,18 @@ export class RulesFileWriter {
     if (now) return now;
     const known = this.written.get(file);
 
+    const found = await readFile(file, "utf8").catch(() => undefined);
+    if (found === content && known?.digest === hash) {
+      // A recheck, and the file is as it was written or found: nothing moves, so no need to wait for
+      // the lock behind a reload's search (which would have taken the file out, not left it so).
+      this.written.set(file, { ...known, atMs: Date.now() });
+      this.settled(file, hash);
+      return { changed: false, problems };
+    }
+
     // Prometheus's parser sees every expression before the file can reach the directory.
     let parsed = false;
-    if ((await readFile(file, "utf8").catch(() => undefined)) !== content) {
+    if (found !== content) {
       const refusal = await this.parse(profile, groups, prometheusUrl);
       if (refusal) {
         this.rejections.set(file, { digest: hash, ...refusal });
@@ -414,7 +423,7 @@ export class RulesFileWriter {
       return;
     }
     if (before) u.previous = before.previous;
-    else if (onDisk === undefined) await unlinkIfThere(stashFileName(u.file, "previous")); // one left by an earlier process
+    else if (onDisk === undefined) await this.dropStashes(u.file); // ones left by an earlier process
     else {
       await mkdir(this.dir, { recursive: true });
       await writeFile(stashFileName(u.file, "previous"), onDisk);
@@ -473,7 +482,9 @@ export class RulesFileWriter {
     for (const u of suspects) {
       if (this.unconfirmed.get(u.url)?.get(u.file) !== u) continue; // changed again since: that change is the suspect now
       this.unconfirmed.get(u.url)?.delete(u.file);
-      await this.dropStashes(u.file);
+      // Nothing was stashed for a file found in place or new (suspect() cleared what an earlier process
+      // left): a restart's thousands of suspects cost no unlink each at the first reload.
+      if (u.previous !== undefined || u.withdrawn) await this.dropStashes(u.file);
       const r = this.rejections.get(u.file);
       if (r && r.digest !== u.digest) this.rejections.delete(u.file);
     }
