@@ -1,6 +1,6 @@
-import { stringify } from "yaml";
 import { formatDuration, parseDuration } from "../api/duration.ts";
 import { isPlanError, planProfile, type PlanOptions, type SloProfile } from "./plan.ts";
+import { rulesYaml } from "./rules-yaml.ts";
 import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILE_LABEL, TILES_SINCE_RECORD } from "./tiles.ts";
 
 /**
@@ -152,7 +152,5 @@ export function ruleGroups(profiles: readonly SloProfile[], opts: RuleOptions = 
 
 /** A Prometheus rules file (rule_files), as YAML: recording rules, alerts, or both. */
 export function rulesFileYaml(groups: ReadonlyArray<RuleGroup<Rule>>): string {
-  const file: RulesFile = { groups: [...groups] };
-  // No folding: a PromQL expression split across lines is harder to paste into Prometheus's UI.
-  return stringify(file, { lineWidth: 0 });
+  return rulesYaml(groups);
 }
