@@ -1,6 +1,7 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import type { BurnRole, Measurements } from "../slo/types.ts";
+import { MetricsRegistry } from "../runtime/metrics-registry.ts";
 import { SloMetrics } from "./slo-metrics.ts";
 
 describe("SloMetrics", () => {
@@ -86,5 +87,51 @@ describe("SloMetrics", () => {
     const metrics = new SloMetrics(registry);
     metrics.observe("shop", "game", { at: new Date(), slos: [{ name: 'say "hi"\\', objective: 99, window: "1h", verdict: "Ok", consumedPercent: 1, burnRates: [] }] }, "Healthy");
     expect(await registry.metrics()).toContain('tollgate_slo_budget_consumed_ratio{namespace="shop",profile="game",slo="say \\"hi\\"\\\\"} 0.01');
+  });
+
+  /** Profiles with data: budget, 7 burn rates (one without a value), a phase; some names to escape. */
+  function observeMany(metrics: SloMetrics, count: number): void {
+    const phases = ["Healthy", "Warning", "Frozen"];
+    for (let i = 0; i < count; i++) {
+      const slos = ["availability", i % 50 === 0 ? 'odd "slo"\\\nname' : "latency"].map((name, j) => ({
+        name,
+        objective: 99.5,
+        window: "30d",
+        verdict: "Ok" as const,
+        consumedPercent: i % 7 === 0 ? undefined : (i * 13 + j) / 10,
+        burnRates: ["5m", "30m", "1h", "2h", "6h", "1d", "3d"].map((w, k) => ({ role: w as BurnRole, window: w, value: k === 6 ? undefined : i % 11 === 0 ? [Number.NaN, Number.POSITIVE_INFINITY][k % 2] : (i + k) / 100 })),
+      }));
+      metrics.observe(`ns-${i % 9}`, `svc-${i}`, { at: new Date(), slos }, phases[i % 3]!);
+    }
+  }
+
+  it("writes its per-profile families in a MetricsRegistry exactly as prom-client formats them", async () => {
+    const plain = new Registry();
+    const own = new MetricsRegistry();
+    observeMany(new SloMetrics(plain), 300);
+    observeMany(new SloMetrics(own), 300);
+    const text = await own.metrics();
+    expect(text).toContain('tollgate_slo_burn_rate{namespace="ns-0",profile="svc-0",slo="availability",window="5m"} Nan');
+    expect(text).toContain('slo="odd \\"slo\\"\\\\\\nname"');
+    expect(text).toBe(await plain.metrics());
+  });
+
+  it("lets the event loop turn while it writes the series of thousands of profiles", async () => {
+    const registry = new MetricsRegistry();
+    observeMany(new SloMetrics(registry), 2_000);
+    let writing = true;
+    let turns = 0;
+    const turn = () => {
+      if (!writing) return;
+      turns++;
+      setImmediate(turn);
+    };
+    const text = registry.metrics();
+    setImmediate(turn);
+    const lines = (await text).split("\n").filter((l) => l.startsWith("tollgate_slo_burn_rate{")).length;
+    writing = false;
+    expect(lines).toBe(2_000 * 2 * 6);
+    // 24,000 burn-rate series alone are 48 slices of 500, with a turn of the loop between each two.
+    expect(turns).toBeGreaterThanOrEqual(47);
   });
 });

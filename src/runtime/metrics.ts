@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Verb } from "../kube/client.ts";
 import type { ControllerHooks } from "./controller.ts";
+import { MetricsRegistry } from "./metrics-registry.ts";
 
 /** The operator's own metrics: work queues, reconciles, informers, API rate limits, leadership and shards. */
 export class RuntimeMetrics {
@@ -16,7 +17,7 @@ export class RuntimeMetrics {
   readonly shardLeader: Gauge<"shard">;
   readonly kubeApiRateLimitWait: Histogram<"client" | "verb">;
 
-  constructor(registry = new Registry()) {
+  constructor(registry: Registry = new MetricsRegistry()) {
     this.registry = registry;
     const registers = [registry];
     collectDefaultMetrics({ register: registry, prefix: "tollgate_" });
