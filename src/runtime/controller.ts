@@ -58,6 +58,11 @@ export class Controller {
     this.queue.add(key);
   }
 
+  /** A resync's re-delivery: enqueued unless the key is queued, in process or due later already. */
+  enqueueResynced(key: string): void {
+    this.queue.addUnlessScheduled(key);
+  }
+
   start(): void {
     if (this.running.length) return;
     for (let i = 0; i < this.workers; i++) this.running.push(this.work());

@@ -166,6 +166,40 @@ describe("Manager sources", () => {
     expect(seen).toEqual(["ns/edited"]);
     await manager.stop();
   });
+
+  it("takes a resync's re-delivery (the object as its own update) only for a key not already due later", async () => {
+    type Handlers = { add: (obj: KubeObject) => void; update: (old: KubeObject, obj: KubeObject) => void };
+    let handlers: Handlers | undefined;
+    const informer = { ...oneObjectInformer(), list: () => [], on: (h: Handlers) => (handlers = h) } as unknown as Informer<KubeObject>;
+    const seen: string[] = [];
+    const elector = new HandElector();
+    const manager = new Manager({
+      // Every pass asks to come back in a minute, as a profile's periodic pass does.
+      specs: [{ name: "profile", reconcile: async (key) => (seen.push(key), { requeueAfterMs: 60_000 }), workers: 1, sources: [{ informer }] }],
+      leases: leaderLeases(elector),
+      metrics: new RuntimeMetrics(),
+      logger: silentLogger(),
+    });
+    await manager.start();
+    elector.lead();
+    await tick();
+    const obj = (name: string): KubeObject => ({ metadata: { name, namespace: "ns" } });
+    const due = obj("due");
+    handlers!.add(due);
+    await tick();
+    expect(seen).toEqual(["ns/due"]);
+    // Resynced while its next pass is due in a minute: nothing now. A key with no pass due is taken.
+    handlers!.update(due, due);
+    const idle = obj("idle");
+    handlers!.update(idle, idle);
+    await tick();
+    expect(seen).toEqual(["ns/due", "ns/idle"]);
+    // A real update is taken at once, due later or not.
+    handlers!.update(due, obj("due"));
+    await tick();
+    expect(seen).toEqual(["ns/due", "ns/idle", "ns/due"]);
+    await manager.stop();
+  });
 });
 
 describe("the fenced client", () => {

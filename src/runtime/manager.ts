@@ -153,11 +153,20 @@ export class Manager {
       this.slots.set(spec.name, new Slots(spec.workers));
       for (const src of spec.sources) {
         // Only the shards held see their keys; the caches themselves stay whole (README, Sharding).
-        const route = (obj: KubeObject) => {
-          for (const key of keysOf(src, obj)) this.terms.get(this.shardOf(key))?.controllers.get(spec.name)?.enqueue(key);
+        const route = (obj: KubeObject, resynced = false) => {
+          for (const key of keysOf(src, obj)) {
+            const controller = this.terms.get(this.shardOf(key))?.controllers.get(spec.name);
+            if (resynced) controller?.enqueueResynced(key);
+            else controller?.enqueue(key);
+          }
         };
         const changed = src.changed;
-        src.informer.on({ add: route, update: (old, obj) => (changed === undefined || changed(old, obj) ? route(obj) : undefined), delete: route });
+        src.informer.on({
+          add: (obj) => route(obj),
+          // The informer's resync delivers each cached object as its own update (old === obj).
+          update: (old, obj) => (changed === undefined || changed(old, obj) ? route(obj, old === obj) : undefined),
+          delete: (obj) => route(obj),
+        });
       }
     }
     this.noteShards();

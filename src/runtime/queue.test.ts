@@ -56,6 +56,25 @@ describe("WorkQueue", () => {
     expect(q.length).toBe(0);
   });
 
+  it("takes a resync's re-delivery only for a key that is not queued, in process or due later", async () => {
+    const q = new WorkQueue();
+    q.addAfter("ns/due", 30_000);
+    q.addUnlessScheduled("ns/due");
+    q.addUnlessScheduled("ns/idle");
+    expect(q.length).toBe(1);
+    expect(await q.get()).toBe("ns/idle");
+    // In process: marked dirty as by add, so it is processed again after done.
+    q.addUnlessScheduled("ns/idle");
+    q.done("ns/idle");
+    expect(q.length).toBe(1);
+    expect(await q.get()).toBe("ns/idle");
+    q.done("ns/idle");
+    // The key due later still comes at its time, once.
+    vi.advanceTimersByTime(30_000);
+    expect(q.length).toBe(1);
+    expect(await q.get()).toBe("ns/due");
+  });
+
   it("backs off exponentially per key and forgets on success", async () => {
     const q = new WorkQueue({ backoff: { baseMs: 100, maxMs: 1_000 } });
     const delays: number[] = [];

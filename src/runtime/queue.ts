@@ -58,6 +58,16 @@ export class WorkQueue {
     this.push(key);
   }
 
+  /**
+   * Adds the key unless it is already queued, in process, or due later: an informer's resync re-delivers
+   * every object as a safety net for missed events, and a key that comes back on its own timer anyway
+   * needs no extra pass (at 10,000 profiles, a pass each per resync).
+   */
+  addUnlessScheduled(key: string): void {
+    if (this.delayed.has(key)) return;
+    this.add(key);
+  }
+
   /** Adds the key after `delayMs`; of several pending delays for one key, the earliest wins. */
   addAfter(key: string, delayMs: number): void {
     if (this.shuttingDown) return;
