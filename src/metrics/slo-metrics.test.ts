@@ -1,6 +1,7 @@
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import type { BurnRole, Measurements } from "../slo/types.ts";
+import { loopTurnsDuring } from "../runtime/loop-turns.ts";
 import { MetricsRegistry } from "../runtime/metrics-registry.ts";
 import { SloMetrics } from "./slo-metrics.ts";
 
@@ -119,17 +120,8 @@ describe("SloMetrics", () => {
   it("lets the event loop turn while it writes the series of thousands of profiles", async () => {
     const registry = new MetricsRegistry();
     observeMany(new SloMetrics(registry), 2_000);
-    let writing = true;
-    let turns = 0;
-    const turn = () => {
-      if (!writing) return;
-      turns++;
-      setImmediate(turn);
-    };
-    const text = registry.metrics();
-    setImmediate(turn);
-    const lines = (await text).split("\n").filter((l) => l.startsWith("tollgate_slo_burn_rate{")).length;
-    writing = false;
+    const { value: text, turns } = await loopTurnsDuring(() => registry.metrics());
+    const lines = text.split("\n").filter((l) => l.startsWith("tollgate_slo_burn_rate{")).length;
     expect(lines).toBe(2_000 * 2 * 6);
     // 24,000 burn-rate series alone are 48 slices of 500, with a turn of the loop between each two.
     expect(turns).toBeGreaterThanOrEqual(47);

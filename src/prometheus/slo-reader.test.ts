@@ -4,6 +4,7 @@ import { isPlanError, planProfile, type SloProfile } from "../slo/plan.ts";
 import { ERROR_RATIO_RECORD, EVENTS_RECORD, SERIES_COUNT_RECORD } from "../slo/rules.ts";
 import { BAD_TILE_RECORD, EVENTS_TILE_RECORD, TILE_LABEL, TILES_SINCE_RECORD } from "../slo/tiles.ts";
 import type { SloMeasurement } from "../slo/types.ts";
+import { loopTurnsDuring } from "../runtime/loop-turns.ts";
 import { PrometheusError, type Sample } from "./client.ts";
 import { readDirect, readRecorded, readSlos, type InstantQuerier } from "./slo-reader.ts";
 
@@ -397,17 +398,7 @@ describe("readRecorded over thousands of profiles", () => {
   it("lets the event loop turn between slices of profiles, and keeps their order", async () => {
     const many: SloProfile[] = Array.from({ length: 1_000 }, (_, i) => ({ namespace: "games", name: `game-${i}`, spec: game.spec }));
     const { client } = recorded(many.map((p): [string, string, string, string, string, number] => [EVENTS_RECORD, "games", p.name, "availability", "2m", 24_000]));
-    let reading = true;
-    let turns = 0;
-    const turn = () => {
-      if (!reading) return;
-      turns++;
-      setImmediate(turn);
-    };
-    const read = readRecorded(client, many, NOW, FINE);
-    setImmediate(turn);
-    const readings = await read;
-    reading = false;
+    const { value: readings, turns } = await loopTurnsDuring(() => readRecorded(client, many, NOW, FINE));
     // A turn of the loop between every slice of 100 after the queries answered: other passes run meanwhile.
     expect(turns).toBeGreaterThanOrEqual(9);
     expect(readings.map((r) => r.name)).toEqual(many.map((p) => p.name));

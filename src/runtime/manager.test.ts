@@ -144,14 +144,15 @@ describe("Manager leadership terms", () => {
 });
 
 describe("Manager sources", () => {
-  it("enqueues an update only when the source's changed says it is more than a status write", async () => {
-    type Handlers = { update: (old: KubeObject, obj: KubeObject) => void };
+  type Handlers = { add: (obj: KubeObject) => void; update: (old: KubeObject, obj: KubeObject) => void };
+
+  /** A leading manager of one controller whose one source's handlers the test calls by hand. */
+  async function sourcedManager(reconcile: TermReconcile, changed?: (old: KubeObject, obj: KubeObject) => boolean) {
     let handlers: Handlers | undefined;
     const informer = { ...oneObjectInformer(), list: () => [], on: (h: Handlers) => (handlers = h) } as unknown as Informer<KubeObject>;
-    const seen: string[] = [];
     const elector = new HandElector();
     const manager = new Manager({
-      specs: [{ name: "profile", reconcile: async (key) => void seen.push(key), workers: 1, sources: [{ informer, changed: (old, obj) => old.metadata?.generation !== obj.metadata?.generation }] }],
+      specs: [{ name: "profile", reconcile, workers: 1, sources: [{ informer, ...(changed ? { changed } : {}) }] }],
       leases: leaderLeases(elector),
       metrics: new RuntimeMetrics(),
       logger: silentLogger(),
@@ -159,43 +160,37 @@ describe("Manager sources", () => {
     await manager.start();
     elector.lead();
     await tick();
+    return { handlers: handlers!, manager };
+  }
+
+  it("enqueues an update only when the source's changed says it is more than a status write", async () => {
+    const seen: string[] = [];
+    const { handlers, manager } = await sourcedManager(async (key) => void seen.push(key), (old, obj) => old.metadata?.generation !== obj.metadata?.generation);
     const at = (name: string, generation: number): KubeObject => ({ metadata: { name, namespace: "ns", generation } });
-    handlers!.update(at("status-only", 1), at("status-only", 1));
-    handlers!.update(at("edited", 1), at("edited", 2));
+    handlers.update(at("status-only", 1), at("status-only", 1));
+    handlers.update(at("edited", 1), at("edited", 2));
     await tick();
     expect(seen).toEqual(["ns/edited"]);
     await manager.stop();
   });
 
   it("takes a resync's re-delivery (the object as its own update) only for a key not already due later", async () => {
-    type Handlers = { add: (obj: KubeObject) => void; update: (old: KubeObject, obj: KubeObject) => void };
-    let handlers: Handlers | undefined;
-    const informer = { ...oneObjectInformer(), list: () => [], on: (h: Handlers) => (handlers = h) } as unknown as Informer<KubeObject>;
     const seen: string[] = [];
-    const elector = new HandElector();
-    const manager = new Manager({
-      // Every pass asks to come back in a minute, as a profile's periodic pass does.
-      specs: [{ name: "profile", reconcile: async (key) => (seen.push(key), { requeueAfterMs: 60_000 }), workers: 1, sources: [{ informer }] }],
-      leases: leaderLeases(elector),
-      metrics: new RuntimeMetrics(),
-      logger: silentLogger(),
-    });
-    await manager.start();
-    elector.lead();
-    await tick();
+    // Every pass asks to come back in a minute, as a profile's periodic pass does.
+    const { handlers, manager } = await sourcedManager(async (key) => (seen.push(key), { requeueAfterMs: 60_000 }));
     const obj = (name: string): KubeObject => ({ metadata: { name, namespace: "ns" } });
     const due = obj("due");
-    handlers!.add(due);
+    handlers.add(due);
     await tick();
     expect(seen).toEqual(["ns/due"]);
     // Resynced while its next pass is due in a minute: nothing now. A key with no pass due is taken.
-    handlers!.update(due, due);
+    handlers.update(due, due);
     const idle = obj("idle");
-    handlers!.update(idle, idle);
+    handlers.update(idle, idle);
     await tick();
     expect(seen).toEqual(["ns/due", "ns/idle"]);
     // A real update is taken at once, due later or not.
-    handlers!.update(due, obj("due"));
+    handlers.update(due, obj("due"));
     await tick();
     expect(seen).toEqual(["ns/due", "ns/idle", "ns/due"]);
     await manager.stop();
