@@ -40,26 +40,26 @@ export function plan(s: Snapshot, now: Date): Plan {
     return refused(s, problem.reason ?? "InvalidSpec", `${problem.field}: ${problem.message}`, finalizer, now);
   }
   const spec = s.spec;
-  // The periodic pass, on the profile's slot of its interval (cadence.ts).
-  const interval = untilSlot(`${s.namespace}/${s.name}`, timerDelay(parseDuration(spec.policy.evaluationInterval)), now.getTime());
+  // How soon the periodic pass comes: on the profile's slot of its interval (cadence.ts).
+  const periodic = untilSlot(`${s.namespace}/${s.name}`, timerDelay(parseDuration(spec.policy.evaluationInterval)), now.getTime());
   if (s.problem) {
     // A route out of the tenant's scope comes down at once: the operator may have written it before
     // its allowed hosts or gateways were narrowed.
     const outOfScope = s.problem.reason === "HostNotAllowed" || s.problem.reason === "GatewayNotAllowed";
     const routes: Action[] = outOfScope ? s.owned.virtualServices.map((vs) => ({ kind: "istio", op: "delete", resource: "VirtualService", name: vs.metadata.name })) : [];
     // Otherwise refused by Prometheus or the operator's checks, whose answers may change: look again.
-    return { ...refused(s, s.problem.reason ?? "InvalidSpec", `${s.problem.field}: ${s.problem.message}`, [...finalizer, ...routes], now), requeueAfterMs: interval };
+    return { ...refused(s, s.problem.reason ?? "InvalidSpec", `${s.problem.field}: ${s.problem.message}`, [...finalizer, ...routes], now), requeueAfterMs: periodic };
   }
   if (s.claimedBy) {
     const release = planRelease(s, spec.targetRef.name, { ownedObjects: true });
     const p = refused(s, "TargetClaimed", claimedMessage(s.namespace, spec.targetRef.name, s.claimedBy), [...finalizer, ...release.actions], now);
-    return { ...p, requeueAfterMs: release.done ? interval : POLL_SOON_MS };
+    return { ...p, requeueAfterMs: release.done ? periodic : POLL_SOON_MS };
   }
-  if (!s.measurements) return { status: s.profile.status ?? {}, actions: finalizer, requeueAfterMs: interval };
-  return planGoverning(s, spec, s.measurements, interval, finalizer, now);
+  if (!s.measurements) return { status: s.profile.status ?? {}, actions: finalizer, requeueAfterMs: periodic };
+  return planGoverning(s, spec, s.measurements, periodic, finalizer, now);
 }
 
-function planGoverning(s: Snapshot, spec: ProfileSpec, measurements: Measurements, interval: number, finalizer: Action[], now: Date): Plan {
+function planGoverning(s: Snapshot, spec: ProfileSpec, measurements: Measurements, periodic: number, finalizer: Action[], now: Date): Plan {
   const prev = s.profile.status ?? {};
   const target = spec.targetRef.name;
   // A profile whose targetRef moved hands its former Deployment back first, then records the new one.
@@ -85,7 +85,7 @@ function planGoverning(s: Snapshot, spec: ProfileSpec, measurements: Measurement
   const signals = [...budget.signals, ...traffic.signals, ...released];
   const recorded = former && !former.done ? prev.target : target;
   const status = withOutbox({ ...traffic.status, target: recorded }, appendOutbox(prev, outboxEntries(s.profile.metadata?.uid ?? "", now, signals)));
-  const requeue = Math.min(interval, traffic.requeueAfterMs ?? interval, former && !former.done ? POLL_SOON_MS : interval);
+  const requeue = Math.min(periodic, traffic.requeueAfterMs ?? periodic, former && !former.done ? POLL_SOON_MS : periodic);
   return {
     status,
     actions: [...finalizer, ...(former?.actions ?? []), ...rulesActions(s), ...budget.actions, ...traffic.actions],
