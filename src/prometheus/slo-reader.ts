@@ -5,7 +5,7 @@ import type { RatioPart } from "../slo/promql.ts";
 import { EVENTS_RECORD, ERROR_RATIO_RECORD, SERIES_COUNT_RECORD } from "../slo/rules.ts";
 import { coverageFromSince, isTileable, profileTilesSelector, TILE_LABEL, TILES_SINCE_RECORD, type TileOptions } from "../slo/tiles.ts";
 import type { Measurements, SloMeasurement } from "../slo/types.ts";
-import type { WindowOptions } from "../slo/windows.ts";
+import { canonicalWindow, queryWindows, type WindowOptions } from "../slo/windows.ts";
 import { PrometheusError, type Sample } from "./client.ts";
 
 /** What the reader needs of a Prometheus client; PrometheusClient fits. */
@@ -386,17 +386,20 @@ function duplicated(plan: ProfilePlan, ratios: ReadonlyMap<string, Answer>, even
 export async function readRecorded(client: InstantQuerier, profiles: readonly SloProfile[], now: Date, opts: ReadOptions = {}): Promise<ProfileReading[]> {
   // Planned with tiles only for their digests: the reads go by series name and window label alone.
   // A plan is ~13 KB; one per profile held across the queries was 130 MB at 10,000 profiles, every
-  // batch. So each plan is made where it is used and dropped: once to know which reads are needed,
-  // once to read its profile's answers.
+  // batch. So each plan is made where it is used, to read its profile's answers, and dropped.
   const planOf = (p: SloProfile) => planProfile(p, opts.tile !== undefined ? { ...opts, tiles: { tile: opts.tile, coverageMs: {} } } : opts);
-  // Without a tile no plan has tiles: then only the series counts need looking for.
+  // Which queries the batch needs, from the specs: planning every profile to learn it cost as much as
+  // the reading itself. A ratio SLO has its series counted; an SLO window long enough has tiles. (A
+  // spec whose plan fails asks for a query that finds nothing of it: one query a batch, not per profile.)
+  const tile = opts.tile;
   let counted = false;
   let tiled = false;
   for (const profile of profiles) {
-    const plan = planOf(profile);
-    counted ||= plan.slos.some((s) => isLive(s) && s.seriesCounts.length > 0);
-    tiled ||= plan.slos.some((s) => isLive(s) && s.tiles);
-    if (counted && (tiled || opts.tile === undefined)) break;
+    for (const slo of profile.spec.slos) {
+      counted ||= slo.indicator.ratio !== undefined;
+      tiled ||= tile !== undefined && !tiled && hasTileableWindow(slo.window, tile, opts);
+    }
+    if (counted && (tiled || tile === undefined)) break;
   }
   let ratios: Map<string, Answer>;
   let events: Map<string, Answer>;
@@ -456,12 +459,21 @@ export async function readRecorded(client: InstantQuerier, profiles: readonly Sl
   }
 }
 
-/** Profiles read between two turns of the event loop (~10 ms of work). */
-const READ_SLICE = 100;
+/** Whether an SLO over `window` reads any window from tiles of length `tile`, as planSlo decides it. */
+function hasTileableWindow(window: string, tile: string, opts: WindowOptions): boolean {
+  try {
+    return queryWindows(canonicalWindow(window), opts).some((w) => isTileable(parseDuration(w), { tile }));
+  } catch {
+    return false; // a window the plan refuses too: that SLO is reported, not read
+  }
+}
+
+/** Profiles read between two turns of the event loop (a few ms of work). */
+const READ_SLICE = 25;
 
 /**
- * fn over every item, a slice at a time with a turn of the event loop between: each profile's reading
- * is planned again (~0.1 ms), and thousands at once would hold every pass in flight for a second.
+ * fn over every item, a slice at a time with a turn of the event loop between: a reading is tens of
+ * microseconds, and thousands at once would hold every pass in flight for that long together.
  */
 async function inSlices<T, R>(items: readonly T[], fn: (item: T) => R): Promise<R[]> {
   const out: R[] = [];
