@@ -207,6 +207,7 @@ class Bench {
 
       const profile = { controller: "profile" };
       const reconciles = delta(before, after, "tollgate_reconcile_duration_seconds_count", profile);
+      const failedReconciles = delta(before, after, "tollgate_reconcile_duration_seconds_count", { ...profile, outcome: "error" });
       const buckets = bucketDeltas(before, after, "tollgate_reconcile_duration_seconds", profile);
       const waited = waitedOnPrometheus(before, after);
 
@@ -225,6 +226,7 @@ class Bench {
         reconcileP99AllMs: histogramQuantile(buckets, 0.99) * 1000,
         waitedOnPrometheus: waited,
         reconciles,
+        failedReconciles,
         cycles: windowS / INTERVAL_S,
         cpuCores: delta(before, after, "tollgate_process_cpu_seconds_total") / windowS,
         firstPassS,

@@ -9,6 +9,7 @@ const figures = (profiles: number, over: Partial<SizeFigures> = {}): SizeFigures
   reconcileP99AllMs: 20 + profiles / 1000,
   waitedOnPrometheus: Math.round(profiles * 0.04),
   reconciles: profiles * 4,
+  failedReconciles: 0,
   cycles: 4,
   cpuCores: 0.05 + profiles / 4000,
   firstPassS: 2 + profiles / 500,
@@ -69,6 +70,11 @@ describe("slope and ratio", () => {
 
 describe("the report", () => {
   const opts = { intervalS: 30, cycles: 4, qps: 20 };
+
+  it("says how many reconciles of the window failed and were retried, when any did", () => {
+    const lines = sizeLines(figures(2_000, { reconciles: 8_800, failedReconciles: 120 }), opts).join("\n");
+    expect(lines).toMatch(/throughput +2200 reconciles per 30s cycle, 110 % of the profiles due \(120 failed\); CPU 0\.55 cores/);
+  });
 
   it("prints every figure of a size with its ratio to its target", () => {
     const lines = sizeLines(figures(2_000, { rssPeakMiB: 160 }), { ...opts, baselineQueries: 2 }).join("\n");

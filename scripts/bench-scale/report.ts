@@ -31,6 +31,8 @@ export interface SizeFigures {
   waitedOnPrometheus: number;
   /** Reconciles in the steady window, and the cycles it spanned: each profile is due once a cycle. */
   reconciles: number;
+  /** Of those, the ones that failed (and were retried after a backoff): each retry is a reconcile too. */
+  failedReconciles: number;
   cycles: number;
   /** The operator's CPU time over the steady window, per second of it: cores in use. */
   cpuCores: number;
@@ -108,7 +110,7 @@ export function sizeLines(f: SizeFigures, opts: { intervalS: number; cycles: num
     `  memory            heap used ${fixed(m.heapUsedMiB, 0)} MiB of ${fixed(m.heapTotalMiB, 0)} MiB, external ${fixed(m.externalMiB, 0)} MiB (array buffers within), rest of RSS ${fixed(outside, 0)} MiB (code, stacks, allocator)`,
     `  reconcile p99     ${fixed(f.reconcileP99Ms, 1)} ms excluding Prometheus (${f.waitedOnPrometheus} of ${f.reconciles} reconciles left out: they waited on Prometheus), ${fixed(f.reconcileP99AllMs, 1)} ms all  ${against(f.reconcileP99Ms, P99_TARGET_MS, " ms")}`,
     `  first full pass   ${fixed(f.firstPassS, 1)} s after a restart  ${against(f.firstPassS, FIRST_PASS_TARGET_S, " s")}`,
-    `  throughput        ${fixed(f.reconciles / f.cycles, 0)} reconciles per ${opts.intervalS}s cycle, ${f.profiles > 0 ? `${fixed((100 * f.reconciles) / f.cycles / f.profiles, 0)} % of the profiles due` : "none due"}; CPU ${fixed(f.cpuCores, 2)} cores`,
+    `  throughput        ${fixed(f.reconciles / f.cycles, 0)} reconciles per ${opts.intervalS}s cycle, ${f.profiles > 0 ? `${fixed((100 * f.reconciles) / f.cycles / f.profiles, 0)} % of the profiles due` : "none due"}${f.failedReconciles > 0 ? ` (${f.failedReconciles} failed)` : ""}; CPU ${fixed(f.cpuCores, 2)} cores`,
   ];
   if (f.added > 0) {
     const adoptQps = opts.adoptQps ?? opts.qps;
