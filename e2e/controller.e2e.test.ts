@@ -71,7 +71,8 @@ describe("tollgate controller", () => {
       return p.metadata.generation > before.metadata.generation && p.status?.observedGeneration === p.metadata.generation ? p : undefined;
     });
     const ready = after.status?.conditions?.find((x) => x.type === "Ready");
-    expect(ready?.status).toBe("True");
+    // The whole condition in the failure: its reason and message say which check refused the profile.
+    expect(ready?.status, JSON.stringify(ready)).toBe("True");
     expect(ready?.observedGeneration).toBe(after.metadata.generation);
     expect(ready?.lastTransitionTime).toBe(since);
   });
