@@ -397,7 +397,7 @@ export async function readRecorded(client: InstantQuerier, profiles: readonly Sl
   for (const profile of profiles) {
     for (const slo of profile.spec.slos) {
       counted ||= slo.indicator.ratio !== undefined;
-      tiled ||= tile !== undefined && !tiled && hasTileableWindow(slo.window, tile, opts);
+      tiled ||= tile !== undefined && hasTileableWindow(slo.window, tile, opts);
     }
     if (counted && (tiled || tile === undefined)) break;
   }

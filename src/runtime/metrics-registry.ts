@@ -1,4 +1,5 @@
 import { Registry, type Metric } from "prom-client";
+import { quoteLabelValue } from "../slo/promql.ts";
 
 /** A metric that writes its own lines of the text exposition format, a slice of its series at a time. */
 export interface WritesOwnText {
@@ -37,21 +38,16 @@ export async function exposition(family: { name: string; help: string; type: str
   let n = 0;
   for (const { labels, value } of series) {
     let text = "";
-    for (const k of Object.keys(labels)) text += `${text === "" ? "" : ","}${k}="${escapeLabel(labels[k]!)}"`;
+    // A label value is escaped as a PromQL string is (backslash, double quote, line feed).
+    for (const k of Object.keys(labels)) text += `${text === "" ? "" : ","}${k}=${quoteLabelValue(labels[k]!)}`;
     lines.push(`${family.name}${text === "" ? "" : `{${text}}`} ${valueText(value)}`);
     if (++n % SLICE === 0) await new Promise((r) => setImmediate(r));
   }
   return lines.join("\n");
 }
 
-const NEEDS_ESCAPE = /[\\\n"]/;
-
 function escapeText(s: string): string {
   return s.replaceAll("\\", "\\\\").replaceAll("\n", "\\n");
-}
-
-function escapeLabel(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? escapeText(s).replaceAll('"', '\\"') : s;
 }
 
 function valueText(v: number): string {

@@ -51,7 +51,6 @@ export function quoteLabelValue(v: string): string {
   return `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"').replaceAll("\n", "\\n")}"`;
 }
 
-
 // ---------------------------------------------------------------------------------------------------
 // Label selectors
 
